@@ -1,0 +1,170 @@
+//! The headless command line: `canopy pub` and `canopy sub`, on the same engine and profiles
+//! as the window.
+
+mod args;
+mod pub_cmd;
+mod sub_cmd;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+pub use args::ConnectionArgs;
+
+use crate::engine::{Command, ConnectionState, Engine, Event};
+use crate::profiles::Profile;
+
+/// Exit codes a script can rely on.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// A runtime error (reading a file, writing output).
+    pub const ERROR: u8 = 1;
+    /// Bad arguments or settings (also used by the argument parser).
+    pub const USAGE: u8 = 2;
+    /// The connection could not be made or was lost for good.
+    pub const CONNECTION: u8 = 3;
+    /// A message was not delivered.
+    pub const PUBLISH: u8 = 4;
+    /// A subscription was refused or its filter is invalid.
+    pub const SUBSCRIBE: u8 = 5;
+    /// `--timeout` expired before the expected messages arrived.
+    pub const TIMEOUT: u8 = 6;
+}
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "canopy",
+    version,
+    about = "Canopy — a fast MQTT explorer. Without a subcommand, opens the window.",
+    after_help = "Exit codes: 0 ok, 1 error, 2 bad arguments or settings, 3 connection failed, \
+                  4 message not delivered, 5 subscription refused, 6 timed out."
+)]
+pub struct Cli {
+    /// What to do; nothing opens the explorer window.
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Publish messages and wait until the broker has them.
+    Pub(pub_cmd::PubArgs),
+    /// Subscribe and print messages.
+    Sub(sub_cmd::SubArgs),
+}
+
+/// Runs a subcommand and returns the process exit code.
+pub fn run(command: CliCommand) -> ExitCode {
+    let code = match command {
+        CliCommand::Pub(args) => pub_cmd::run(args),
+        CliCommand::Sub(args) => sub_cmd::run(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints an error on stderr in the CLI's style.
+pub(crate) fn complain(message: impl std::fmt::Display) {
+    eprintln!("canopy: {message}");
+}
+
+/// A connected engine for a CLI command.
+pub(crate) struct Session {
+    pub engine: Engine,
+    pub profile: Profile,
+}
+
+/// The connection id the CLI uses (it opens one connection).
+pub(crate) const CLI_ID: u64 = 1;
+
+/// Starts the engine and waits for the first connection. On the first attempt failing, gives
+/// up at once unless `retry` is set (then follows the profile's reconnect policy).
+pub(crate) fn connect(profile: Profile, retry: bool) -> Result<Session, u8> {
+    let engine = Engine::start(Arc::new(|| {})).map_err(|e| {
+        complain(format!("cannot start the engine: {e}"));
+        exit::ERROR
+    })?;
+    engine.send(Command::Connect {
+        id: CLI_ID,
+        profile: Box::new(profile.clone()),
+    });
+    loop {
+        let Some(event) = engine.recv_timeout(Duration::from_secs(3600)) else {
+            complain("the engine stopped");
+            return Err(exit::ERROR);
+        };
+        if let Event::State { state, .. } = event {
+            match state {
+                ConnectionState::Connected { .. } => return Ok(Session { engine, profile }),
+                ConnectionState::Failed { reason } => {
+                    complain(format!("cannot connect to {}: {reason}", profile.url()));
+                    let code = if reason.kind == crate::engine::ErrorKind::Settings {
+                        exit::USAGE
+                    } else {
+                        exit::CONNECTION
+                    };
+                    return Err(code);
+                }
+                ConnectionState::Reconnecting {
+                    attempt,
+                    next_in,
+                    last_error,
+                    ..
+                } => {
+                    if !retry {
+                        complain(format!("cannot connect to {}: {last_error}", profile.url()));
+                        return Err(exit::CONNECTION);
+                    }
+                    complain(format!(
+                        "cannot connect ({last_error}); attempt {} in {:.1} s",
+                        profile.reconnect.attempt_label(attempt),
+                        next_in.as_secs_f64()
+                    ));
+                }
+                ConnectionState::Connecting | ConnectionState::Disconnected => {}
+            }
+        }
+    }
+}
+
+impl Session {
+    /// Disconnects gracefully, waiting for the final state (bounded).
+    pub(crate) fn close(self, mut on_event: impl FnMut(Event)) {
+        self.engine.send(Command::Disconnect { id: CLI_ID });
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.engine.recv_timeout(left) {
+                Some(Event::State { state, .. }) if state.is_final() => break,
+                Some(other) => on_event(other),
+                None => break,
+            }
+        }
+    }
+}
+
+/// Describes a state change on stderr (used while a command runs).
+pub(crate) fn report_state(profile: &Profile, state: &ConnectionState) {
+    match state {
+        ConnectionState::Reconnecting {
+            attempt,
+            next_in,
+            last_error,
+            ..
+        } => complain(format!(
+            "connection lost ({last_error}); reconnecting, attempt {} in {:.1} s",
+            profile.reconnect.attempt_label(*attempt),
+            next_in.as_secs_f64()
+        )),
+        ConnectionState::Connected { session_present, .. } => complain(format!(
+            "reconnected to {}{}",
+            profile.url(),
+            if *session_present { " (session resumed)" } else { "" }
+        )),
+        ConnectionState::Failed { reason } => complain(format!("connection failed: {reason}")),
+        ConnectionState::Connecting | ConnectionState::Disconnected => {}
+    }
+}

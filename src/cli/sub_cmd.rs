@@ -1,0 +1,194 @@
+//! `canopy sub`: subscribe and print messages.
+
+use std::io::Write as _;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use base64::Engine as _;
+use clap::{Args, ValueEnum};
+
+use super::args::{ConnectionArgs, parse_qos};
+use super::{complain, connect, exit, report_state};
+use crate::engine::Event;
+use crate::model::message::{Message, QoS};
+use crate::model::topic::validate_filter;
+use crate::profiles::profile::Subscription;
+
+/// How `canopy sub` prints messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The payload as is (with `-v`: topic, a space, payload), one message per line.
+    Text,
+    /// One pretty-printed JSON object per message.
+    Json,
+    /// One compact JSON object per line.
+    Jsonl,
+}
+
+/// Arguments of `canopy sub`.
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct SubArgs {
+    /// Where to connect.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Topic filter to subscribe to (repeatable).
+    #[arg(short = 't', long = "topic", value_name = "FILTER", required = true)]
+    pub topics: Vec<String>,
+    /// Maximum QoS to request.
+    #[arg(short = 'q', long, default_value = "0", value_parser = parse_qos)]
+    pub qos: QoS,
+    /// Exit after this many messages.
+    #[arg(short = 'C', long = "count")]
+    pub count: Option<u64>,
+    /// Print the topic before the payload (text format).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Output format.
+    #[arg(short = 'F', long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Give up after this many seconds without reaching --count (exit code 6).
+    #[arg(short = 'W', long = "timeout", value_name = "SECS")]
+    pub timeout: Option<f64>,
+}
+
+/// A message as printed by `--format json/jsonl`.
+#[derive(serde::Serialize)]
+struct JsonMessage<'a> {
+    topic: &'a str,
+    /// UTF-8 text when the payload is valid UTF-8, else base64.
+    payload: String,
+    /// "utf8" or "base64".
+    encoding: &'static str,
+    qos: u8,
+    retain: bool,
+    dup: bool,
+    /// Milliseconds since the Unix epoch when Canopy received it.
+    timestamp_ms: u128,
+    #[serde(skip_serializing_if = "crate::model::message::Properties::is_empty")]
+    properties: &'a crate::model::message::Properties,
+}
+
+fn json_message(m: &Message) -> JsonMessage<'_> {
+    let (payload, encoding) = match std::str::from_utf8(&m.payload) {
+        Ok(text) => (text.to_owned(), "utf8"),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(&m.payload), "base64"),
+    };
+    JsonMessage {
+        topic: &m.topic,
+        payload,
+        encoding,
+        qos: m.qos.level(),
+        retain: m.retain,
+        dup: m.dup,
+        timestamp_ms: m
+            .received
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default(),
+        properties: &m.properties,
+    }
+}
+
+fn print(out: &mut impl std::io::Write, args: &SubArgs, m: &Message) -> std::io::Result<()> {
+    match args.format {
+        Format::Text => {
+            if args.verbose {
+                out.write_all(m.topic.as_bytes())?;
+                out.write_all(b" ")?;
+            }
+            out.write_all(&m.payload)?;
+            out.write_all(b"\n")
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json_message(m))?;
+            out.write_all(b"\n")
+        }
+        Format::Jsonl => {
+            serde_json::to_writer(&mut *out, &json_message(m))?;
+            out.write_all(b"\n")
+        }
+    }
+}
+
+/// Runs `canopy sub`.
+pub fn run(args: SubArgs) -> u8 {
+    for filter in &args.topics {
+        if let Err(e) = validate_filter(filter) {
+            complain(format!("invalid topic filter `{filter}`: {e}"));
+            return exit::SUBSCRIBE;
+        }
+    }
+    let mut profile = match args.connection.profile() {
+        Ok(p) => p,
+        Err(e) => {
+            complain(e);
+            return exit::USAGE;
+        }
+    };
+    profile.subscriptions = args.topics.iter().map(|t| Subscription::new(t.clone(), args.qos)).collect();
+    let session = match connect(profile, args.connection.retry) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let deadline = args.timeout.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut received: u64 = 0;
+    let mut pending_subacks = 1usize;
+    let code = 'outer: loop {
+        let wait = deadline.map_or(Duration::from_secs(3600), |d| d.saturating_duration_since(Instant::now()));
+        if deadline.is_some() && wait.is_zero() {
+            complain(format!("timed out after {received} messages"));
+            break exit::TIMEOUT;
+        }
+        let Some(event) = session.engine.recv_timeout(wait) else {
+            continue;
+        };
+        match event {
+            Event::Messages { messages, .. } => {
+                for m in &messages {
+                    if let Err(e) = print(&mut out, &args, m) {
+                        if e.kind() == std::io::ErrorKind::BrokenPipe {
+                            break 'outer exit::OK;
+                        }
+                        complain(format!("cannot write output: {e}"));
+                        break 'outer exit::ERROR;
+                    }
+                    received += 1;
+                    if args.count.is_some_and(|c| received >= c) {
+                        let _ = out.flush();
+                        break 'outer exit::OK;
+                    }
+                }
+                if let Err(e) = out.flush() {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        break exit::OK;
+                    }
+                }
+            }
+            Event::Subscribed { results, .. } => {
+                for r in &results {
+                    if let Err(why) = &r.granted {
+                        complain(format!("subscription to `{}` refused: {why}", r.filter));
+                        if pending_subacks > 0 {
+                            break 'outer exit::SUBSCRIBE;
+                        }
+                    }
+                }
+                pending_subacks = pending_subacks.saturating_sub(1);
+            }
+            Event::State { state, .. } => {
+                report_state(&session.profile, &state);
+                if state.is_final() {
+                    break exit::CONNECTION;
+                }
+            }
+            Event::Error { message, .. } => complain(message),
+            Event::Published { .. } | Event::Unsubscribed { .. } => {}
+        }
+    };
+    let _ = out.flush();
+    drop(out);
+    session.close(|_| {});
+    code
+}

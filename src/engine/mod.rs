@@ -1,0 +1,316 @@
+//! The MQTT engine: a tokio runtime on its own thread running one task per open connection.
+//!
+//! The caller (GUI or CLI) talks to it only through [`Command`]s and receives [`Event`]s; this
+//! file is the whole protocol between the threads.
+
+pub mod backoff;
+mod connection;
+pub mod errors;
+mod session;
+pub mod tls;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+pub use errors::{ConnectError, ErrorKind};
+
+use crate::model::message::{Message, OutgoingMessage, QoS};
+use crate::profiles::profile::{MqttVersion, Profile, Subscription};
+
+/// Identifies one open connection; chosen by the caller.
+pub type ConnectionId = u64;
+
+/// A request from the UI or CLI to the engine.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Open a connection with the given profile (replacing any connection with the same id).
+    Connect {
+        /// The caller's id for this connection.
+        id: ConnectionId,
+        /// The settings to use (cloned; later edits do not affect the open connection).
+        profile: Box<Profile>,
+    },
+    /// Close a connection gracefully: in-flight QoS 1/2 publishes are acknowledged first
+    /// (bounded wait), anything that cannot be delivered is reported as failed.
+    Disconnect {
+        /// Which connection.
+        id: ConnectionId,
+    },
+    /// Add subscriptions (they are also made again after every reconnect).
+    Subscribe {
+        /// Which connection.
+        id: ConnectionId,
+        /// The filters and options.
+        subscriptions: Vec<Subscription>,
+        /// MQTT 5 subscription identifier for these subscriptions.
+        subscription_id: Option<usize>,
+    },
+    /// Remove subscriptions.
+    Unsubscribe {
+        /// Which connection.
+        id: ConnectionId,
+        /// The filters to remove, exactly as subscribed.
+        filters: Vec<String>,
+    },
+    /// Publish a message. Its outcome is reported with [`Event::Published`] carrying `token`.
+    Publish {
+        /// Which connection.
+        id: ConnectionId,
+        /// The caller's token, echoed in the outcome event.
+        token: u64,
+        /// The message.
+        message: Box<OutgoingMessage>,
+    },
+    /// Delete the retained message of a topic (publishes an empty retained payload).
+    ClearRetained {
+        /// Which connection.
+        id: ConnectionId,
+        /// The caller's token, echoed in the outcome event.
+        token: u64,
+        /// The topic whose retained message goes.
+        topic: String,
+    },
+}
+
+/// The state of one connection, reported whenever it changes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionState {
+    /// Opening the network connection and waiting for CONNACK.
+    Connecting,
+    /// Connected and subscribed.
+    Connected {
+        /// Whether the broker resumed a stored session.
+        session_present: bool,
+        /// The protocol version in use.
+        version: MqttVersion,
+    },
+    /// The connection was lost or could not be made; waiting before the next attempt.
+    Reconnecting {
+        /// The attempt about to be made (1-based).
+        attempt: u32,
+        /// Attempts allowed by the policy (0 = forever).
+        max_attempts: u32,
+        /// Time until the attempt.
+        next_in: Duration,
+        /// Why the previous attempt or the connection failed.
+        last_error: ConnectError,
+    },
+    /// Closed at the user's request.
+    Disconnected,
+    /// Gave up: the reason, in words.
+    Failed {
+        /// Why the engine stopped trying.
+        reason: ConnectError,
+    },
+}
+
+impl ConnectionState {
+    /// Whether the connection task has ended (disconnected or failed).
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Disconnected | Self::Failed { .. })
+    }
+}
+
+/// What happened to a publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishOutcome {
+    /// QoS 0: written to the network.
+    Sent,
+    /// QoS 1/2: acknowledged by the broker (PUBACK / PUBCOMP).
+    Acknowledged,
+    /// Not delivered: why.
+    Failed(String),
+}
+
+/// The broker's answer to one filter of a SUBSCRIBE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeResult {
+    /// The filter as requested.
+    pub filter: String,
+    /// Granted QoS, or the refusal in words.
+    pub granted: Result<QoS, String>,
+}
+
+/// A report from the engine.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A connection changed state.
+    State {
+        /// Which connection.
+        id: ConnectionId,
+        /// Its new state.
+        state: ConnectionState,
+    },
+    /// Messages received, oldest first (batched: one event per burst, not per message).
+    Messages {
+        /// Which connection.
+        id: ConnectionId,
+        /// The messages.
+        messages: Vec<Message>,
+    },
+    /// The outcome of a [`Command::Publish`] or [`Command::ClearRetained`].
+    Published {
+        /// Which connection.
+        id: ConnectionId,
+        /// The token given with the command.
+        token: u64,
+        /// What happened.
+        outcome: PublishOutcome,
+    },
+    /// The broker answered a SUBSCRIBE (one result per filter).
+    Subscribed {
+        /// Which connection.
+        id: ConnectionId,
+        /// Per-filter results.
+        results: Vec<SubscribeResult>,
+    },
+    /// The broker acknowledged an UNSUBSCRIBE.
+    Unsubscribed {
+        /// Which connection.
+        id: ConnectionId,
+        /// The filters removed.
+        filters: Vec<String>,
+    },
+    /// A problem that does not change the connection state (a bad filter, a full queue...).
+    Error {
+        /// Which connection.
+        id: ConnectionId,
+        /// What went wrong, in words.
+        message: String,
+    },
+}
+
+/// Called by the engine after it queued events, e.g. to wake an idle UI.
+pub type Notifier = Arc<dyn Fn() + Send + Sync>;
+
+/// Where connection tasks send their events.
+#[derive(Clone)]
+pub(crate) struct EventSink {
+    tx: std_mpsc::Sender<Event>,
+    notify: Notifier,
+}
+
+impl EventSink {
+    pub(crate) fn send(&self, event: Event) {
+        // The receiver is gone only when the caller dropped the engine: nothing to tell.
+        if self.tx.send(event).is_ok() {
+            (self.notify)();
+        }
+    }
+}
+
+enum Control {
+    Command(Command),
+    Shutdown,
+}
+
+/// Handle to the engine thread. Dropping it closes every connection gracefully.
+pub struct Engine {
+    control: mpsc::UnboundedSender<Control>,
+    events: std_mpsc::Receiver<Event>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Starts the engine thread. `notify` is called whenever events are queued.
+    pub fn start(notify: Notifier) -> std::io::Result<Self> {
+        let (control, mut control_rx) = mpsc::unbounded_channel::<Control>();
+        let (tx, events) = std_mpsc::channel();
+        let sink = EventSink { tx, notify };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("canopy-engine")
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("canopy-engine".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let mut connections: HashMap<ConnectionId, connection::Handle> = HashMap::new();
+                    while let Some(control) = control_rx.recv().await {
+                        match control {
+                            Control::Command(command) => {
+                                route(&mut connections, &sink, command);
+                            }
+                            Control::Shutdown => break,
+                        }
+                    }
+                    for (_, handle) in connections.drain() {
+                        handle.close_and_wait(Duration::from_secs(6)).await;
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_millis(500));
+            })?;
+        Ok(Self {
+            control,
+            events,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends a command; never blocks.
+    pub fn send(&self, command: Command) {
+        // Fails only after shutdown, when there is nobody left to act on it.
+        let _ = self.control.send(Control::Command(command));
+    }
+
+    /// The next event if one is queued; never blocks.
+    pub fn try_recv(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    /// Waits up to `timeout` for the next event.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
+        self.events.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.control.send(Control::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn route(connections: &mut HashMap<ConnectionId, connection::Handle>, sink: &EventSink, command: Command) {
+    connections.retain(|_, h| !h.is_finished());
+    let id = match &command {
+        Command::Connect { id, .. }
+        | Command::Disconnect { id }
+        | Command::Subscribe { id, .. }
+        | Command::Unsubscribe { id, .. }
+        | Command::Publish { id, .. }
+        | Command::ClearRetained { id, .. } => *id,
+    };
+    match command {
+        Command::Connect { id, profile } => {
+            let previous = connections.remove(&id);
+            let handle = connection::spawn(id, *profile, sink.clone(), previous);
+            connections.insert(id, handle);
+        }
+        other => match connections.get(&id) {
+            Some(handle) => handle.send(other),
+            None => {
+                if let Command::Publish { token, .. } | Command::ClearRetained { token, .. } = other {
+                    sink.send(Event::Published {
+                        id,
+                        token,
+                        outcome: PublishOutcome::Failed("not connected".into()),
+                    });
+                } else if !matches!(other, Command::Disconnect { .. }) {
+                    sink.send(Event::Error {
+                        id,
+                        message: "not connected".into(),
+                    });
+                }
+            }
+        },
+    }
+}

@@ -1,0 +1,628 @@
+//! One adapter over rumqttc's MQTT 3.1.1 and MQTT 5 clients, so the connection loop is written
+//! once. Everything version-specific lives here.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use rumqttc::v5::mqttbytes::v5 as p5;
+use rumqttc::v5::mqttbytes::QoS as QoS5;
+use rumqttc::{QoS as QoS4, TlsConfiguration, Transport};
+
+use super::errors::{ConnectError, ErrorKind, describe};
+use super::tls;
+use crate::model::message::{Message, OutgoingMessage, Properties, QoS};
+use crate::profiles::profile::{MqttVersion, Profile, RetainHandling, Subscription, TransportKind};
+
+/// The largest packet MQTT allows (256 MB). Canopy must never cut a payload.
+pub(crate) const MAX_PACKET: usize = 268_435_455;
+/// Requests that can wait in rumqttc's channel before our own outbox holds them.
+pub(crate) const REQUEST_CAPACITY: usize = 1024;
+
+/// An event from the broker or the event loop, the same for both versions.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    /// CONNACK accepted.
+    ConnAck { session_present: bool },
+    /// A message.
+    Publish(Message),
+    /// SUBACK: per-filter results.
+    SubAck { pkid: u16, results: Vec<Result<QoS, String>> },
+    /// UNSUBACK.
+    UnsubAck { pkid: u16 },
+    /// Our QoS 1 / 2 publish completed (PUBACK / PUBCOMP), or was refused (MQTT 5 reason).
+    PublishDone { pkid: u16, refused: Option<String> },
+    /// We wrote a PUBLISH (pkid 0 for QoS 0).
+    SentPublish { pkid: u16 },
+    /// We wrote a SUBSCRIBE.
+    SentSubscribe { pkid: u16 },
+    /// We wrote an UNSUBSCRIBE.
+    SentUnsubscribe { pkid: u16 },
+    /// We wrote DISCONNECT.
+    SentDisconnect,
+    /// The broker sent DISCONNECT (MQTT 5), with its reason.
+    BrokerDisconnect { reason: String },
+    /// Anything else (pings, our acks...).
+    Other,
+}
+
+/// Requests rumqttc held when the connection dropped, kept across the reconnect.
+pub(crate) enum Saved {
+    V4(Vec<rumqttc::Request>),
+    V5(Vec<rumqttc::v5::Request>),
+}
+
+/// What restoring saved requests means for publish tracking.
+pub(crate) struct Restored {
+    /// For each saved publish, in the order it will be sent again: its previous pkid (0 if
+    /// it had never been written).
+    pub publishes: Vec<u16>,
+    /// QoS 2 publishes the broker had already received (PUBREC) in the lost session.
+    pub completed: Vec<u16>,
+}
+
+/// The client half: queues requests for the event loop without blocking.
+#[derive(Clone)]
+pub(crate) enum Client {
+    V4(rumqttc::AsyncClient),
+    V5(rumqttc::v5::AsyncClient),
+}
+
+/// The event-loop half.
+pub(crate) enum Loop {
+    V4(Box<rumqttc::EventLoop>),
+    V5(Box<rumqttc::v5::EventLoop>),
+}
+
+fn qos4(q: QoS) -> QoS4 {
+    match q {
+        QoS::AtMostOnce => QoS4::AtMostOnce,
+        QoS::AtLeastOnce => QoS4::AtLeastOnce,
+        QoS::ExactlyOnce => QoS4::ExactlyOnce,
+    }
+}
+
+fn qos5(q: QoS) -> QoS5 {
+    match q {
+        QoS::AtMostOnce => QoS5::AtMostOnce,
+        QoS::AtLeastOnce => QoS5::AtLeastOnce,
+        QoS::ExactlyOnce => QoS5::ExactlyOnce,
+    }
+}
+
+fn from_qos4(q: QoS4) -> QoS {
+    match q {
+        QoS4::AtMostOnce => QoS::AtMostOnce,
+        QoS4::AtLeastOnce => QoS::AtLeastOnce,
+        QoS4::ExactlyOnce => QoS::ExactlyOnce,
+    }
+}
+
+fn from_qos5(q: QoS5) -> QoS {
+    match q {
+        QoS5::AtMostOnce => QoS::AtMostOnce,
+        QoS5::AtLeastOnce => QoS::AtLeastOnce,
+        QoS5::ExactlyOnce => QoS::ExactlyOnce,
+    }
+}
+
+fn settings_error(message: impl Into<String>) -> ConnectError {
+    ConnectError::new(ErrorKind::Settings, message)
+}
+
+fn transport(profile: &Profile) -> Result<Transport, ConnectError> {
+    let tls = || -> Result<TlsConfiguration, ConnectError> {
+        let config = tls::client_config(&profile.tls).map_err(|e| settings_error(e.to_string()))?;
+        Ok(TlsConfiguration::Rustls(Arc::new(config)))
+    };
+    Ok(match profile.transport {
+        TransportKind::Tcp => Transport::Tcp,
+        TransportKind::Tls => Transport::Tls(tls()?),
+        TransportKind::Ws => Transport::Ws,
+        TransportKind::Wss => Transport::Wss(tls()?),
+    })
+}
+
+/// The host string rumqttc wants: the whole URL for WebSockets, the bare host otherwise.
+fn broker_address(profile: &Profile) -> String {
+    if profile.transport.is_websocket() {
+        let path = if profile.ws_path.starts_with('/') {
+            profile.ws_path.clone()
+        } else {
+            format!("/{}", profile.ws_path)
+        };
+        let host = if profile.host.contains(':') {
+            format!("[{}]", profile.host)
+        } else {
+            profile.host.clone()
+        };
+        format!("{}://{host}:{}{path}", profile.transport.scheme(), profile.port)
+    } else {
+        profile.host.clone()
+    }
+}
+
+/// Checks a profile before any network activity.
+pub(crate) fn validate(profile: &Profile) -> Result<(), ConnectError> {
+    if profile.host.trim().is_empty() {
+        return Err(settings_error("the broker host is empty"));
+    }
+    if profile.port == 0 {
+        return Err(settings_error("the broker port cannot be 0"));
+    }
+    if profile.keep_alive_secs < 5 {
+        return Err(settings_error("keep-alive must be at least 5 seconds"));
+    }
+    if profile.version == MqttVersion::V311 && profile.client_id.is_empty() && !profile.clean_session {
+        return Err(settings_error(
+            "MQTT 3.1.1 needs a client id when clean session is off",
+        ));
+    }
+    if let Some(will) = &profile.last_will {
+        if !will.topic.is_empty() {
+            crate::model::topic::validate_topic_name(&will.topic)
+                .map_err(|e| settings_error(format!("last will topic: {e}")))?;
+        }
+    }
+    for sub in &profile.subscriptions {
+        crate::model::topic::validate_filter(&sub.filter)
+            .map_err(|e| settings_error(format!("subscription `{}`: {e}", sub.filter)))?;
+    }
+    Ok(())
+}
+
+/// Creates the client and event loop for a profile.
+pub(crate) fn open(profile: &Profile) -> Result<(Client, Loop), ConnectError> {
+    validate(profile)?;
+    let transport = transport(profile)?;
+    let host = broker_address(profile);
+    let will = profile.last_will.as_ref().filter(|w| !w.topic.is_empty());
+    let credentials = profile.username.as_ref().filter(|u| !u.is_empty()).map(|u| {
+        (u.clone(), profile.password.clone().unwrap_or_default())
+    });
+    match profile.version {
+        MqttVersion::V311 => {
+            let mut o = rumqttc::MqttOptions::new(profile.client_id.clone(), host, profile.port);
+            o.set_transport(transport)
+                .set_keep_alive(profile.keep_alive())
+                .set_clean_session(profile.clean_session)
+                .set_max_packet_size(MAX_PACKET, MAX_PACKET)
+                .set_request_channel_capacity(REQUEST_CAPACITY);
+            if let Some((user, pass)) = credentials {
+                o.set_credentials(user, pass);
+            }
+            if let Some(w) = will {
+                o.set_last_will(rumqttc::LastWill::new(
+                    w.topic.clone(),
+                    w.payload.clone().into_bytes(),
+                    qos4(w.qos),
+                    w.retain,
+                ));
+            }
+            let (client, mut eventloop) = rumqttc::AsyncClient::new(o, REQUEST_CAPACITY);
+            let mut net = rumqttc::NetworkOptions::new();
+            net.set_connection_timeout(10);
+            eventloop.set_network_options(net);
+            Ok((Client::V4(client), Loop::V4(Box::new(eventloop))))
+        }
+        MqttVersion::V5 => {
+            let mut o = rumqttc::v5::MqttOptions::new(profile.client_id.clone(), host, profile.port);
+            o.set_transport(transport)
+                .set_keep_alive(profile.keep_alive())
+                .set_clean_start(profile.clean_session)
+                .set_max_packet_size(Some(MAX_PACKET as u32))
+                .set_topic_alias_max(Some(1024))
+                .set_request_channel_capacity(REQUEST_CAPACITY)
+                .set_connection_timeout(10);
+            if profile.session_expiry_secs > 0 {
+                o.set_session_expiry_interval(Some(profile.session_expiry_secs));
+            }
+            if let Some((user, pass)) = credentials {
+                o.set_credentials(user, pass);
+            }
+            if let Some(w) = will {
+                o.set_last_will(p5::LastWill::new(
+                    w.topic.clone(),
+                    w.payload.clone().into_bytes(),
+                    qos5(w.qos),
+                    w.retain,
+                    None,
+                ));
+            }
+            let (client, eventloop) = rumqttc::v5::AsyncClient::new(o, REQUEST_CAPACITY);
+            Ok((Client::V5(client), Loop::V5(Box::new(eventloop))))
+        }
+    }
+}
+
+fn props_to_5(p: &Properties) -> p5::PublishProperties {
+    p5::PublishProperties {
+        payload_format_indicator: p.payload_format_indicator,
+        message_expiry_interval: p.message_expiry_interval,
+        topic_alias: None,
+        response_topic: p.response_topic.clone(),
+        correlation_data: p.correlation_data.clone(),
+        user_properties: p.user_properties.clone(),
+        subscription_identifiers: Vec::new(),
+        content_type: p.content_type.clone(),
+    }
+}
+
+fn props_from_5(p: Option<p5::PublishProperties>) -> Properties {
+    match p {
+        None => Properties::default(),
+        Some(p) => Properties {
+            payload_format_indicator: p.payload_format_indicator,
+            message_expiry_interval: p.message_expiry_interval,
+            topic_alias: p.topic_alias,
+            response_topic: p.response_topic,
+            correlation_data: p.correlation_data,
+            user_properties: p.user_properties,
+            subscription_identifiers: p.subscription_identifiers,
+            content_type: p.content_type,
+        },
+    }
+}
+
+fn topic_string(bytes: Bytes) -> String {
+    match String::from_utf8(Vec::from(bytes)) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// Why a request could not be queued.
+pub(crate) enum QueueError {
+    /// rumqttc's channel is full; try again later.
+    Full,
+    /// The request itself is invalid.
+    Invalid(String),
+}
+
+fn queue_error(e: rumqttc::ClientError) -> QueueError {
+    match e {
+        rumqttc::ClientError::TryRequest(_) => QueueError::Full,
+        rumqttc::ClientError::Request(_) => QueueError::Invalid("the connection is closed".into()),
+    }
+}
+
+fn queue_error5(e: rumqttc::v5::ClientError) -> QueueError {
+    match e {
+        rumqttc::v5::ClientError::TryRequest(_) => QueueError::Full,
+        rumqttc::v5::ClientError::Request(_) => QueueError::Invalid("the connection is closed".into()),
+    }
+}
+
+impl Client {
+    /// Queues a publish without waiting.
+    pub(crate) fn try_publish(&self, m: &OutgoingMessage) -> Result<(), QueueError> {
+        match self {
+            Client::V4(c) => c
+                .try_publish(m.topic.clone(), qos4(m.qos), m.retain, m.payload.clone())
+                .map_err(queue_error),
+            Client::V5(c) => {
+                let props = props_to_5(&m.properties);
+                if props == p5::PublishProperties::default() {
+                    c.try_publish(m.topic.clone(), qos5(m.qos), m.retain, m.payload.clone())
+                } else {
+                    c.try_publish_with_properties(m.topic.clone(), qos5(m.qos), m.retain, m.payload.clone(), props)
+                }
+                .map_err(queue_error5)
+            }
+        }
+    }
+
+    /// Queues one SUBSCRIBE for several filters.
+    pub(crate) fn try_subscribe(&self, subs: &[Subscription], id: Option<usize>) -> Result<(), QueueError> {
+        match self {
+            Client::V4(c) => c
+                .try_subscribe_many(
+                    subs.iter()
+                        .map(|s| rumqttc::SubscribeFilter::new(s.filter.clone(), qos4(s.qos))),
+                )
+                .map_err(queue_error),
+            Client::V5(c) => {
+                let filters: Vec<p5::Filter> = subs
+                    .iter()
+                    .map(|s| p5::Filter {
+                        path: s.filter.clone(),
+                        qos: qos5(s.qos),
+                        nolocal: s.no_local,
+                        preserve_retain: s.retain_as_published,
+                        retain_forward_rule: match s.retain_handling {
+                            RetainHandling::SendOnSubscribe => p5::RetainForwardRule::OnEverySubscribe,
+                            RetainHandling::SendIfNew => p5::RetainForwardRule::OnNewSubscribe,
+                            RetainHandling::DoNotSend => p5::RetainForwardRule::Never,
+                        },
+                    })
+                    .collect();
+                match id {
+                    Some(id) => c.try_subscribe_many_with_properties(
+                        filters,
+                        p5::SubscribeProperties {
+                            id: Some(id),
+                            user_properties: Vec::new(),
+                        },
+                    ),
+                    None => c.try_subscribe_many(filters),
+                }
+                .map_err(queue_error5)
+            }
+        }
+    }
+
+    /// Queues an UNSUBSCRIBE of one filter.
+    pub(crate) fn try_unsubscribe(&self, filter: &str) -> Result<(), QueueError> {
+        match self {
+            Client::V4(c) => c.try_unsubscribe(filter.to_owned()).map_err(queue_error),
+            Client::V5(c) => c.try_unsubscribe(filter.to_owned()).map_err(queue_error5),
+        }
+    }
+
+    /// Queues a DISCONNECT.
+    pub(crate) fn try_disconnect(&self) -> Result<(), QueueError> {
+        match self {
+            Client::V4(c) => c.try_disconnect().map_err(queue_error),
+            Client::V5(c) => c.try_disconnect().map_err(queue_error5),
+        }
+    }
+}
+
+fn refused_words(code: &str) -> ConnectError {
+    let (kind, text) = match code {
+        "BadUserNamePassword" => (ErrorKind::BadCredentials, "the broker rejected the user name or password"),
+        "NotAuthorized" => (ErrorKind::NotAuthorized, "the broker says this client is not authorised"),
+        "BadClientId" | "ClientIdentifierNotValid" => {
+            (ErrorKind::ClientIdRejected, "the broker rejected the client id")
+        }
+        "ServiceUnavailable" | "ServerUnavailable" | "ServerBusy" | "ConnectionRateExceeded" => {
+            (ErrorKind::BrokerUnavailable, "the broker is unavailable or busy")
+        }
+        "RefusedProtocolVersion" | "UnsupportedProtocolVersion" => (
+            ErrorKind::UnsupportedVersion,
+            "the broker does not support this MQTT version — try the other one",
+        ),
+        "Banned" => (ErrorKind::NotAuthorized, "the broker has banned this client"),
+        _ => (ErrorKind::Refused, ""),
+    };
+    if text.is_empty() {
+        ConnectError::new(kind, format!("the broker refused the connection ({code})"))
+    } else {
+        ConnectError::new(kind, text)
+    }
+}
+
+fn map_err4(e: &rumqttc::ConnectionError) -> ConnectError {
+    match e {
+        rumqttc::ConnectionError::ConnectionRefused(code) => refused_words(&format!("{code:?}")),
+        rumqttc::ConnectionError::NetworkTimeout | rumqttc::ConnectionError::FlushTimeout => {
+            ConnectError::new(ErrorKind::Timeout, "the broker did not answer in time")
+        }
+        rumqttc::ConnectionError::MqttState(rumqttc::StateError::AwaitPingResp) => ConnectError::new(
+            ErrorKind::ConnectionLost,
+            "the broker stopped answering (no ping response)",
+        ),
+        other => lost_or(describe(other)),
+    }
+}
+
+fn map_err5(e: &rumqttc::v5::ConnectionError) -> ConnectError {
+    match e {
+        rumqttc::v5::ConnectionError::ConnectionRefused(code) => refused_words(&format!("{code:?}")),
+        rumqttc::v5::ConnectionError::Timeout(_) => {
+            ConnectError::new(ErrorKind::Timeout, "the broker did not answer in time")
+        }
+        rumqttc::v5::ConnectionError::MqttState(rumqttc::v5::StateError::AwaitPingResp) => ConnectError::new(
+            ErrorKind::ConnectionLost,
+            "the broker stopped answering (no ping response)",
+        ),
+        other => lost_or(describe(other)),
+    }
+}
+
+/// Errors we could not name precisely that happen on an open connection are a lost connection.
+fn lost_or(e: ConnectError) -> ConnectError {
+    if e.kind == ErrorKind::Other {
+        ConnectError::new(ErrorKind::ConnectionLost, format!("connection lost: {}", e.message))
+    } else {
+        e
+    }
+}
+
+fn pub_ack_reason5(reason: &str) -> Option<String> {
+    match reason {
+        "Success" | "NoMatchingSubscribers" => None,
+        other => Some(format!("the broker refused the message ({other})")),
+    }
+}
+
+fn suback5(code: &p5::SubscribeReasonCode) -> Result<QoS, String> {
+    match code {
+        p5::SubscribeReasonCode::Success(q) => Ok(from_qos5(*q)),
+        p5::SubscribeReasonCode::NotAuthorized => Err("not authorised".into()),
+        p5::SubscribeReasonCode::TopicFilterInvalid => Err("invalid topic filter".into()),
+        p5::SubscribeReasonCode::QuotaExceeded => Err("quota exceeded".into()),
+        p5::SubscribeReasonCode::SharedSubscriptionsNotSupported => {
+            Err("shared subscriptions not supported".into())
+        }
+        p5::SubscribeReasonCode::SubscriptionIdNotSupported => {
+            Err("subscription identifiers not supported".into())
+        }
+        p5::SubscribeReasonCode::WildcardSubscriptionsNotSupported => {
+            Err("wildcard subscriptions not supported".into())
+        }
+        other => Err(format!("refused ({other:?})")),
+    }
+}
+
+impl Loop {
+    /// Waits for the next event (connecting first if needed). Cancel-safe only between
+    /// calls: the caller keeps the future alive until it completes.
+    pub(crate) async fn poll(&mut self) -> Result<Incoming, ConnectError> {
+        match self {
+            Loop::V4(l) => {
+                use rumqttc::{Event, Outgoing, Packet};
+                let event = l.poll().await.map_err(|e| map_err4(&e))?;
+                Ok(match event {
+                    Event::Incoming(Packet::ConnAck(ack)) => Incoming::ConnAck {
+                        session_present: ack.session_present,
+                    },
+                    Event::Incoming(Packet::Publish(p)) => Incoming::Publish(Message {
+                        topic: p.topic,
+                        payload: p.payload,
+                        qos: from_qos4(p.qos),
+                        retain: p.retain,
+                        dup: p.dup,
+                        received: SystemTime::now(),
+                        properties: Properties::default(),
+                    }),
+                    Event::Incoming(Packet::SubAck(ack)) => Incoming::SubAck {
+                        pkid: ack.pkid,
+                        results: ack
+                            .return_codes
+                            .iter()
+                            .map(|c| match c {
+                                rumqttc::SubscribeReasonCode::Success(q) => Ok(from_qos4(*q)),
+                                rumqttc::SubscribeReasonCode::Failure => Err("refused by the broker".into()),
+                            })
+                            .collect(),
+                    },
+                    Event::Incoming(Packet::UnsubAck(ack)) => Incoming::UnsubAck { pkid: ack.pkid },
+                    Event::Incoming(Packet::PubAck(ack)) => Incoming::PublishDone {
+                        pkid: ack.pkid,
+                        refused: None,
+                    },
+                    Event::Incoming(Packet::PubComp(ack)) => Incoming::PublishDone {
+                        pkid: ack.pkid,
+                        refused: None,
+                    },
+                    Event::Outgoing(Outgoing::Publish(pkid)) => Incoming::SentPublish { pkid },
+                    Event::Outgoing(Outgoing::Subscribe(pkid)) => Incoming::SentSubscribe { pkid },
+                    Event::Outgoing(Outgoing::Unsubscribe(pkid)) => Incoming::SentUnsubscribe { pkid },
+                    Event::Outgoing(Outgoing::Disconnect) => Incoming::SentDisconnect,
+                    _ => Incoming::Other,
+                })
+            }
+            Loop::V5(l) => {
+                use rumqttc::Outgoing;
+                use rumqttc::v5::Event;
+                use p5::Packet;
+                let event = l.poll().await.map_err(|e| map_err5(&e))?;
+                Ok(match event {
+                    Event::Incoming(Packet::ConnAck(ack)) => Incoming::ConnAck {
+                        session_present: ack.session_present,
+                    },
+                    Event::Incoming(Packet::Publish(p)) => Incoming::Publish(Message {
+                        topic: topic_string(p.topic),
+                        payload: p.payload,
+                        qos: from_qos5(p.qos),
+                        retain: p.retain,
+                        dup: p.dup,
+                        received: SystemTime::now(),
+                        properties: props_from_5(p.properties),
+                    }),
+                    Event::Incoming(Packet::SubAck(ack)) => Incoming::SubAck {
+                        pkid: ack.pkid,
+                        results: ack.return_codes.iter().map(suback5).collect(),
+                    },
+                    Event::Incoming(Packet::UnsubAck(ack)) => Incoming::UnsubAck { pkid: ack.pkid },
+                    Event::Incoming(Packet::PubAck(ack)) => Incoming::PublishDone {
+                        pkid: ack.pkid,
+                        refused: pub_ack_reason5(&format!("{:?}", ack.reason)),
+                    },
+                    Event::Incoming(Packet::PubRec(rec)) => {
+                        match pub_ack_reason5(&format!("{:?}", rec.reason)) {
+                            // A refused QoS 2 publish ends at PUBREC.
+                            Some(refused) => Incoming::PublishDone {
+                                pkid: rec.pkid,
+                                refused: Some(refused),
+                            },
+                            None => Incoming::Other,
+                        }
+                    }
+                    Event::Incoming(Packet::PubComp(ack)) => Incoming::PublishDone {
+                        pkid: ack.pkid,
+                        refused: None,
+                    },
+                    Event::Incoming(Packet::Disconnect(d)) => Incoming::BrokerDisconnect {
+                        reason: format!("{:?}", d.reason_code),
+                    },
+                    Event::Outgoing(Outgoing::Publish(pkid)) => Incoming::SentPublish { pkid },
+                    Event::Outgoing(Outgoing::Subscribe(pkid)) => Incoming::SentSubscribe { pkid },
+                    Event::Outgoing(Outgoing::Unsubscribe(pkid)) => Incoming::SentUnsubscribe { pkid },
+                    Event::Outgoing(Outgoing::Disconnect) => Incoming::SentDisconnect,
+                    _ => Incoming::Other,
+                })
+            }
+        }
+    }
+
+    /// Takes the requests rumqttc would replay (called right after an error).
+    pub(crate) fn take_pending(&mut self) -> Saved {
+        match self {
+            Loop::V4(l) => Saved::V4(l.pending.drain(..).collect()),
+            Loop::V5(l) => Saved::V5(l.pending.drain(..).collect()),
+        }
+    }
+
+    /// Puts saved requests back right after CONNACK. With a resumed session they are replayed
+    /// as rumqttc intends; with a new session the publishes are sent again as new messages and
+    /// subscription requests are dropped (the caller subscribes afresh).
+    pub(crate) fn restore_pending(&mut self, saved: Saved, session_present: bool) -> Restored {
+        let mut restored = Restored {
+            publishes: Vec::new(),
+            completed: Vec::new(),
+        };
+        match (self, saved) {
+            (Loop::V4(l), Saved::V4(requests)) => {
+                use rumqttc::Request;
+                let mut keep: VecDeque<Request> = VecDeque::new();
+                for request in requests {
+                    match request {
+                        Request::Publish(mut p) => {
+                            restored.publishes.push(p.pkid);
+                            if !session_present {
+                                p.pkid = 0;
+                                p.dup = false;
+                            }
+                            keep.push_back(Request::Publish(p));
+                        }
+                        Request::PubRel(rel) if !session_present => restored.completed.push(rel.pkid),
+                        Request::Subscribe(_) | Request::Unsubscribe(_) => {}
+                        other if session_present => keep.push_back(other),
+                        _ => {}
+                    }
+                }
+                l.pending = keep;
+            }
+            (Loop::V5(l), Saved::V5(requests)) => {
+                use rumqttc::v5::Request;
+                let mut keep: VecDeque<Request> = VecDeque::new();
+                for request in requests {
+                    match request {
+                        Request::Publish(mut p) => {
+                            restored.publishes.push(p.pkid);
+                            if !session_present {
+                                p.pkid = 0;
+                                p.dup = false;
+                            }
+                            keep.push_back(Request::Publish(p));
+                        }
+                        Request::PubRel(rel) if !session_present => restored.completed.push(rel.pkid),
+                        Request::Subscribe(_) | Request::Unsubscribe(_) => {}
+                        other if session_present => keep.push_back(other),
+                        _ => {}
+                    }
+                }
+                l.pending = keep;
+            }
+            // A loop only ever saves its own kind of request.
+            _ => {}
+        }
+        restored
+    }
+}
+
+/// Time allowed for in-flight publishes to be acknowledged on a graceful disconnect.
+pub(crate) const DISCONNECT_GRACE: Duration = Duration::from_secs(5);

@@ -1,0 +1,16 @@
+//! Canopy: a fast desktop MQTT explorer with a headless CLI.
+//!
+//! - [`engine`]: MQTT connections on a tokio runtime in their own thread, driven by commands.
+//! - [`model`]: messages and topics, pure data.
+//! - [`profiles`]: connection profiles and their file.
+//! - [`cli`]: `canopy pub`, `canopy sub`.
+//! - [`ui`]: the egui desktop window.
+
+#![warn(missing_docs)]
+#![deny(clippy::unwrap_used)]
+
+pub mod cli;
+pub mod engine;
+pub mod model;
+pub mod profiles;
+pub mod ui;
