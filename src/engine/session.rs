@@ -417,6 +417,10 @@ fn map_err5(e: &rumqttc::v5::ConnectionError) -> ConnectError {
             ErrorKind::ConnectionLost,
             "the broker stopped answering (no ping response)",
         ),
+        // rumqttc's v5 deserialisation error does not expose its cause as a source.
+        rumqttc::v5::ConnectionError::MqttState(rumqttc::v5::StateError::Deserialization(
+            rumqttc::v5::mqttbytes::Error::Io(io),
+        )) => lost_or(describe(io)),
         other => lost_or(describe(other)),
     }
 }
