@@ -82,7 +82,9 @@ fn every_transport_round_trips_on_both_versions() {
     round_trip(&broker, auth);
     // The URL form of a profile connects too.
     let mut from_url = broker.tcp_profile();
-    from_url.apply_url(&format!("ws://127.0.0.1:{}/mqtt", broker.ports.ws)).unwrap();
+    from_url
+        .apply_url(&format!("ws://127.0.0.1:{}/mqtt", broker.ports.ws))
+        .unwrap();
     round_trip(&broker, from_url);
 }
 
@@ -98,7 +100,10 @@ fn v5_properties_survive_the_round_trip() {
         message_expiry_interval: Some(3600),
         response_topic: Some("props/reply".into()),
         correlation_data: Some(Bytes::from_static(b"\x00\x01corr")),
-        user_properties: vec![("site".into(), "plant-7".into()), ("site".into(), "dup ok".into())],
+        user_properties: vec![
+            ("site".into(), "plant-7".into()),
+            ("site".into(), "dup ok".into()),
+        ],
         content_type: Some("application/json".into()),
         ..Properties::default()
     };
@@ -159,7 +164,12 @@ fn qos_levels_are_granted_and_delivered() {
             .unwrap();
         assert_eq!(granted, QoS::ALL.to_vec());
         for (token, q) in QoS::ALL.iter().enumerate() {
-            publish(&c, 1, token as u64, message(&format!("q{}/m", q.level()), "x", *q));
+            publish(
+                &c,
+                1,
+                token as u64,
+                message(&format!("q{}/m", q.level()), "x", *q),
+            );
         }
         assert_eq!(c.wait_outcome(1, 0), PublishOutcome::Sent);
         assert_eq!(c.wait_outcome(1, 1), PublishOutcome::Acknowledged);
@@ -208,7 +218,9 @@ fn retained_messages_are_flagged_and_can_be_cleared() {
 #[test]
 fn a_five_megabyte_binary_payload_arrives_whole() {
     let broker = Broker::start();
-    let payload: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let payload: Vec<u8> = (0..5 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     for version in [MqttVersion::V311, MqttVersion::V5] {
         let mut c = Client::new();
         let mut p = subscribed(broker.tcp_profile(), "big/#", QoS::AtLeastOnce);
@@ -261,7 +273,10 @@ fn tls_problems_are_named_in_plain_words() {
     c.connect(5, untrusted);
     let (kind, text) = failure(&c.wait_final(5));
     assert!(
-        matches!(kind, ErrorKind::TlsClientCertificateRejected | ErrorKind::TlsCertificateRequired),
+        matches!(
+            kind,
+            ErrorKind::TlsClientCertificateRejected | ErrorKind::TlsCertificateRequired
+        ),
         "{kind:?}: {text}"
     );
 
@@ -283,7 +298,10 @@ fn bad_settings_and_files_fail_before_connecting() {
     c.connect(1, missing);
     let (kind, text) = failure(&c.wait_final(1));
     assert_eq!(kind, ErrorKind::Settings);
-    assert!(text.contains("/nonexistent/ca.pem") && text.contains("not found"), "{text}");
+    assert!(
+        text.contains("/nonexistent/ca.pem") && text.contains("not found"),
+        "{text}"
+    );
 
     let garbage = broker.dir.path().join("garbage.pem");
     std::fs::write(&garbage, "this is not a certificate").unwrap();
@@ -331,7 +349,10 @@ fn bad_password_wrong_port_and_unknown_host() {
     let state = c.wait_final(3);
     let (kind, text) = failure(&state);
     assert_eq!(kind, ErrorKind::ConnectionRefused, "{text}");
-    assert!(text.contains("gave up after 2 attempts") && text.contains("refused"), "{text}");
+    assert!(
+        text.contains("gave up after 2 attempts") && text.contains("refused"),
+        "{text}"
+    );
     let reconnecting = c
         .states(Some(3))
         .iter()
@@ -355,7 +376,10 @@ fn invalid_filters_are_rejected_before_sending() {
     c.wait_connected(1);
     c.send(Command::Subscribe {
         id: 1,
-        subscriptions: vec![Subscription::new("bad/#/x", QoS::AtMostOnce), Subscription::new("ok/+", QoS::AtMostOnce)],
+        subscriptions: vec![
+            Subscription::new("bad/#/x", QoS::AtMostOnce),
+            Subscription::new("ok/+", QoS::AtMostOnce),
+        ],
         subscription_id: None,
     });
     c.wait_subscribed(1, 2);
@@ -372,12 +396,19 @@ fn invalid_filters_are_rejected_before_sending() {
     assert!(bad.granted.as_ref().unwrap_err().contains("invalid topic filter"));
     let ok = results.iter().find(|r| r.filter == "ok/+").unwrap();
     assert_eq!(ok.granted, Ok(QoS::AtMostOnce));
-    assert!(c.events.iter().any(|e| matches!(e, Event::Error { message, .. } if message.contains("bad/#/x"))));
+    assert!(
+        c.events
+            .iter()
+            .any(|e| matches!(e, Event::Error { message, .. } if message.contains("bad/#/x")))
+    );
     // Publishing to a wildcard topic is refused with a reason, not dropped.
     publish(&c, 1, 9, message("a/+", "x", QoS::AtMostOnce));
     assert!(matches!(c.wait_outcome(1, 9), PublishOutcome::Failed(why) if why.contains("wildcard")));
     // The connection is still fine.
-    assert!(matches!(c.states(Some(1)).last(), Some(ConnectionState::Connected { .. })));
+    assert!(matches!(
+        c.states(Some(1)).last(),
+        Some(ConnectionState::Connected { .. })
+    ));
 }
 
 #[test]
@@ -392,22 +423,47 @@ fn broker_restart_reconnects_resubscribes_and_delivers_outage_publishes() {
 
         broker.kill();
         c.wait_until("reconnecting state", Duration::from_secs(10), |ev| {
-            ev.iter().any(|e| matches!(e, Event::State { state: ConnectionState::Reconnecting { .. }, .. }))
+            ev.iter().any(|e| {
+                matches!(
+                    e,
+                    Event::State {
+                        state: ConnectionState::Reconnecting { .. },
+                        ..
+                    }
+                )
+            })
         });
         // Published while the broker is down: must arrive once it is back.
         for token in 0..5 {
-            publish(&c, 1, token, message(&format!("outage/during/{token}"), "queued", QoS::AtLeastOnce));
+            publish(
+                &c,
+                1,
+                token,
+                message(&format!("outage/during/{token}"), "queued", QoS::AtLeastOnce),
+            );
         }
         std::thread::sleep(Duration::from_millis(600));
         broker.restart();
         c.wait_until("connected again", Duration::from_secs(15), |ev| {
             ev.iter()
-                .filter(|e| matches!(e, Event::State { state: ConnectionState::Connected { .. }, .. }))
+                .filter(|e| {
+                    matches!(
+                        e,
+                        Event::State {
+                            state: ConnectionState::Connected { .. },
+                            ..
+                        }
+                    )
+                })
                 .count()
                 >= 2
         });
         for token in 0..5 {
-            assert_eq!(c.wait_outcome(1, token), PublishOutcome::Acknowledged, "{version:?}");
+            assert_eq!(
+                c.wait_outcome(1, token),
+                PublishOutcome::Acknowledged,
+                "{version:?}"
+            );
         }
         // Re-subscribed: both the outage publishes and new ones come back to us.
         c.wait_subscribed(1, 2);
@@ -455,7 +511,12 @@ fn reconnect_delays_follow_the_policy_live() {
         .states(Some(1))
         .iter()
         .filter_map(|s| match s {
-            ConnectionState::Reconnecting { next_in, attempt, max_attempts, .. } => {
+            ConnectionState::Reconnecting {
+                next_in,
+                attempt,
+                max_attempts,
+                ..
+            } => {
                 assert_eq!(*max_attempts, 5);
                 assert_eq!(policy.delay(*attempt), Some(*next_in));
                 Some(*next_in)
@@ -466,7 +527,10 @@ fn reconnect_delays_follow_the_policy_live() {
     let ms: Vec<u128> = delays.iter().map(Duration::as_millis).collect();
     assert_eq!(ms, vec![50, 150, 450, 500, 500]);
     let total: Duration = delays.iter().sum();
-    assert!(elapsed >= total, "the loop actually waited: {elapsed:?} < {total:?}");
+    assert!(
+        elapsed >= total,
+        "the loop actually waited: {elapsed:?} < {total:?}"
+    );
 }
 
 #[test]
@@ -481,7 +545,12 @@ fn graceful_disconnect_flushes_qos1() {
     c.wait_connected(1);
     let n = 2000u64;
     for token in 0..n {
-        publish(&c, 1, token, message("flush/x", token.to_string(), QoS::AtLeastOnce));
+        publish(
+            &c,
+            1,
+            token,
+            message("flush/x", token.to_string(), QoS::AtLeastOnce),
+        );
     }
     // Disconnect straight away: every message must still be acknowledged first.
     c.send(Command::Disconnect { id: 1 });
@@ -489,9 +558,16 @@ fn graceful_disconnect_flushes_qos1() {
     let acked = (0..n)
         .filter(|t| c.outcome(1, *t) == Some(PublishOutcome::Acknowledged))
         .count();
-    assert_eq!(acked as u64, n, "all QoS 1 publishes acknowledged before the socket closed");
+    assert_eq!(
+        acked as u64, n,
+        "all QoS 1 publishes acknowledged before the socket closed"
+    );
     receiver.wait_messages(2, "flush/x", n as usize);
-    let payloads: Vec<u64> = receiver.messages(2).iter().map(|m| std::str::from_utf8(&m.payload).unwrap().parse().unwrap()).collect();
+    let payloads: Vec<u64> = receiver
+        .messages(2)
+        .iter()
+        .map(|m| std::str::from_utf8(&m.payload).unwrap().parse().unwrap())
+        .collect();
     assert_eq!(payloads, (0..n).collect::<Vec<_>>(), "in order, none lost");
 }
 
@@ -500,7 +576,10 @@ fn several_connections_at_once() {
     let broker = Broker::start();
     let mut c = Client::new();
     c.connect(1, subscribed(broker.tcp_profile(), "multi/#", QoS::AtMostOnce));
-    c.connect(2, subscribed(broker.profile(TransportKind::Ws), "multi/#", QoS::AtMostOnce));
+    c.connect(
+        2,
+        subscribed(broker.profile(TransportKind::Ws), "multi/#", QoS::AtMostOnce),
+    );
     c.wait_subscribed(1, 1);
     c.wait_subscribed(2, 1);
     publish(&c, 1, 1, message("multi/a", "from 1", QoS::AtLeastOnce));
@@ -510,5 +589,8 @@ fn several_connections_at_once() {
     assert_eq!(c.wait_final(1), ConnectionState::Disconnected);
     publish(&c, 2, 2, message("multi/b", "from 2", QoS::AtLeastOnce));
     c.wait_messages(2, "multi/b", 1);
-    assert!(matches!(c.outcome(2, 2), Some(PublishOutcome::Acknowledged) | None));
+    assert!(matches!(
+        c.outcome(2, 2),
+        Some(PublishOutcome::Acknowledged) | None
+    ));
 }

@@ -162,7 +162,11 @@ pub(crate) fn report_state(profile: &Profile, state: &ConnectionState) {
         ConnectionState::Connected { session_present, .. } => complain(format!(
             "reconnected to {}{}",
             profile.url(),
-            if *session_present { " (session resumed)" } else { "" }
+            if *session_present {
+                " (session resumed)"
+            } else {
+                ""
+            }
         )),
         ConnectionState::Failed { reason } => complain(format!("connection failed: {reason}")),
         ConnectionState::Connecting | ConnectionState::Disconnected => {}

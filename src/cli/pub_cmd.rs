@@ -116,7 +116,11 @@ impl Publisher {
     /// Processes events until at most `limit` publishes are outstanding.
     fn wait_until(&mut self, limit: usize) {
         while self.outstanding.len() > limit && !self.lost {
-            match self.session.engine.recv_timeout(std::time::Duration::from_secs(3600)) {
+            match self
+                .session
+                .engine
+                .recv_timeout(std::time::Duration::from_secs(3600))
+            {
                 Some(event) => self.handle(event),
                 None => break,
             }
@@ -146,7 +150,11 @@ pub fn run(args: PubArgs) -> u8 {
         match std::fs::read(path) {
             Ok(bytes) => Some(Bytes::from(bytes)),
             Err(e) => {
-                complain(format!("cannot read {}: {}", path.display(), crate::engine::errors::io_words(&e)));
+                complain(format!(
+                    "cannot read {}: {}",
+                    path.display(),
+                    crate::engine::errors::io_words(&e)
+                ));
                 return exit::ERROR;
             }
         }

@@ -46,6 +46,9 @@ pub struct SubArgs {
     /// Output format.
     #[arg(short = 'F', long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Report connection and subscription details on stderr.
+    #[arg(short = 'd', long)]
+    pub debug: bool,
     /// Give up after this many seconds without reaching --count (exit code 6).
     #[arg(short = 'W', long = "timeout", value_name = "SECS")]
     pub timeout: Option<f64>,
@@ -71,7 +74,10 @@ struct JsonMessage<'a> {
 fn json_message(m: &Message) -> JsonMessage<'_> {
     let (payload, encoding) = match std::str::from_utf8(&m.payload) {
         Ok(text) => (text.to_owned(), "utf8"),
-        Err(_) => (base64::engine::general_purpose::STANDARD.encode(&m.payload), "base64"),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD.encode(&m.payload),
+            "base64",
+        ),
     };
     JsonMessage {
         topic: &m.topic,
@@ -125,18 +131,29 @@ pub fn run(args: SubArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    profile.subscriptions = args.topics.iter().map(|t| Subscription::new(t.clone(), args.qos)).collect();
+    profile.subscriptions = args
+        .topics
+        .iter()
+        .map(|t| Subscription::new(t.clone(), args.qos))
+        .collect();
     let session = match connect(profile, args.connection.retry) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let deadline = args.timeout.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    if args.debug {
+        complain(format!("connected to {}", session.profile.url()));
+    }
+    let deadline = args
+        .timeout
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut received: u64 = 0;
     let mut pending_subacks = 1usize;
     let code = 'outer: loop {
-        let wait = deadline.map_or(Duration::from_secs(3600), |d| d.saturating_duration_since(Instant::now()));
+        let wait = deadline.map_or(Duration::from_secs(3600), |d| {
+            d.saturating_duration_since(Instant::now())
+        });
         if deadline.is_some() && wait.is_zero() {
             complain(format!("timed out after {received} messages"));
             break exit::TIMEOUT;
@@ -160,14 +177,17 @@ pub fn run(args: SubArgs) -> u8 {
                         break 'outer exit::OK;
                     }
                 }
-                if let Err(e) = out.flush() {
-                    if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        break exit::OK;
-                    }
+                if let Err(e) = out.flush()
+                    && e.kind() == std::io::ErrorKind::BrokenPipe
+                {
+                    break exit::OK;
                 }
             }
             Event::Subscribed { results, .. } => {
                 for r in &results {
+                    if let (true, Ok(qos)) = (args.debug, &r.granted) {
+                        complain(format!("subscribed to `{}` (granted QoS {qos})", r.filter));
+                    }
                     if let Err(why) = &r.granted {
                         complain(format!("subscription to `{}` refused: {why}", r.filter));
                         if pending_subacks > 0 {

@@ -52,7 +52,9 @@ pub(crate) fn spawn(id: ConnectionId, profile: Profile, sink: EventSink, previou
     let (tx, rx) = mpsc::unbounded_channel();
     let join = tokio::spawn(async move {
         if let Some(previous) = previous {
-            previous.close_and_wait(session::DISCONNECT_GRACE + Duration::from_secs(1)).await;
+            previous
+                .close_and_wait(session::DISCONNECT_GRACE + Duration::from_secs(1))
+                .await;
         }
         run(id, profile, sink, rx).await;
     });
@@ -189,7 +191,10 @@ impl Conn {
         self.batch_started = None;
         if !self.batch.is_empty() {
             let messages = std::mem::take(&mut self.batch);
-            self.emit(Event::Messages { id: self.id, messages });
+            self.emit(Event::Messages {
+                id: self.id,
+                messages,
+            });
         }
     }
 
@@ -241,7 +246,10 @@ impl Conn {
 
     fn publish(&mut self, token: u64, message: OutgoingMessage) {
         if self.closing.is_some() {
-            self.published(token, PublishOutcome::Failed("not sent: the connection is closing".into()));
+            self.published(
+                token,
+                PublishOutcome::Failed("not sent: the connection is closing".into()),
+            );
             return;
         }
         if let Err(e) = validate_topic_name(&message.topic) {
@@ -294,7 +302,9 @@ impl Conn {
             Ok(()) => self
                 .sub_queue
                 .push_back(subs.iter().map(|s| s.filter.clone()).collect()),
-            Err(QueueError::Full) => self.error("subscribe not sent: the request queue is full; try again".into()),
+            Err(QueueError::Full) => {
+                self.error("subscribe not sent: the request queue is full; try again".into())
+            }
             Err(QueueError::Invalid(e)) => self.error(format!("subscribe not sent: {e}")),
         }
     }
@@ -325,27 +335,29 @@ impl Conn {
         for filter in filters {
             match client.try_unsubscribe(&filter) {
                 Ok(()) => self.unsub_queue.push_back(vec![filter]),
-                Err(_) => self.error(format!("unsubscribe from `{filter}` not sent: the request queue is full")),
+                Err(_) => self.error(format!(
+                    "unsubscribe from `{filter}` not sent: the request queue is full"
+                )),
             }
         }
     }
 
     /// Hands queued publishes to rumqttc and starts the DISCONNECT once everything is acked.
     fn after_step(&mut self) {
-        if self.connected {
-            if let Some(client) = &self.client {
-                while let Some((token, message)) = self.outbox.front() {
-                    match client.try_publish(message) {
-                        Ok(()) => {
-                            self.queued.push_back((*token, message.qos));
-                            self.outbox.pop_front();
-                        }
-                        Err(QueueError::Full) => break,
-                        Err(QueueError::Invalid(e)) => {
-                            let token = *token;
-                            self.outbox.pop_front();
-                            self.published(token, PublishOutcome::Failed(format!("not sent: {e}")));
-                        }
+        if self.connected
+            && let Some(client) = &self.client
+        {
+            while let Some((token, message)) = self.outbox.front() {
+                match client.try_publish(message) {
+                    Ok(()) => {
+                        self.queued.push_back((*token, message.qos));
+                        self.outbox.pop_front();
+                    }
+                    Err(QueueError::Full) => break,
+                    Err(QueueError::Invalid(e)) => {
+                        let token = *token;
+                        self.outbox.pop_front();
+                        self.published(token, PublishOutcome::Failed(format!("not sent: {e}")));
                     }
                 }
             }
@@ -357,10 +369,9 @@ impl Conn {
                 && self.outbox.is_empty()
                 && self.queued.is_empty()
                 && self.inflight.is_empty()
+                && let Some(client) = &self.client
             {
-                if let Some(client) = &self.client {
-                    self.disconnect_sent = client.try_disconnect().is_ok();
-                }
+                self.disconnect_sent = client.try_disconnect().is_ok();
             }
         }
     }
@@ -421,7 +432,10 @@ impl Conn {
                         .map(|r| &r.filter)
                         .collect();
                     self.subs.retain(|(s, _)| !failed.contains(&&s.filter));
-                    self.error(format!("subscription refused by the broker: {}", refused.join("; ")));
+                    self.error(format!(
+                        "subscription refused by the broker: {}",
+                        refused.join("; ")
+                    ));
                 }
                 self.emit(Event::Subscribed { id: self.id, results });
             }

@@ -102,7 +102,8 @@ fn tls_words(e: &rustls::Error) -> ConnectError {
     let (kind, text) = match e {
         E::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => (
             ErrorKind::TlsUnknownCa,
-            "TLS: the broker's certificate is not signed by a trusted CA (unknown CA) — check the CA file".to_owned(),
+            "TLS: the broker's certificate is not signed by a trusted CA (unknown CA) — check the CA file"
+                .to_owned(),
         ),
         E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => (
             ErrorKind::TlsNameMismatch,
@@ -116,7 +117,8 @@ fn tls_words(e: &rustls::Error) -> ConnectError {
         ),
         E::AlertReceived(A::CertificateRequired | A::HandshakeFailure) => (
             ErrorKind::TlsCertificateRequired,
-            "TLS: the broker requires a client certificate (mutual TLS) — set a client certificate and key".to_owned(),
+            "TLS: the broker requires a client certificate (mutual TLS) — set a client certificate and key"
+                .to_owned(),
         ),
         E::AlertReceived(A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::DecryptError) => (
             ErrorKind::TlsClientCertificateRejected,
@@ -136,10 +138,10 @@ fn tls_words(e: &rustls::Error) -> ConnectError {
 }
 
 fn io_error_words(e: &io::Error) -> Option<ConnectError> {
-    if let Some(inner) = e.get_ref() {
-        if let Some(found) = classify_chain(inner) {
-            return Some(found);
-        }
+    if let Some(inner) = e.get_ref()
+        && let Some(found) = classify_chain(inner)
+    {
+        return Some(found);
     }
     let text = e.to_string();
     Some(match e.kind() {
@@ -151,20 +153,23 @@ fn io_error_words(e: &io::Error) -> Option<ConnectError> {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
         | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::UnexpectedEof => ConnectError::new(
-            ErrorKind::ConnectionLost,
-            "the broker closed the connection",
-        ),
+        | io::ErrorKind::UnexpectedEof => {
+            ConnectError::new(ErrorKind::ConnectionLost, "the broker closed the connection")
+        }
         _ if text.contains("failed to lookup address")
             || text.contains("Name or service not known")
             || text.contains("nodename nor servname")
             || text.contains("No such host") =>
         {
-            ConnectError::new(ErrorKind::Dns, "the host name could not be resolved (DNS failure)")
+            ConnectError::new(
+                ErrorKind::Dns,
+                "the host name could not be resolved (DNS failure)",
+            )
         }
-        io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable => {
-            ConnectError::new(ErrorKind::ConnectionRefused, format!("the broker cannot be reached: {text}"))
-        }
+        io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable => ConnectError::new(
+            ErrorKind::ConnectionRefused,
+            format!("the broker cannot be reached: {text}"),
+        ),
         _ => return None,
     })
 }
@@ -176,10 +181,10 @@ pub fn classify_chain(e: &(dyn StdError + 'static)) -> Option<ConnectError> {
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
             return Some(tls_words(tls));
         }
-        if let Some(io) = err.downcast_ref::<io::Error>() {
-            if let Some(found) = io_error_words(io) {
-                return Some(found);
-            }
+        if let Some(io) = err.downcast_ref::<io::Error>()
+            && let Some(found) = io_error_words(io)
+        {
+            return Some(found);
         }
         if let Some(ws) = err.downcast_ref::<async_tungstenite::tungstenite::Error>() {
             use async_tungstenite::tungstenite::Error as W;
@@ -200,7 +205,10 @@ pub fn classify_chain(e: &(dyn StdError + 'static)) -> Option<ConnectError> {
                     ));
                 }
                 other => {
-                    return Some(ConnectError::new(ErrorKind::WebSocket, format!("WebSocket: {other}")));
+                    return Some(ConnectError::new(
+                        ErrorKind::WebSocket,
+                        format!("WebSocket: {other}"),
+                    ));
                 }
             }
         }

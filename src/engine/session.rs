@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use rumqttc::v5::mqttbytes::v5 as p5;
 use rumqttc::v5::mqttbytes::QoS as QoS5;
+use rumqttc::v5::mqttbytes::v5 as p5;
 use rumqttc::{QoS as QoS4, TlsConfiguration, Transport};
 
 use super::errors::{ConnectError, ErrorKind, describe};
@@ -28,7 +28,10 @@ pub(crate) enum Incoming {
     /// A message.
     Publish(Message),
     /// SUBACK: per-filter results.
-    SubAck { pkid: u16, results: Vec<Result<QoS, String>> },
+    SubAck {
+        pkid: u16,
+        results: Vec<Result<QoS, String>>,
+    },
     /// UNSUBACK.
     UnsubAck { pkid: u16 },
     /// Our QoS 1 / 2 publish completed (PUBACK / PUBCOMP), or was refused (MQTT 5 reason).
@@ -159,11 +162,11 @@ pub(crate) fn validate(profile: &Profile) -> Result<(), ConnectError> {
             "MQTT 3.1.1 needs a client id when clean session is off",
         ));
     }
-    if let Some(will) = &profile.last_will {
-        if !will.topic.is_empty() {
-            crate::model::topic::validate_topic_name(&will.topic)
-                .map_err(|e| settings_error(format!("last will topic: {e}")))?;
-        }
+    if let Some(will) = &profile.last_will
+        && !will.topic.is_empty()
+    {
+        crate::model::topic::validate_topic_name(&will.topic)
+            .map_err(|e| settings_error(format!("last will topic: {e}")))?;
     }
     for sub in &profile.subscriptions {
         crate::model::topic::validate_filter(&sub.filter)
@@ -178,9 +181,11 @@ pub(crate) fn open(profile: &Profile) -> Result<(Client, Loop), ConnectError> {
     let transport = transport(profile)?;
     let host = broker_address(profile);
     let will = profile.last_will.as_ref().filter(|w| !w.topic.is_empty());
-    let credentials = profile.username.as_ref().filter(|u| !u.is_empty()).map(|u| {
-        (u.clone(), profile.password.clone().unwrap_or_default())
-    });
+    let credentials = profile
+        .username
+        .as_ref()
+        .filter(|u| !u.is_empty())
+        .map(|u| (u.clone(), profile.password.clone().unwrap_or_default()));
     match profile.version {
         MqttVersion::V311 => {
             let mut o = rumqttc::MqttOptions::new(profile.client_id.clone(), host, profile.port);
@@ -306,7 +311,13 @@ impl Client {
                 if props == p5::PublishProperties::default() {
                     c.try_publish(m.topic.clone(), qos5(m.qos), m.retain, m.payload.clone())
                 } else {
-                    c.try_publish_with_properties(m.topic.clone(), qos5(m.qos), m.retain, m.payload.clone(), props)
+                    c.try_publish_with_properties(
+                        m.topic.clone(),
+                        qos5(m.qos),
+                        m.retain,
+                        m.payload.clone(),
+                        props,
+                    )
                 }
                 .map_err(queue_error5)
             }
@@ -371,8 +382,14 @@ impl Client {
 
 fn refused_words(code: &str) -> ConnectError {
     let (kind, text) = match code {
-        "BadUserNamePassword" => (ErrorKind::BadCredentials, "the broker rejected the user name or password"),
-        "NotAuthorized" => (ErrorKind::NotAuthorized, "the broker says this client is not authorised"),
+        "BadUserNamePassword" => (
+            ErrorKind::BadCredentials,
+            "the broker rejected the user name or password",
+        ),
+        "NotAuthorized" => (
+            ErrorKind::NotAuthorized,
+            "the broker says this client is not authorised",
+        ),
         "BadClientId" | "ClientIdentifierNotValid" => {
             (ErrorKind::ClientIdRejected, "the broker rejected the client id")
         }
@@ -428,7 +445,10 @@ fn map_err5(e: &rumqttc::v5::ConnectionError) -> ConnectError {
 /// Errors we could not name precisely that happen on an open connection are a lost connection.
 fn lost_or(e: ConnectError) -> ConnectError {
     if e.kind == ErrorKind::Other {
-        ConnectError::new(ErrorKind::ConnectionLost, format!("connection lost: {}", e.message))
+        ConnectError::new(
+            ErrorKind::ConnectionLost,
+            format!("connection lost: {}", e.message),
+        )
     } else {
         e
     }
@@ -509,9 +529,9 @@ impl Loop {
                 })
             }
             Loop::V5(l) => {
+                use p5::Packet;
                 use rumqttc::Outgoing;
                 use rumqttc::v5::Event;
-                use p5::Packet;
                 let event = l.poll().await.map_err(|e| map_err5(&e))?;
                 Ok(match event {
                     Event::Incoming(Packet::ConnAck(ack)) => Incoming::ConnAck {

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -94,20 +94,20 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupE
 /// beside the fields.
 pub fn check_files(tls: &TlsSettings) -> Vec<TlsSetupError> {
     let mut problems = Vec::new();
-    if let Some(ca) = &tls.ca_file {
-        if let Err(e) = load_certificates("CA", ca) {
-            problems.push(e);
-        }
+    if let Some(ca) = &tls.ca_file
+        && let Err(e) = load_certificates("CA", ca)
+    {
+        problems.push(e);
     }
-    if let Some(cert) = &tls.client_cert_file {
-        if let Err(e) = load_certificates("client certificate", cert) {
-            problems.push(e);
-        }
+    if let Some(cert) = &tls.client_cert_file
+        && let Err(e) = load_certificates("client certificate", cert)
+    {
+        problems.push(e);
     }
-    if let Some(key) = &tls.client_key_file {
-        if let Err(e) = load_private_key(key) {
-            problems.push(e);
-        }
+    if let Some(key) = &tls.client_key_file
+        && let Err(e) = load_private_key(key)
+    {
+        problems.push(e);
     }
     problems
 }
@@ -153,7 +153,12 @@ pub fn client_config(tls: &TlsSettings) -> Result<ClientConfig, TlsSetupError> {
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
             .map_err(|e| TlsSetupError::Rejected(e.to_string()))?;
-        match tls.server_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        match tls
+            .server_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(name) => {
                 let name = ServerName::try_from(name.to_owned())
                     .map_err(|_| TlsSetupError::BadServerName(name.to_owned()))?;

@@ -100,7 +100,17 @@ mod tests {
 
     #[test]
     fn filters() {
-        for ok in ["#", "+", "a/#", "a/+/c", "/", "+/+", "$SYS/#", "$share/g/a/#", "a//b"] {
+        for ok in [
+            "#",
+            "+",
+            "a/#",
+            "a/+/c",
+            "/",
+            "+/+",
+            "$SYS/#",
+            "$share/g/a/#",
+            "a//b",
+        ] {
             assert_eq!(validate_filter(ok), Ok(()), "{ok}");
         }
         assert_eq!(validate_filter(""), Err(TopicError::Empty));

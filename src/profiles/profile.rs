@@ -355,9 +355,15 @@ mod tests {
     fn url_defaults_port_and_path() {
         let mut p = Profile::default();
         p.apply_url("wss://broker.emqx.io").unwrap();
-        assert_eq!((p.transport, p.port, p.ws_path.as_str()), (TransportKind::Wss, 8084, "/mqtt"));
+        assert_eq!(
+            (p.transport, p.port, p.ws_path.as_str()),
+            (TransportKind::Wss, 8084, "/mqtt")
+        );
         p.apply_url("ws://h:9001/ws").unwrap();
-        assert_eq!((p.transport, p.port, p.ws_path.as_str()), (TransportKind::Ws, 9001, "/ws"));
+        assert_eq!(
+            (p.transport, p.port, p.ws_path.as_str()),
+            (TransportKind::Ws, 9001, "/ws")
+        );
         p.apply_url("mqtt://[::1]").unwrap();
         assert_eq!((p.host.as_str(), p.port), ("::1", 1883));
         assert_eq!(p.url(), "mqtt://[::1]:1883");
@@ -379,13 +385,15 @@ mod tests {
 
     #[test]
     fn profile_round_trips_through_toml() {
-        let mut p = Profile::default();
-        p.last_will = Some(LastWill {
-            topic: "t".into(),
-            payload: "gone".into(),
-            qos: QoS::ExactlyOnce,
-            retain: true,
-        });
+        let mut p = Profile {
+            last_will: Some(LastWill {
+                topic: "t".into(),
+                payload: "gone".into(),
+                qos: QoS::ExactlyOnce,
+                retain: true,
+            }),
+            ..Profile::default()
+        };
         p.tls.alpn = vec!["mqtt".into()];
         let text = toml::to_string(&p).unwrap();
         let back: Profile = toml::from_str(&text).unwrap();

@@ -178,7 +178,10 @@ mod tests {
         let err = load(&path).unwrap_err().to_string();
         assert!(err.contains("line 2"), "{err}");
         std::fs::write(&path, "version = 99\n").unwrap();
-        assert!(matches!(load(&path), Err(StoreError::NewerVersion { found: 99, .. })));
+        assert!(matches!(
+            load(&path),
+            Err(StoreError::NewerVersion { found: 99, .. })
+        ));
     }
 
     #[test]

@@ -13,7 +13,8 @@ use canopy::engine::{self, ConnectionState, Engine, Event};
 use canopy::model::message::Message;
 use canopy::profiles::profile::{Profile, TransportKind};
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
 };
 
 /// User and password accepted by the password listener.
@@ -39,7 +40,11 @@ fn ca_params(name: &str) -> CertificateParams {
     let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
     p.distinguished_name.push(DnType::CommonName, name);
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     p
 }
 
@@ -53,7 +58,10 @@ fn leaf(
     let mut p = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("sans");
     p.distinguished_name.push(DnType::CommonName, name);
     p.extended_key_usages = vec![usage];
-    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    p.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
     let key = KeyPair::generate().expect("key");
     let cert = p.signed_by(&key, issuer).expect("sign");
     let cert_path = dir.join(format!("{name}.crt"));
@@ -79,13 +87,34 @@ impl Pki {
         std::fs::write(&other_ca, other_cert.pem()).expect("write other ca");
         let other_issuer = Issuer::new(ca_params("Other CA"), other_key);
 
-        let (server_cert, server_key) =
-            leaf(dir, "server", &["127.0.0.1", "localhost"], ExtendedKeyUsagePurpose::ServerAuth, &issuer);
-        let (wrong_name_cert, wrong_name_key) =
-            leaf(dir, "wrong-name", &["broker.invalid"], ExtendedKeyUsagePurpose::ServerAuth, &issuer);
-        let (client_cert, client_key) = leaf(dir, "client", &["client"], ExtendedKeyUsagePurpose::ClientAuth, &issuer);
-        let (untrusted_client_cert, untrusted_client_key) =
-            leaf(dir, "untrusted-client", &["client"], ExtendedKeyUsagePurpose::ClientAuth, &other_issuer);
+        let (server_cert, server_key) = leaf(
+            dir,
+            "server",
+            &["127.0.0.1", "localhost"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+            &issuer,
+        );
+        let (wrong_name_cert, wrong_name_key) = leaf(
+            dir,
+            "wrong-name",
+            &["broker.invalid"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+            &issuer,
+        );
+        let (client_cert, client_key) = leaf(
+            dir,
+            "client",
+            &["client"],
+            ExtendedKeyUsagePurpose::ClientAuth,
+            &issuer,
+        );
+        let (untrusted_client_cert, untrusted_client_key) = leaf(
+            dir,
+            "untrusted-client",
+            &["client"],
+            ExtendedKeyUsagePurpose::ClientAuth,
+            &other_issuer,
+        );
         Pki {
             ca,
             other_ca,
@@ -153,7 +182,12 @@ impl Broker {
         assert!(status.success(), "mosquitto_passwd failed");
         let d = |p: &Path| p.display().to_string();
         let tls = |cert: &Path, key: &Path| {
-            format!("cafile {}\ncertfile {}\nkeyfile {}\n", d(&pki.ca), d(cert), d(key))
+            format!(
+                "cafile {}\ncertfile {}\nkeyfile {}\n",
+                d(&pki.ca),
+                d(cert),
+                d(key)
+            )
         };
         let config = format!(
             "per_listener_settings true\nuser root\npersistence false\nlog_dest file {log}\nlog_type all\n\
@@ -349,49 +383,77 @@ impl Client {
 
     /// Waits for the final state of `id` and returns it.
     pub fn wait_final(&mut self, id: u64) -> ConnectionState {
-        self.wait_until(&format!("connection {id} to end"), Duration::from_secs(20), |ev| {
-            ev.iter().any(|e| matches!(e, Event::State { id: i, state } if *i == id && state.is_final()))
-        });
-        self.states(Some(id)).into_iter().rev().find(ConnectionState::is_final).expect("final state")
+        self.wait_until(
+            &format!("connection {id} to end"),
+            Duration::from_secs(20),
+            |ev| {
+                ev.iter()
+                    .any(|e| matches!(e, Event::State { id: i, state } if *i == id && state.is_final()))
+            },
+        );
+        self.states(Some(id))
+            .into_iter()
+            .rev()
+            .find(ConnectionState::is_final)
+            .expect("final state")
     }
 
     /// Waits for the subscription answers of `id` (`n` SUBACK events).
     pub fn wait_subscribed(&mut self, id: u64, n: usize) {
-        self.wait_until(&format!("{n} SUBACKs on connection {id}"), Duration::from_secs(10), |ev| {
-            ev.iter().filter(|e| matches!(e, Event::Subscribed { id: i, .. } if *i == id)).count() >= n
-        });
+        self.wait_until(
+            &format!("{n} SUBACKs on connection {id}"),
+            Duration::from_secs(10),
+            |ev| {
+                ev.iter()
+                    .filter(|e| matches!(e, Event::Subscribed { id: i, .. } if *i == id))
+                    .count()
+                    >= n
+            },
+        );
     }
 
     /// Waits until `id` has received `n` messages on `topic`.
     pub fn wait_messages(&mut self, id: u64, topic: &str, n: usize) {
         let topic = topic.to_owned();
-        self.wait_until(&format!("{n} messages on `{topic}`"), Duration::from_secs(20), move |ev| {
-            ev.iter()
-                .filter_map(|e| match e {
-                    Event::Messages { id: i, messages } if *i == id => Some(messages.iter()),
-                    _ => None,
-                })
-                .flatten()
-                .filter(|m| m.topic == topic)
-                .count()
-                >= n
-        });
+        self.wait_until(
+            &format!("{n} messages on `{topic}`"),
+            Duration::from_secs(20),
+            move |ev| {
+                ev.iter()
+                    .filter_map(|e| match e {
+                        Event::Messages { id: i, messages } if *i == id => Some(messages.iter()),
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter(|m| m.topic == topic)
+                    .count()
+                    >= n
+            },
+        );
     }
 
     /// The outcome reported for a publish token.
     pub fn outcome(&self, id: u64, token: u64) -> Option<engine::PublishOutcome> {
         self.events.iter().find_map(|e| match e {
-            Event::Published { id: i, token: t, outcome } if *i == id && *t == token => Some(outcome.clone()),
+            Event::Published {
+                id: i,
+                token: t,
+                outcome,
+            } if *i == id && *t == token => Some(outcome.clone()),
             _ => None,
         })
     }
 
     /// Waits for the outcome of `token` and returns it.
     pub fn wait_outcome(&mut self, id: u64, token: u64) -> engine::PublishOutcome {
-        self.wait_until(&format!("outcome of publish {token}"), Duration::from_secs(15), |ev| {
-            ev.iter()
-                .any(|e| matches!(e, Event::Published { id: i, token: t, .. } if *i == id && *t == token))
-        });
+        self.wait_until(
+            &format!("outcome of publish {token}"),
+            Duration::from_secs(15),
+            |ev| {
+                ev.iter()
+                    .any(|e| matches!(e, Event::Published { id: i, token: t, .. } if *i == id && *t == token))
+            },
+        );
         self.outcome(id, token).expect("outcome")
     }
 }
