@@ -1,9 +1,44 @@
-//! The desktop window (egui).
+//! The desktop window (egui): one file per panel, the app in [`app`].
+
+pub mod app;
+pub mod fonts;
+pub mod message;
+pub mod profiles;
+pub mod publish;
+pub mod status_bar;
+pub mod tab;
+pub mod tree;
+pub mod widgets;
 
 use std::process::ExitCode;
 
+pub use app::{AppConfig, CanopyApp};
+
 /// Opens the explorer window and runs until it is closed.
 pub fn run() -> ExitCode {
-    eprintln!("canopy: the window is not built yet; use `canopy pub` or `canopy sub`");
-    ExitCode::from(2)
+    let config = match AppConfig::from_platform() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("canopy: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Canopy — MQTT explorer")
+            .with_inner_size([1440.0, 900.0])
+            .with_min_inner_size([900.0, 560.0]),
+        ..eframe::NativeOptions::default()
+    };
+    match eframe::run_native(
+        "canopy",
+        options,
+        Box::new(move |cc| Ok(Box::new(CanopyApp::new(cc, config)))),
+    ) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("canopy: the window could not be opened: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -1,0 +1,212 @@
+//! The message view: the selected topic's latest (or chosen) message with its properties,
+//! the payload as text / JSON / hex / base64, its history and a diff with the previous one.
+
+use std::time::SystemTime;
+
+use egui::{Color32, RichText, Ui};
+
+use super::app::Action;
+use super::tab::{ConnectionTab, RenderCache};
+use super::widgets;
+use crate::model::message::Message;
+use crate::model::payload::{self, View};
+
+/// Bytes of a payload shown before the user asks for more (keeps layout fast).
+pub const DEFAULT_PAYLOAD_LIMIT: usize = 64 * 1024;
+
+/// Draws the message view for the active connection's selection.
+pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions: &mut Vec<Action>) {
+    let Some(id) = tab.view.selected else {
+        ui.add_space(20.0);
+        ui.vertical_centered(|ui| ui.label(RichText::new("Select a topic to see its messages.").weak()));
+        return;
+    };
+    let topic = tab.tree.full_topic(id);
+    let node = tab.tree.node(id);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&topic).monospace().strong());
+        if ui.small_button("📋").on_hover_text("Copy the topic").clicked() {
+            ui.ctx().copy_text(topic.clone());
+        }
+    });
+    if !node.is_topic() {
+        ui.label(format!(
+            "{} topics below, {} messages",
+            node.subtree_topics, node.subtree_messages
+        ));
+        if ui.button("Use as publish topic").clicked() {
+            actions.push(Action::UseTopic(topic));
+        }
+        return;
+    }
+    if tab.history_index >= node.history.len() {
+        tab.history_index = 0;
+    }
+    let index = tab.history_index;
+    let Some(message) = node.history.get(index) else { return };
+    let messages_on_topic = node.messages;
+
+    egui::Grid::new("message-meta").num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
+        ui.label("QoS");
+        ui.label(message.qos.to_string());
+        ui.end_row();
+        ui.label("Retained");
+        ui.label(if message.retain { "yes" } else { "no" });
+        ui.end_row();
+        ui.label("Size");
+        ui.label(widgets::bytes(message.payload.len()));
+        ui.end_row();
+        ui.label("Received");
+        let ago = SystemTime::now().duration_since(message.received).unwrap_or_default();
+        ui.label(format!("{} ({} ago)", widgets::clock(message.received), widgets::age(ago)));
+        ui.end_row();
+        ui.label("Messages");
+        ui.label(format!("{messages_on_topic} on this topic"));
+        ui.end_row();
+    });
+    properties_ui(ui, message);
+    ui.horizontal(|ui| {
+        if ui.button("Publish to this topic").clicked() {
+            actions.push(Action::UseTopic(topic.clone()));
+        }
+        if message.retain && ui.button("Clear retained").on_hover_text("Publish an empty retained message").clicked() {
+            actions.push(Action::ClearRetained(topic.clone()));
+        }
+    });
+    ui.separator();
+
+    ui.horizontal(|ui| {
+        ui.label("Payload");
+        for v in View::ALL {
+            ui.selectable_value(view, v, v.label());
+        }
+    });
+    let key = (id, messages_on_topic, index, *view, tab.payload_limit);
+    if tab.render_cache.as_ref().map(|c| c.key) != Some(key) {
+        let rendered = payload::render(&message.payload, *view, tab.payload_limit);
+        tab.render_cache = Some(RenderCache { key, rendered });
+    }
+    let payload_bytes = message.payload.clone();
+    let previous = node.history.get(index + 1).map(|m| m.payload.clone());
+    let history: Vec<(SystemTime, usize, String, bool)> = node
+        .history
+        .iter()
+        .map(|m| (m.received, m.payload.len(), payload::preview(&m.payload, 40), m.retain))
+        .collect();
+    let Some(cache) = &tab.render_cache else { return };
+    let rendered = &cache.rendered;
+    if let Some(note) = &rendered.note {
+        widgets::warning(ui, note.clone());
+    }
+    if rendered.truncated() {
+        ui.horizontal(|ui| {
+            widgets::warning(
+                ui,
+                format!("showing {} of {} bytes", rendered.shown, rendered.total),
+            );
+            if ui.button("Show more").clicked() {
+                tab.payload_limit = tab.payload_limit.saturating_mul(8);
+            }
+            if ui.button("Save payload…").clicked() {
+                actions.push(Action::SavePayload {
+                    suggested_name: topic.replace('/', "_"),
+                    payload: payload_bytes.clone(),
+                });
+            }
+        });
+    } else if ui.small_button("📋 Copy payload").clicked() {
+        ui.ctx().copy_text(rendered.text.clone());
+    }
+    let text = rendered.text.clone();
+    egui::ScrollArea::vertical()
+        .id_salt("payload")
+        .max_height(ui.available_height() * 0.55)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            let mut shown = text.as_str();
+            ui.add(
+                egui::TextEdit::multiline(&mut shown)
+                    .code_editor()
+                    .desired_width(f32::INFINITY)
+                    .hint_text("(empty payload)"),
+            );
+        });
+
+    egui::CollapsingHeader::new(format!("History ({})", history.len()))
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("history").max_height(160.0).show(ui, |ui| {
+                for (i, (when, size, preview, retain)) in history.iter().enumerate() {
+                    let label = format!(
+                        "{}  {:>9}  {}{}",
+                        widgets::clock(*when),
+                        widgets::bytes(*size),
+                        if *retain { "R " } else { "" },
+                        preview
+                    );
+                    if ui.selectable_label(i == index, RichText::new(label).monospace()).clicked() {
+                        tab.history_index = i;
+                    }
+                }
+            });
+        });
+    if let Some(previous) = previous {
+        egui::CollapsingHeader::new("Diff with the previous message")
+            .default_open(false)
+            .show(ui, |ui| {
+                let old = payload::render(&previous, *view, DEFAULT_PAYLOAD_LIMIT).text;
+                let new = payload::render(&payload_bytes, *view, DEFAULT_PAYLOAD_LIMIT).text;
+                egui::ScrollArea::vertical().id_salt("diff").max_height(200.0).show(ui, |ui| {
+                    for (tag, line) in payload::diff_lines(&old, &new) {
+                        let color = match tag {
+                            '-' => ui.visuals().error_fg_color,
+                            '+' => widgets::ok_color(ui),
+                            _ => ui.visuals().weak_text_color(),
+                        };
+                        ui.label(RichText::new(format!("{tag} {line}")).monospace().color(color));
+                    }
+                });
+            });
+    }
+}
+
+fn properties_ui(ui: &mut Ui, m: &Message) {
+    let p = &m.properties;
+    if p.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new("MQTT 5 properties").default_open(true).show(ui, |ui| {
+        egui::Grid::new("props").num_columns(2).striped(true).show(ui, |ui| {
+            let mut row = |k: &str, v: String| {
+                ui.label(RichText::new(k).color(Color32::GRAY));
+                ui.label(RichText::new(v).monospace());
+                ui.end_row();
+            };
+            if let Some(v) = &p.content_type {
+                row("Content type", v.clone());
+            }
+            if let Some(v) = p.payload_format_indicator {
+                row("Payload format", if v == 1 { "UTF-8".into() } else { "bytes".into() });
+            }
+            if let Some(v) = p.message_expiry_interval {
+                row("Message expiry", format!("{v} s"));
+            }
+            if let Some(v) = &p.response_topic {
+                row("Response topic", v.clone());
+            }
+            if let Some(v) = &p.correlation_data {
+                row("Correlation data", payload::preview(v, 60));
+            }
+            if let Some(v) = p.topic_alias {
+                row("Topic alias", v.to_string());
+            }
+            if !p.subscription_identifiers.is_empty() {
+                let ids: Vec<String> = p.subscription_identifiers.iter().map(ToString::to_string).collect();
+                row("Subscription ids", ids.join(", "));
+            }
+            for (k, v) in &p.user_properties {
+                row(k, v.clone());
+            }
+        });
+    });
+}

@@ -1,0 +1,408 @@
+//! The connections panel: saved profiles (search, new, duplicate, delete with confirmation)
+//! and an editor for every field of the profile, grouped.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use egui::{RichText, Ui};
+
+use super::app::Action;
+use super::widgets;
+use crate::model::message::QoS;
+use crate::profiles::profile::{LastWill, MqttVersion, Profile, RetainHandling, Subscription, TransportKind, random_client_id};
+use crate::profiles::store::ProfilesFile;
+
+/// Which TLS file a file picker fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileTarget {
+    /// The CA certificate.
+    Ca,
+    /// The client certificate.
+    ClientCert,
+    /// The client private key.
+    ClientKey,
+}
+
+/// The result of checking a TLS file in the background.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileCheck {
+    /// Being checked.
+    Pending,
+    /// Exists and parses.
+    Ok,
+    /// What is wrong with it.
+    Problem(String),
+}
+
+/// The connections panel's state.
+#[derive(Debug, Default)]
+pub struct ProfilesPanel {
+    /// The profiles (as saved on disk, plus unsaved edits).
+    pub file: ProfilesFile,
+    /// The profile being edited.
+    pub selected: Option<usize>,
+    /// Search text for long lists.
+    pub search: String,
+    /// The broker URL being pasted.
+    pub url_input: String,
+    /// Why the pasted URL could not be used.
+    pub url_error: Option<String>,
+    /// A delete waiting for confirmation.
+    pub confirm_delete: Option<usize>,
+    /// Background checks of TLS files, by path.
+    pub checks: HashMap<PathBuf, FileCheck>,
+    /// Set when a profile changed and must be saved.
+    pub dirty: bool,
+}
+
+impl ProfilesPanel {
+    /// The selected profile.
+    pub fn current(&self) -> Option<&Profile> {
+        self.selected.and_then(|i| self.file.profiles.get(i))
+    }
+
+    /// A name not used by any profile, based on `base`.
+    pub fn unique_name(&self, base: &str) -> String {
+        let taken = |n: &str| self.file.profiles.iter().any(|p| p.name == n);
+        if !taken(base) {
+            return base.to_owned();
+        }
+        (2..).map(|i| format!("{base} {i}")).find(|n| !taken(n)).unwrap_or_else(|| base.to_owned())
+    }
+
+    /// Adds a profile and selects it.
+    pub fn add(&mut self, mut profile: Profile) {
+        profile.name = self.unique_name(&profile.name);
+        self.file.profiles.push(profile);
+        self.selected = Some(self.file.profiles.len() - 1);
+        self.dirty = true;
+    }
+
+    /// Sets a TLS file of profile `index`.
+    pub fn set_file(&mut self, index: usize, target: FileTarget, path: PathBuf) {
+        if let Some(p) = self.file.profiles.get_mut(index) {
+            self.checks.remove(&path);
+            let slot = match target {
+                FileTarget::Ca => &mut p.tls.ca_file,
+                FileTarget::ClientCert => &mut p.tls.client_cert_file,
+                FileTarget::ClientKey => &mut p.tls.client_key_file,
+            };
+            *slot = Some(path);
+            self.dirty = true;
+        }
+    }
+}
+
+/// Draws the panel: list, then the editor of the selected profile.
+pub fn profiles_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        ui.heading("Connections");
+    });
+    ui.horizontal(|ui| {
+        if ui.button("➕ New").clicked() {
+            panel.add(Profile::default());
+        }
+        if ui.add_enabled(panel.selected.is_some(), egui::Button::new("⎘ Duplicate")).clicked()
+            && let Some(p) = panel.current().cloned()
+        {
+            let mut copy = p;
+            copy.client_id = random_client_id();
+            panel.add(copy);
+        }
+        if ui.add_enabled(panel.selected.is_some(), egui::Button::new("🗑 Delete")).clicked() {
+            panel.confirm_delete = panel.selected;
+        }
+    });
+    if let Some(i) = panel.confirm_delete {
+        let name = panel.file.profiles.get(i).map(|p| p.name.clone()).unwrap_or_default();
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label(format!("Delete “{name}”? This cannot be undone."));
+            ui.horizontal(|ui| {
+                if ui.button("Delete").clicked() {
+                    if i < panel.file.profiles.len() {
+                        panel.file.profiles.remove(i);
+                        panel.dirty = true;
+                    }
+                    panel.selected = None;
+                    panel.confirm_delete = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    panel.confirm_delete = None;
+                }
+            });
+        });
+    }
+    if panel.file.profiles.len() > 6 {
+        let l = ui.label("Search");
+        ui.add(
+            egui::TextEdit::singleline(&mut panel.search)
+                .hint_text("Search profiles"),
+        )
+        .labelled_by(l.id);
+    }
+    let needle = panel.search.to_lowercase();
+    egui::ScrollArea::vertical().id_salt("profile-list").max_height(180.0).show(ui, |ui| {
+        if panel.file.profiles.is_empty() {
+            ui.label(RichText::new("No saved connections. Press “New”.").weak());
+        }
+        for (i, p) in panel.file.profiles.iter().enumerate() {
+            if !needle.is_empty()
+                && !p.name.to_lowercase().contains(&needle)
+                && !p.host.to_lowercase().contains(&needle)
+            {
+                continue;
+            }
+            let text = format!("{}  ·  {}", p.name, p.url());
+            if ui.selectable_label(panel.selected == Some(i), text).clicked() {
+                panel.selected = Some(i);
+                panel.url_error = None;
+            }
+        }
+    });
+    ui.separator();
+    let Some(index) = panel.selected.filter(|i| *i < panel.file.profiles.len()) else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        if ui.button(RichText::new("▶ Connect").strong()).clicked()
+            && let Some(p) = panel.file.profiles.get(index)
+        {
+            actions.push(Action::Connect(Box::new(p.clone())));
+        }
+        if read_only {
+            widgets::warning(ui, "read-only: the profiles file is from a newer Canopy");
+        }
+    });
+    egui::ScrollArea::vertical().id_salt("profile-editor").show(ui, |ui| {
+        let changed = editor_ui(ui, panel, index, actions);
+        if changed {
+            panel.dirty = true;
+        }
+    });
+}
+
+fn file_row(
+    ui: &mut Ui,
+    label: &str,
+    path: &mut Option<PathBuf>,
+    target: FileTarget,
+    index: usize,
+    checks: &mut HashMap<PathBuf, FileCheck>,
+    actions: &mut Vec<Action>,
+) -> bool {
+    let mut changed = false;
+    let l = ui.label(label);
+    ui.horizontal(|ui| {
+        let mut text = path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        let hint = if target == FileTarget::Ca { "system trust store" } else { "none" };
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .hint_text(hint)
+                .desired_width(ui.available_width() - 90.0),
+        )
+        .labelled_by(l.id);
+        if r.changed() {
+            *path = if text.trim().is_empty() { None } else { Some(PathBuf::from(text.trim())) };
+            changed = true;
+        }
+        if ui.button("Browse…").clicked() {
+            actions.push(Action::Browse { index, target });
+        }
+    });
+    ui.end_row();
+    if let Some(p) = path {
+        match checks.get(p) {
+            None => {
+                checks.insert(p.clone(), FileCheck::Pending);
+                actions.push(Action::CheckFile { path: p.clone(), target });
+            }
+            Some(FileCheck::Problem(why)) => {
+                ui.label("");
+                widgets::error(ui, why.clone());
+                ui.end_row();
+            }
+            Some(FileCheck::Ok | FileCheck::Pending) => {}
+        }
+    }
+    changed
+}
+
+/// The editor; returns whether anything changed.
+fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut Vec<Action>) -> bool {
+    let mut changed = false;
+    let ProfilesPanel {
+        file, url_input, url_error, checks, ..
+    } = panel;
+    let Some(p) = file.profiles.get_mut(index) else { return false };
+
+    egui::CollapsingHeader::new("Broker").default_open(true).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let l = ui.label("URL");
+            ui.add(
+                egui::TextEdit::singleline(url_input)
+                    .hint_text("paste mqtts://user:pass@host:8883")
+                    .desired_width(ui.available_width() - 60.0),
+            )
+            .labelled_by(l.id);
+            if ui.button("Apply").clicked() {
+                match p.apply_url(url_input) {
+                    Ok(()) => {
+                        *url_error = None;
+                        url_input.clear();
+                        changed = true;
+                    }
+                    Err(e) => *url_error = Some(e.to_string()),
+                }
+            }
+        });
+        if let Some(e) = url_error {
+            widgets::error(ui, e.clone());
+        }
+        egui::Grid::new("broker").num_columns(2).show(ui, |ui| {
+            changed |= widgets::text_field(ui, "Name", &mut p.name).changed();
+            changed |= widgets::text_field(ui, "Host", &mut p.host).changed();
+            changed |= widgets::number_field(ui, "Port", &mut p.port, 1..=65535, "").changed();
+            ui.label("Transport");
+            ui.horizontal(|ui| {
+                for t in TransportKind::ALL {
+                    if ui.selectable_value(&mut p.transport, t, t.label()).changed() {
+                        p.port = t.default_port();
+                        changed = true;
+                    }
+                }
+            });
+            ui.end_row();
+            if p.transport.is_websocket() {
+                changed |= widgets::text_field(ui, "WebSocket path", &mut p.ws_path).changed();
+            }
+            ui.label("MQTT version");
+            ui.horizontal(|ui| {
+                changed |= ui.selectable_value(&mut p.version, MqttVersion::V5, "5.0").changed();
+                changed |= ui.selectable_value(&mut p.version, MqttVersion::V311, "3.1.1").changed();
+            });
+            ui.end_row();
+        });
+    });
+    egui::CollapsingHeader::new("Authentication").show(ui, |ui| {
+        egui::Grid::new("auth").num_columns(2).show(ui, |ui| {
+            changed |= widgets::optional_text_field(ui, "Username", &mut p.username).changed();
+            changed |= widgets::password_field(ui, "Password", &mut p.password).changed();
+        });
+    });
+    egui::CollapsingHeader::new("TLS").default_open(p.transport.is_tls()).show(ui, |ui| {
+        if !p.transport.is_tls() {
+            ui.label(RichText::new("Used with the TLS and Secure WebSocket transports.").weak());
+        }
+        egui::Grid::new("tls").num_columns(2).show(ui, |ui| {
+            changed |= file_row(ui, "CA file", &mut p.tls.ca_file, FileTarget::Ca, index, checks, actions);
+            changed |= file_row(ui, "Client certificate", &mut p.tls.client_cert_file, FileTarget::ClientCert, index, checks, actions);
+            changed |= file_row(ui, "Client key", &mut p.tls.client_key_file, FileTarget::ClientKey, index, checks, actions);
+            let mut alpn = p.tls.alpn.join(", ");
+            if widgets::text_field(ui, "ALPN", &mut alpn).changed() {
+                p.tls.alpn = alpn.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+                changed = true;
+            }
+            changed |= widgets::optional_text_field(ui, "Server name", &mut p.tls.server_name).changed();
+        });
+        changed |= ui.checkbox(&mut p.tls.skip_verification, "Skip certificate verification").changed();
+        if p.tls.skip_verification {
+            widgets::warning(ui, "Certificates are not checked: anyone can impersonate this broker.");
+        }
+    });
+    egui::CollapsingHeader::new("MQTT 5 / session").show(ui, |ui| {
+        egui::Grid::new("session").num_columns(2).show(ui, |ui| {
+            let l = ui.label("Client id");
+            ui.horizontal(|ui| {
+                changed |= ui
+                    .add(egui::TextEdit::singleline(&mut p.client_id).desired_width(160.0))
+                    .labelled_by(l.id)
+                    .changed();
+                if ui.small_button("🎲").on_hover_text("New random client id").clicked() {
+                    p.client_id = random_client_id();
+                    changed = true;
+                }
+            });
+            ui.end_row();
+            changed |= widgets::number_field(ui, "Keep-alive", &mut p.keep_alive_secs, 5..=65535, " s").changed();
+            ui.label("Clean session");
+            changed |= ui.checkbox(&mut p.clean_session, "start without a stored session").changed();
+            ui.end_row();
+            if p.version == MqttVersion::V5 {
+                changed |= widgets::number_field(ui, "Session expiry", &mut p.session_expiry_secs, 0..=u32::MAX, " s").changed();
+            }
+        });
+    });
+    egui::CollapsingHeader::new("Last will").show(ui, |ui| {
+        let mut enabled = p.last_will.is_some();
+        if ui.checkbox(&mut enabled, "Send a last will").changed() {
+            p.last_will = enabled.then(LastWill::default);
+            changed = true;
+        }
+        if let Some(will) = &mut p.last_will {
+            egui::Grid::new("will").num_columns(2).show(ui, |ui| {
+                changed |= widgets::text_field(ui, "Will topic", &mut will.topic).changed();
+                changed |= widgets::text_field(ui, "Will payload", &mut will.payload).changed();
+                ui.label("Will QoS");
+                ui.horizontal(|ui| {
+                    changed |= widgets::qos_selector(ui, "will-qos", &mut will.qos);
+                    changed |= ui.checkbox(&mut will.retain, "Retain").changed();
+                });
+                ui.end_row();
+            });
+        }
+    });
+    egui::CollapsingHeader::new(format!("Subscriptions ({})", p.subscriptions.len())).show(ui, |ui| {
+        let mut remove = None;
+        for (i, sub) in p.subscriptions.iter_mut().enumerate() {
+            ui.horizontal(|ui| {
+                let r = ui.add(egui::TextEdit::singleline(&mut sub.filter).hint_text("topic filter").desired_width(150.0));
+                changed |= r.changed();
+                changed |= widgets::qos_selector(ui, ("sub-qos", i), &mut sub.qos);
+                if ui.small_button("✖").on_hover_text("Remove").clicked() {
+                    remove = Some(i);
+                }
+            });
+            if let Err(e) = crate::model::topic::validate_filter(&sub.filter) {
+                widgets::error(ui, e.to_string());
+            }
+            if p.version == MqttVersion::V5 {
+                ui.horizontal(|ui| {
+                    ui.add_space(12.0);
+                    changed |= ui.checkbox(&mut sub.no_local, "No local").changed();
+                    changed |= ui.checkbox(&mut sub.retain_as_published, "Retain as published").changed();
+                    egui::ComboBox::from_id_salt(("retain-handling", i))
+                        .selected_text(match sub.retain_handling {
+                            RetainHandling::SendOnSubscribe => "Retained: always",
+                            RetainHandling::SendIfNew => "Retained: if new",
+                            RetainHandling::DoNotSend => "Retained: never",
+                        })
+                        .show_ui(ui, |ui| {
+                            changed |= ui.selectable_value(&mut sub.retain_handling, RetainHandling::SendOnSubscribe, "always").changed();
+                            changed |= ui.selectable_value(&mut sub.retain_handling, RetainHandling::SendIfNew, "if new").changed();
+                            changed |= ui.selectable_value(&mut sub.retain_handling, RetainHandling::DoNotSend, "never").changed();
+                        });
+                });
+            }
+        }
+        if let Some(i) = remove {
+            p.subscriptions.remove(i);
+            changed = true;
+        }
+        if ui.small_button("➕ Add subscription").clicked() {
+            p.subscriptions.push(Subscription::new("#", QoS::AtMostOnce));
+            changed = true;
+        }
+    });
+    egui::CollapsingHeader::new("Reconnect").show(ui, |ui| {
+        let r = &mut p.reconnect;
+        changed |= ui.checkbox(&mut r.enabled, "Reconnect when the connection is lost").changed();
+        egui::Grid::new("reconnect").num_columns(2).show(ui, |ui| {
+            changed |= widgets::number_field(ui, "First delay", &mut r.first_delay_ms, 0..=600_000, " ms").changed();
+            changed |= widgets::number_field(ui, "Multiplier", &mut r.multiplier, 1.0..=10.0, "×").changed();
+            changed |= widgets::number_field(ui, "Max delay", &mut r.max_delay_ms, 0..=3_600_000, " ms").changed();
+            changed |= widgets::number_field(ui, "Max attempts", &mut r.max_attempts, 0..=10_000, "").changed();
+        });
+        ui.label(RichText::new("Max attempts 0 retries forever.").weak());
+    });
+    changed
+}

@@ -1,0 +1,292 @@
+//! The publish panel: topic, payload (with JSON validation), QoS, retain, MQTT 5 properties,
+//! Ctrl+Enter, the outcome, and recent publishes to send again.
+
+use bytes::Bytes;
+use egui::{Key, Modifiers, RichText, Ui};
+
+use super::app::Action;
+use super::widgets;
+use crate::engine::PublishOutcome;
+use crate::model::message::{OutgoingMessage, Properties, QoS};
+use crate::model::topic::validate_topic_name;
+
+/// How the payload editor treats its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum PayloadKind {
+    /// Plain text.
+    #[default]
+    Text,
+    /// JSON, validated before sending.
+    Json,
+}
+
+/// The publish panel's state.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PublishState {
+    /// Topic to publish to.
+    pub topic: String,
+    /// Payload text.
+    pub payload: String,
+    /// Text or JSON.
+    pub kind: PayloadKind,
+    /// QoS.
+    pub qos: QoS,
+    /// Retain flag.
+    pub retain: bool,
+    /// MQTT 5 content type.
+    pub content_type: String,
+    /// MQTT 5 response topic.
+    pub response_topic: String,
+    /// MQTT 5 correlation data (text).
+    pub correlation_data: String,
+    /// MQTT 5 message expiry in seconds (0 = none).
+    pub expiry_secs: u32,
+    /// MQTT 5 user properties.
+    pub user_properties: Vec<(String, String)>,
+    /// Recently published messages, newest first.
+    #[serde(skip)]
+    pub recent: Vec<Recent>,
+    /// The last publish's token and outcome (None while waiting).
+    #[serde(skip)]
+    pub last: Option<(u64, Option<PublishOutcome>)>,
+}
+
+/// A message published earlier.
+#[derive(Debug, Clone)]
+pub struct Recent {
+    /// What was sent.
+    pub message: OutgoingMessage,
+    /// How it ended.
+    pub outcome: Option<PublishOutcome>,
+    /// The token it was sent with.
+    pub token: u64,
+}
+
+impl PublishState {
+    /// The message described by the editor, or why it cannot be sent.
+    pub fn message(&self) -> Result<OutgoingMessage, String> {
+        validate_topic_name(&self.topic).map_err(|e| format!("topic: {e}"))?;
+        if self.kind == PayloadKind::Json && !self.payload.trim().is_empty() {
+            serde_json::from_str::<serde_json::Value>(&self.payload).map_err(|e| format!("JSON: {e}"))?;
+        }
+        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        Ok(OutgoingMessage {
+            topic: self.topic.clone(),
+            payload: Bytes::from(self.payload.clone()),
+            qos: self.qos,
+            retain: self.retain,
+            properties: Properties {
+                content_type: opt(&self.content_type),
+                response_topic: opt(&self.response_topic),
+                correlation_data: opt(&self.correlation_data).map(Bytes::from),
+                message_expiry_interval: (self.expiry_secs > 0).then_some(self.expiry_secs),
+                user_properties: self
+                    .user_properties
+                    .iter()
+                    .filter(|(k, _)| !k.is_empty())
+                    .cloned()
+                    .collect(),
+                ..Properties::default()
+            },
+        })
+    }
+
+    /// Records the outcome of a publish.
+    pub fn outcome(&mut self, token: u64, outcome: PublishOutcome) {
+        if let Some((t, o)) = &mut self.last
+            && *t == token
+        {
+            *o = Some(outcome.clone());
+        }
+        if let Some(r) = self.recent.iter_mut().find(|r| r.token == token) {
+            r.outcome = Some(outcome);
+        }
+    }
+
+    /// Remembers a publish just sent.
+    pub fn sent(&mut self, token: u64, message: OutgoingMessage) {
+        self.last = Some((token, None));
+        self.recent.insert(0, Recent { message, outcome: None, token });
+        self.recent.truncate(20);
+    }
+
+    fn load(&mut self, m: &OutgoingMessage) {
+        self.topic.clone_from(&m.topic);
+        self.payload = String::from_utf8_lossy(&m.payload).into_owned();
+        self.qos = m.qos;
+        self.retain = m.retain;
+        self.content_type = m.properties.content_type.clone().unwrap_or_default();
+        self.response_topic = m.properties.response_topic.clone().unwrap_or_default();
+        self.correlation_data = m
+            .properties
+            .correlation_data
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        self.expiry_secs = m.properties.message_expiry_interval.unwrap_or(0);
+        self.user_properties.clone_from(&m.properties.user_properties);
+    }
+}
+
+fn outcome_ui(ui: &mut Ui, outcome: Option<&PublishOutcome>) {
+    match outcome {
+        None => {
+            ui.label(RichText::new("sending…").weak());
+        }
+        Some(PublishOutcome::Sent) => widgets::success(ui, "sent"),
+        Some(PublishOutcome::Acknowledged) => widgets::success(ui, "acknowledged by the broker"),
+        Some(PublishOutcome::Failed(why)) => widgets::error(ui, why.clone()),
+    }
+}
+
+/// Draws the publish panel. `connected` enables the Publish button; `v5` shows properties.
+pub fn publish_ui(ui: &mut Ui, state: &mut PublishState, connected: bool, v5: bool, actions: &mut Vec<Action>) {
+    let ready = state.message();
+    ui.columns(2, |cols| {
+        let ui = &mut cols[0];
+        egui::Grid::new("publish-grid").num_columns(2).spacing([8.0, 4.0]).show(ui, |ui| {
+            widgets::text_field(ui, "Topic", &mut state.topic);
+            ui.label("Options");
+            ui.horizontal(|ui| {
+                widgets::qos_selector(ui, "publish-qos", &mut state.qos);
+                ui.checkbox(&mut state.retain, "Retain");
+                ui.separator();
+                ui.selectable_value(&mut state.kind, PayloadKind::Text, "Text");
+                ui.selectable_value(&mut state.kind, PayloadKind::Json, "JSON");
+                if state.kind == PayloadKind::Json && ui.small_button("Format").clicked()
+                    && let Ok(v) = serde_json::from_str::<serde_json::Value>(&state.payload)
+                    && let Ok(pretty) = serde_json::to_string_pretty(&v)
+                {
+                    state.payload = pretty;
+                }
+            });
+            ui.end_row();
+        });
+        // Taken before the editor sees it, so Ctrl+Enter does not also insert a newline.
+        let shortcut = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
+        let l = ui.label("Payload");
+        let editor = egui::TextEdit::multiline(&mut state.payload)
+            .code_editor()
+            .desired_rows(5)
+            .desired_width(f32::INFINITY)
+            .hint_text("Payload (Ctrl+Enter publishes)");
+        ui.add(editor).labelled_by(l.id);
+        ui.horizontal(|ui| {
+            let can = connected && ready.is_ok();
+            let button = ui.add_enabled(can, egui::Button::new(RichText::new("📤 Publish").strong()));
+            let button = if connected {
+                button.on_hover_text("Ctrl+Enter")
+            } else {
+                button.on_disabled_hover_text("Connect first")
+            };
+            if (button.clicked() || (shortcut && can))
+                && let Ok(message) = &ready
+            {
+                actions.push(Action::Publish(message.clone()));
+            }
+            match &ready {
+                Err(e) if !state.topic.is_empty() || state.kind == PayloadKind::Json => widgets::error(ui, e.clone()),
+                _ => {
+                    if let Some((_, outcome)) = &state.last {
+                        outcome_ui(ui, outcome.as_ref());
+                    }
+                }
+            }
+        });
+
+        let ui = &mut cols[1];
+        if v5 {
+            egui::CollapsingHeader::new("MQTT 5 properties").default_open(false).show(ui, |ui| {
+                egui::Grid::new("publish-props").num_columns(2).show(ui, |ui| {
+                    widgets::text_field(ui, "Content type", &mut state.content_type);
+                    widgets::text_field(ui, "Response topic", &mut state.response_topic);
+                    widgets::text_field(ui, "Correlation data", &mut state.correlation_data);
+                    widgets::number_field(ui, "Message expiry", &mut state.expiry_secs, 0..=u32::MAX, " s");
+                });
+                ui.label("User properties");
+                let mut remove = None;
+                for (i, (k, v)) in state.user_properties.iter_mut().enumerate() {
+                    ui.horizontal(|ui| {
+                        ui.add(egui::TextEdit::singleline(k).hint_text("key").desired_width(90.0));
+                        ui.add(egui::TextEdit::singleline(v).hint_text("value").desired_width(120.0));
+                        if ui.small_button("✖").clicked() {
+                            remove = Some(i);
+                        }
+                    });
+                }
+                if let Some(i) = remove {
+                    state.user_properties.remove(i);
+                }
+                if ui.small_button("➕ Add user property").clicked() {
+                    state.user_properties.push((String::new(), String::new()));
+                }
+            });
+        }
+        ui.label(RichText::new("Recent").strong());
+        egui::ScrollArea::vertical().id_salt("recent").max_height(120.0).show(ui, |ui| {
+            if state.recent.is_empty() {
+                ui.label(RichText::new("Nothing published yet.").weak());
+            }
+            let mut load = None;
+            let mut resend = None;
+            for (i, r) in state.recent.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    if ui.small_button("↻").on_hover_text("Send again").clicked() {
+                        resend = Some(r.message.clone());
+                    }
+                    let text = format!(
+                        "{} · {}",
+                        r.message.topic,
+                        crate::model::payload::preview(&r.message.payload, 30)
+                    );
+                    if ui.selectable_label(false, RichText::new(text).monospace()).on_hover_text("Load into the editor").clicked() {
+                        load = Some(i);
+                    }
+                    match &r.outcome {
+                        Some(PublishOutcome::Failed(_)) => {
+                            ui.label(RichText::new("✖").color(ui.visuals().error_fg_color));
+                        }
+                        Some(_) => {
+                            ui.label(RichText::new("✔").color(widgets::ok_color(ui)));
+                        }
+                        None => {}
+                    }
+                });
+            }
+            if let Some(i) = load {
+                let m = state.recent[i].message.clone();
+                state.load(&m);
+            }
+            if let Some(m) = resend
+                && connected
+            {
+                actions.push(Action::Publish(m));
+            }
+        });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_validates_topic_and_json() {
+        let mut s = PublishState {
+            topic: "a/+".into(),
+            ..Default::default()
+        };
+        assert!(s.message().unwrap_err().contains("wildcard"));
+        s.topic = "a/b".into();
+        s.kind = PayloadKind::Json;
+        s.payload = "{bad".into();
+        assert!(s.message().unwrap_err().starts_with("JSON"));
+        s.payload = "{\"ok\":true}".into();
+        s.user_properties = vec![("k".into(), "v".into()), (String::new(), "ignored".into())];
+        s.expiry_secs = 10;
+        let m = s.message().unwrap();
+        assert_eq!(m.properties.user_properties.len(), 1);
+        assert_eq!(m.properties.message_expiry_interval, Some(10));
+    }
+}

@@ -1,0 +1,81 @@
+//! The status bar: the active connection's state in words and colour, plus counts and rate.
+
+use std::time::{Duration, Instant};
+
+use egui::{Color32, RichText, Ui};
+
+use super::tab::ConnectionTab;
+use super::widgets;
+use crate::engine::ConnectionState;
+
+/// The words and colour for a connection state.
+pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
+    let p = &tab.profile;
+    match &tab.state {
+        ConnectionState::Connecting => (format!("Connecting to {}:{}…", p.host, p.port), ui.visuals().warn_fg_color),
+        ConnectionState::Connected { version, session_present } => {
+            let mut extras = vec![version.label().to_owned()];
+            if p.transport != crate::profiles::profile::TransportKind::Tcp {
+                extras.push(p.transport.label().to_owned());
+            }
+            if *session_present {
+                extras.push("session resumed".into());
+            }
+            (
+                format!("Connected to {}:{} ({})", p.host, p.port, extras.join(", ")),
+                widgets::ok_color(ui),
+            )
+        }
+        ConnectionState::Reconnecting {
+            attempt,
+            next_in,
+            last_error,
+            ..
+        } => {
+            let left = next_in.saturating_sub(tab.state_since.elapsed());
+            let when = if left.is_zero() {
+                "trying now".to_owned()
+            } else {
+                format!("next in {} s", left.as_secs_f32().ceil() as u64)
+            };
+            (
+                format!(
+                    "Reconnecting — attempt {}, {when} ({})",
+                    p.reconnect.attempt_label(*attempt),
+                    last_error
+                ),
+                ui.visuals().warn_fg_color,
+            )
+        }
+        ConnectionState::Disconnected => ("Disconnected".into(), ui.visuals().weak_text_color()),
+        ConnectionState::Failed { reason } => (format!("Failed: {reason}"), ui.visuals().error_fg_color),
+    }
+}
+
+/// Draws the status bar for the active tab (or a hint when nothing is open).
+pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) {
+    ui.horizontal(|ui| {
+        let Some(tab) = tab else {
+            ui.label(RichText::new("Not connected — choose a connection and press Connect.").weak());
+            return;
+        };
+        let (text, color) = describe(tab, ui);
+        ui.label(RichText::new("●").color(color));
+        ui.label(RichText::new(text).color(color));
+        if matches!(tab.state, ConnectionState::Reconnecting { .. }) {
+            // Keep the countdown true.
+            ui.ctx().request_repaint_after(Duration::from_millis(250));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let rate = tab.rate.rate(Instant::now());
+            ui.label(format!("{} received", widgets::count(tab.tree.total_messages())));
+            ui.separator();
+            ui.label(format!("{rate:.0} msg/s"));
+            ui.separator();
+            ui.label(format!("{} topics", widgets::count(u64::from(tab.tree.topic_count()))));
+            if rate > 0.0 {
+                ui.ctx().request_repaint_after(Duration::from_millis(500));
+            }
+        });
+    });
+}

@@ -1,0 +1,202 @@
+//! The topic tree panel: filter, `$SYS` toggle, and only the visible rows drawn.
+
+use std::time::{Duration, Instant};
+
+use egui::{Align, Color32, Key, Layout, RichText, Sense, Ui};
+
+use super::tab::ConnectionTab;
+use super::widgets;
+use crate::model::payload;
+use crate::model::topic_tree::NodeId;
+
+/// How long a node stays highlighted after an update.
+const HIGHLIGHT: Duration = Duration::from_millis(1200);
+
+/// Draws the filter bar and the tree of the active connection.
+pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
+    ui.horizontal(|ui| {
+        let label = ui.label("🔍");
+        ui.add(
+            egui::TextEdit::singleline(&mut tab.view.filter)
+                .hint_text("Filter topics")
+                .desired_width(220.0),
+        )
+        .labelled_by(label.id);
+        if !tab.view.filter.is_empty() && ui.small_button("✖").on_hover_text("Clear the filter").clicked() {
+            tab.view.filter.clear();
+        }
+        ui.checkbox(&mut tab.view.hide_sys, "Hide $SYS");
+        ui.separator();
+        ui.label(format!(
+            "{} topics · {} messages",
+            widgets::count(u64::from(tab.tree.topic_count())),
+            widgets::count(tab.tree.total_messages())
+        ));
+    });
+    ui.separator();
+    tab.view.refresh(&tab.tree);
+    keyboard(ui, tab);
+    tab.view.refresh(&tab.tree);
+
+    if tab.view.rows.is_empty() {
+        ui.add_space(20.0);
+        ui.vertical_centered(|ui| {
+            let text = if tab.tree.topic_count() == 0 {
+                if tab.connected() {
+                    "Connected — waiting for messages…"
+                } else {
+                    "No messages yet."
+                }
+            } else {
+                "No topic matches the filter."
+            };
+            ui.label(RichText::new(text).weak());
+        });
+        return;
+    }
+
+    let row_height = ui.spacing().interact_size.y;
+    let now = Instant::now();
+    let mut highlight_active = false;
+    let scroll_to = tab.view.scroll_to_selected.then_some(tab.view.selected).flatten();
+    tab.view.scroll_to_selected = false;
+    let mut toggle: Option<NodeId> = None;
+    let mut select: Option<NodeId> = None;
+    let total_rows = tab.view.rows.len();
+    egui::ScrollArea::both()
+        .auto_shrink([false, false])
+        .show_rows(ui, row_height, total_rows, |ui, range| {
+            for row in &tab.view.rows[range] {
+                let node = tab.tree.node(row.id);
+                let selected = tab.view.selected == Some(row.id);
+                let expanded = tab.view.expanded.contains(&row.id) || !tab.view.filter.trim().is_empty();
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), row_height), Sense::hover());
+                if let Some(t) = node.last_update {
+                    let age = now.saturating_duration_since(t);
+                    if age < HIGHLIGHT {
+                        highlight_active = true;
+                        let alpha = 1.0 - age.as_secs_f32() / HIGHLIGHT.as_secs_f32();
+                        let base = ui.visuals().selection.bg_fill;
+                        ui.painter().rect_filled(rect, 2.0, base.gamma_multiply(0.45 * alpha));
+                    }
+                }
+                let mut row_ui = ui.new_child(
+                    egui::UiBuilder::new()
+                        .max_rect(rect)
+                        .layout(Layout::left_to_right(Align::Center)),
+                );
+                row_ui.add_space(f32::from(row.depth) * 16.0);
+                if node.children.is_empty() {
+                    row_ui.add_space(18.0);
+                } else {
+                    let arrow = if expanded { "⏷" } else { "⏵" };
+                    let r = row_ui.add(egui::Button::new(arrow).frame(false).min_size(egui::vec2(18.0, 0.0)));
+                    if r.on_hover_text(if expanded { "Collapse" } else { "Expand" }).clicked() {
+                        toggle = Some(row.id);
+                    }
+                }
+                let name = if node.is_topic() {
+                    RichText::new(&*node.name).strong()
+                } else {
+                    RichText::new(&*node.name)
+                };
+                let r = row_ui.selectable_label(selected, name);
+                if r.clicked() {
+                    select = Some(row.id);
+                }
+                if r.double_clicked() && !node.children.is_empty() {
+                    toggle = Some(row.id);
+                }
+                if scroll_to == Some(row.id) {
+                    r.scroll_to_me(Some(Align::Center));
+                }
+                if node.retained() {
+                    row_ui.label(RichText::new("R").small().color(Color32::from_rgb(230, 160, 40)))
+                        .on_hover_text("The latest message is retained");
+                }
+                if let Some(latest) = node.latest() {
+                    row_ui.label(RichText::new(payload::preview(&latest.payload, 48)).monospace().weak());
+                }
+                row_ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if let Some(t) = node.last_update {
+                        ui.label(RichText::new(widgets::age(now.saturating_duration_since(t))).small().weak());
+                    }
+                    let counts = if node.children.is_empty() {
+                        widgets::count(node.messages)
+                    } else {
+                        format!(
+                            "{} · {} topics",
+                            widgets::count(node.subtree_messages),
+                            widgets::count(u64::from(node.subtree_topics))
+                        )
+                    };
+                    ui.label(RichText::new(counts).small().weak())
+                        .on_hover_text("Messages on this topic and below · topics below");
+                });
+            }
+        });
+    if let Some(id) = toggle {
+        let open = !tab.view.expanded.contains(&id);
+        tab.view.set_expanded(id, open);
+    }
+    if let Some(id) = select {
+        tab.select(id);
+    }
+    if highlight_active {
+        ui.ctx().request_repaint_after(Duration::from_millis(50));
+    }
+}
+
+/// Arrow keys: up/down move, right expands (or enters), left collapses (or goes to the parent).
+fn keyboard(ui: &mut Ui, tab: &mut ConnectionTab) {
+    if ui.ctx().egui_wants_keyboard_input() || tab.view.rows.is_empty() {
+        return;
+    }
+    let (down, up, right, left) = ui.input(|i| {
+        (
+            i.key_pressed(Key::ArrowDown),
+            i.key_pressed(Key::ArrowUp),
+            i.key_pressed(Key::ArrowRight),
+            i.key_pressed(Key::ArrowLeft),
+        )
+    });
+    if !(down || up || right || left) {
+        return;
+    }
+    let rows = &tab.view.rows;
+    let pos = tab.view.selected.and_then(|s| rows.iter().position(|r| r.id == s));
+    let Some(pos) = pos else {
+        let first = rows[0].id;
+        tab.select(first);
+        tab.view.scroll_to_selected = true;
+        return;
+    };
+    let id = rows[pos].id;
+    let node = tab.tree.node(id);
+    let filtering = !tab.view.filter.trim().is_empty();
+    if down && pos + 1 < rows.len() {
+        let next = rows[pos + 1].id;
+        tab.select(next);
+    } else if up && pos > 0 {
+        let prev = rows[pos - 1].id;
+        tab.select(prev);
+    } else if right && !node.children.is_empty() {
+        if tab.view.expanded.contains(&id) || filtering {
+            if let Some(next) = rows.get(pos + 1).map(|r| r.id) {
+                tab.select(next);
+            }
+        } else {
+            tab.view.set_expanded(id, true);
+        }
+    } else if left {
+        if tab.view.expanded.contains(&id) && !filtering {
+            tab.view.set_expanded(id, false);
+        } else {
+            let parent = tab.tree.ancestors(id).next();
+            if let Some(parent) = parent {
+                tab.select(parent);
+            }
+        }
+    }
+    tab.view.scroll_to_selected = true;
+}

@@ -1,0 +1,153 @@
+//! Small widgets shared by the panels: labelled inputs (accessible by name), formatting.
+
+use std::time::{Duration, SystemTime};
+
+use egui::{Color32, RichText, Ui};
+
+use crate::model::message::QoS;
+
+/// A label and a single-line text input, linked for screen readers and tests.
+pub fn text_field(ui: &mut Ui, label: &str, value: &mut String) -> egui::Response {
+    let l = ui.label(label);
+    let r = ui.add(egui::TextEdit::singleline(value).desired_width(f32::INFINITY)).labelled_by(l.id);
+    ui.end_row();
+    r
+}
+
+/// Like [`text_field`] for an optional value (empty means `None`).
+pub fn optional_text_field(ui: &mut Ui, label: &str, value: &mut Option<String>) -> egui::Response {
+    let mut text = value.clone().unwrap_or_default();
+    let r = text_field(ui, label, &mut text);
+    if r.changed() {
+        *value = if text.is_empty() { None } else { Some(text) };
+    }
+    r
+}
+
+/// A password input (masked) with a label.
+pub fn password_field(ui: &mut Ui, label: &str, value: &mut Option<String>) -> egui::Response {
+    let l = ui.label(label);
+    let mut text = value.clone().unwrap_or_default();
+    let r = ui.add(
+        egui::TextEdit::singleline(&mut text)
+            .password(true)
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(l.id);
+    if r.changed() {
+        *value = if text.is_empty() { None } else { Some(text) };
+    }
+    ui.end_row();
+    r
+}
+
+/// A label and a numeric drag value.
+pub fn number_field<N: egui::emath::Numeric>(
+    ui: &mut Ui,
+    label: &str,
+    value: &mut N,
+    range: std::ops::RangeInclusive<N>,
+    suffix: &str,
+) -> egui::Response {
+    let l = ui.label(label);
+    let r = ui.add(egui::DragValue::new(value).range(range).suffix(suffix)).labelled_by(l.id);
+    ui.end_row();
+    r
+}
+
+/// A QoS selector (0 / 1 / 2) with an accessible name.
+pub fn qos_selector(ui: &mut Ui, id_salt: impl std::hash::Hash + std::fmt::Debug, qos: &mut QoS) -> bool {
+    let before = *qos;
+    egui::ComboBox::from_id_salt(id_salt)
+        .selected_text(format!("QoS {qos}"))
+        .width(70.0)
+        .show_ui(ui, |ui| {
+            for q in QoS::ALL {
+                ui.selectable_value(qos, q, format!("QoS {q}"));
+            }
+        });
+    before != *qos
+}
+
+/// A short, friendly age: "now", "4 s", "3 min", "2 h", "5 d".
+pub fn age(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 1 {
+        "now".into()
+    } else if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", s / 60)
+    } else if s < 86_400 {
+        format!("{} h", s / 3600)
+    } else {
+        format!("{} d", s / 86_400)
+    }
+}
+
+/// A local wall-clock time with milliseconds.
+pub fn clock(t: SystemTime) -> String {
+    let local: chrono::DateTime<chrono::Local> = t.into();
+    local.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+}
+
+/// A byte count for humans: "512 B", "3.4 KB", "5.0 MB".
+pub fn bytes(n: usize) -> String {
+    const K: f64 = 1024.0;
+    let f = n as f64;
+    if f < K {
+        format!("{n} B")
+    } else if f < K * K {
+        format!("{:.1} KB", f / K)
+    } else {
+        format!("{:.1} MB", f / K / K)
+    }
+}
+
+/// A compact count: 999, 12.3k, 4.5M.
+pub fn count(n: u64) -> String {
+    if n < 10_000 {
+        n.to_string()
+    } else if n < 1_000_000 {
+        format!("{:.1}k", n as f64 / 1e3)
+    } else {
+        format!("{:.1}M", n as f64 / 1e6)
+    }
+}
+
+/// A warning line (yellow/orange, readable in both themes).
+pub fn warning(ui: &mut Ui, text: impl Into<String>) {
+    ui.label(RichText::new(format!("⚠ {}", text.into())).color(ui.visuals().warn_fg_color));
+}
+
+/// An error line.
+pub fn error(ui: &mut Ui, text: impl Into<String>) {
+    ui.label(RichText::new(format!("✖ {}", text.into())).color(ui.visuals().error_fg_color));
+}
+
+/// A success line.
+pub fn success(ui: &mut Ui, text: impl Into<String>) {
+    ui.label(RichText::new(format!("✔ {}", text.into())).color(ok_color(ui)));
+}
+
+/// The green used for good states.
+pub fn ok_color(ui: &Ui) -> Color32 {
+    if ui.visuals().dark_mode {
+        Color32::from_rgb(110, 200, 120)
+    } else {
+        Color32::from_rgb(20, 130, 40)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting() {
+        assert_eq!(age(Duration::from_millis(10)), "now");
+        assert_eq!(age(Duration::from_secs(75)), "1 min");
+        assert_eq!(bytes(5 * 1024 * 1024), "5.0 MB");
+        assert_eq!(count(12_345), "12.3k");
+    }
+}
