@@ -461,9 +461,13 @@ impl CanopyApp {
     fn tabs_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             for (i, tab) in self.tabs.iter().enumerate() {
-                let (_, color) = super::status_bar::describe(tab, ui);
-                let text = RichText::new(format!("● {}", tab.profile.name)).color(color);
-                if ui.selectable_label(i == self.active, text).clicked() {
+                let (state, color) = super::status_bar::describe(tab, ui);
+                super::status_bar::dot(ui, color);
+                if ui
+                    .selectable_label(i == self.active, tab.profile.name.as_str())
+                    .on_hover_text(state)
+                    .clicked()
+                {
                     self.active = i;
                 }
                 if tab.open() {
@@ -532,7 +536,7 @@ impl eframe::App for CanopyApp {
         });
         let view = &mut self.persisted.payload_view;
         if let Some(tab) = self.tabs.get_mut(active) {
-            Panel::right("message").resizable(true).default_size(440.0).show(ui, |ui| {
+            Panel::right("message").resizable(true).default_size(460.0).min_size(320.0).show(ui, |ui| {
                 message::message_ui(ui, tab, view, &mut actions);
             });
         }

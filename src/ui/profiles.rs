@@ -102,7 +102,7 @@ pub fn profiles_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, acti
         if ui.button("➕ New").clicked() {
             panel.add(Profile::default());
         }
-        if ui.add_enabled(panel.selected.is_some(), egui::Button::new("⎘ Duplicate")).clicked()
+        if ui.add_enabled(panel.selected.is_some(), egui::Button::new("🗐 Duplicate")).clicked()
             && let Some(p) = panel.current().cloned()
         {
             let mut copy = p;
@@ -289,7 +289,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
             changed |= widgets::password_field(ui, "Password", &mut p.password).changed();
         });
     });
-    egui::CollapsingHeader::new("TLS").default_open(p.transport.is_tls()).show(ui, |ui| {
+    egui::CollapsingHeader::new("TLS certificates").default_open(p.transport.is_tls()).show(ui, |ui| {
         if !p.transport.is_tls() {
             ui.label(RichText::new("Used with the TLS and Secure WebSocket transports.").weak());
         }

@@ -52,6 +52,12 @@ pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
     }
 }
 
+/// A small filled circle in `color` (the state light).
+pub fn dot(ui: &mut Ui, color: Color32) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 4.5, color);
+}
+
 /// Draws the status bar for the active tab (or a hint when nothing is open).
 pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) {
     ui.horizontal(|ui| {
@@ -60,7 +66,7 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) {
             return;
         };
         let (text, color) = describe(tab, ui);
-        ui.label(RichText::new("●").color(color));
+        dot(ui, color);
         ui.label(RichText::new(text).color(color));
         if matches!(tab.state, ConnectionState::Reconnecting { .. }) {
             // Keep the countdown true.

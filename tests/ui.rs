@@ -1,0 +1,179 @@
+//! The real app driven through egui_kittest against a real mosquitto.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use canopy::engine::{Command, ConnectionState};
+use canopy::model::message::{OutgoingMessage, Properties, QoS};
+use canopy::profiles::profile::Subscription;
+use canopy::ui::{AppConfig, CanopyApp};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+
+use crate::common::{Broker, Client};
+
+fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
+    let config = AppConfig {
+        profiles_path: broker.dir.path().join("ui-profiles.toml"),
+        load_system_fonts: false,
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_eframe(move |cc| CanopyApp::new(cc, config))
+}
+
+/// Steps the app until `what` holds; fails naming what it waited for.
+fn step_until(h: &mut Harness<'static, CanopyApp>, description: &str, what: impl Fn(&Harness<'static, CanopyApp>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        h.step();
+        if what(h) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let states: Vec<String> = h.state().tabs().iter().map(|t| format!("{:?}", t.state)).collect();
+            panic!("timed out waiting for {description}; tabs: {states:?}; notices: {:?}", h.state().notices());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn has_label_containing(h: &Harness<'static, CanopyApp>, text: &str) -> bool {
+    h.query_by_label_contains(text).is_some()
+}
+
+fn publish_retained(broker: &Broker, topic: &str, payload: &str) {
+    let mut c = Client::new();
+    c.connect(9, broker.tcp_profile());
+    c.wait_connected(9);
+    c.send(Command::Publish {
+        id: 9,
+        token: 1,
+        message: Box::new(OutgoingMessage {
+            topic: topic.into(),
+            payload: Bytes::from(payload.to_owned()),
+            qos: QoS::AtLeastOnce,
+            retain: true,
+            properties: Properties::default(),
+        }),
+    });
+    c.wait_outcome(9, 1);
+}
+
+/// Creates a profile through the editor and connects with it.
+fn create_and_connect(h: &mut Harness<'static, CanopyApp>, broker: &Broker, name: &str) {
+    h.get_by_label("➕ New").click();
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "Name").set_text_value_accesskit(name);
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "URL")
+        .set_text_value_accesskit(&format!("mqtt://127.0.0.1:{}", broker.ports.tcp));
+    h.step();
+    h.get_by_label("Apply").click();
+    h.step();
+    h.step();
+    assert!(has_label_containing(h, &format!("{name}  ·  mqtt://127.0.0.1:{}", broker.ports.tcp)));
+    h.get_by_label("▶ Connect").click();
+    step_until(h, "the connection to be up", |h| h.state().active_tab().is_some_and(|t| t.connected()));
+}
+
+#[test]
+fn explore_publish_and_survive_a_broker_restart() {
+    let mut broker = Broker::start();
+    publish_retained(&broker, "plant/line1/temp", "{\"value\": 21.5, \"unit\": \"C\"}");
+    publish_retained(&broker, "plant/line1/pressure", "1.013");
+    let mut h = app(&broker);
+    create_and_connect(&mut h, &broker, "Test plant");
+    assert!(has_label_containing(&h, "Connected to 127.0.0.1"));
+
+    // Topics appear in the tree; expand with the keyboard and select one.
+    step_until(&mut h, "the plant topic in the tree", |h| h.query_by_label("plant").is_some());
+    h.get_by_label("plant").click();
+    h.step();
+    h.key_press(egui::Key::ArrowRight);
+    step_until(&mut h, "line1 shown", |h| h.query_by_label("line1").is_some());
+    h.get_by_label("line1").click();
+    h.step();
+    h.key_press(egui::Key::ArrowRight);
+    step_until(&mut h, "temp shown", |h| h.query_by_label("temp").is_some());
+    h.get_by_label("temp").click();
+    step_until(&mut h, "the payload of temp in the message view", |h| {
+        h.query_by_value("{\n  \"value\": 21.5,\n  \"unit\": \"C\"\n}").is_some()
+    });
+    assert!(has_label_containing(&h, "plant/line1/temp"));
+
+    // Publish from the panel; a second client sees it.
+    let mut watcher = Client::new();
+    let mut p = broker.tcp_profile();
+    p.subscriptions = vec![Subscription::new("ui/#", QoS::AtLeastOnce)];
+    watcher.connect(5, p);
+    watcher.wait_subscribed(5, 1);
+    h.get_by_label("Publish…").click();
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "Topic").set_text_value_accesskit("ui/out");
+    h.step();
+    h.get_by_role_and_label(Role::MultilineTextInput, "Payload").set_text_value_accesskit("hello from the window");
+    h.step();
+    h.get_by_label("📤 Publish").click();
+    step_until(&mut h, "the publish outcome", |h| has_label_containing(h, "sent"));
+    watcher.wait_messages(5, "ui/out", 1);
+    assert_eq!(&watcher.messages(5)[0].payload[..], b"hello from the window");
+    // The message also reaches our own tree (subscribed to #).
+    step_until(&mut h, "ui/out in the tree", |h| h.query_by_label("ui").is_some());
+
+    // The broker dies: the status bar says so; it comes back: connected again.
+    broker.kill();
+    step_until(&mut h, "the status bar to say reconnecting", |h| has_label_containing(h, "Reconnecting — attempt"));
+    assert!(matches!(h.state().active_tab().map(|t| &t.state), Some(ConnectionState::Reconnecting { .. })));
+    broker.restart();
+    step_until(&mut h, "the status bar to say connected again", |h| has_label_containing(h, "Connected to 127.0.0.1"));
+}
+
+#[test]
+fn a_bad_ca_path_shows_an_error_beside_the_field() {
+    let broker = Broker::start();
+    let mut h = app(&broker);
+    h.get_by_label("➕ New").click();
+    h.step();
+    h.get_by_label("TLS certificates").click();
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "CA file").set_text_value_accesskit("/nonexistent/ca.pem");
+    step_until(&mut h, "the CA file error", |h| {
+        has_label_containing(h, "CA file /nonexistent/ca.pem cannot be read: file not found")
+    });
+    // A garbage file is named as not PEM.
+    let garbage = broker.dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "garbage").unwrap();
+    h.get_by_role_and_label(Role::TextInput, "CA file").set_text_value_accesskit(garbage.to_str().unwrap());
+    step_until(&mut h, "the not-PEM error", |h| has_label_containing(h, "is not a PEM certificate"));
+    // A good CA clears the error.
+    h.get_by_role_and_label(Role::TextInput, "CA file").set_text_value_accesskit(broker.pki.ca.to_str().unwrap());
+    for _ in 0..20 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!has_label_containing(&h, "cannot be read"));
+    assert!(!has_label_containing(&h, "is not a PEM"));
+}
+
+#[test]
+fn a_failed_connection_is_explained_in_the_status_bar_and_a_notice() {
+    let broker = Broker::start();
+    let mut h = app(&broker);
+    h.get_by_label("➕ New").click();
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "URL")
+        .set_text_value_accesskit(&format!("mqtt://{}:wrong@127.0.0.1:{}", crate::common::USER, broker.ports.auth));
+    h.step();
+    h.get_by_label("Apply").click();
+    h.step();
+    h.get_by_label("▶ Connect").click();
+    step_until(&mut h, "the failure", |h| has_label_containing(h, "Failed: "));
+    assert!(h.state().notices().iter().any(|n| n.contains("user name or password") || n.contains("not authorised")));
+    // Edits were saved to the profiles file (atomically, off the UI thread).
+    let path = broker.dir.path().join("ui-profiles.toml");
+    step_until(&mut h, "the profiles file", |_| path.exists());
+    let saved = canopy::profiles::store::load(&path).unwrap();
+    assert!(saved.profiles.iter().any(|p| p.port == broker.ports.auth));
+}
