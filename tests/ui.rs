@@ -24,7 +24,11 @@ fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
 }
 
 /// Steps the app until `what` holds; fails naming what it waited for.
-fn step_until(h: &mut Harness<'static, CanopyApp>, description: &str, what: impl Fn(&Harness<'static, CanopyApp>) -> bool) {
+fn step_until(
+    h: &mut Harness<'static, CanopyApp>,
+    description: &str,
+    what: impl Fn(&Harness<'static, CanopyApp>) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         h.step();
@@ -32,8 +36,16 @@ fn step_until(h: &mut Harness<'static, CanopyApp>, description: &str, what: impl
             return;
         }
         if Instant::now() > deadline {
-            let states: Vec<String> = h.state().tabs().iter().map(|t| format!("{:?}", t.state)).collect();
-            panic!("timed out waiting for {description}; tabs: {states:?}; notices: {:?}", h.state().notices());
+            let states: Vec<String> = h
+                .state()
+                .tabs()
+                .iter()
+                .map(|t| format!("{:?}", t.state))
+                .collect();
+            panic!(
+                "timed out waiting for {description}; tabs: {states:?}; notices: {:?}",
+                h.state().notices()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -65,7 +77,8 @@ fn publish_retained(broker: &Broker, topic: &str, payload: &str) {
 fn create_and_connect(h: &mut Harness<'static, CanopyApp>, broker: &Broker, name: &str) {
     h.get_by_label("➕ New").click();
     h.step();
-    h.get_by_role_and_label(Role::TextInput, "Name").set_text_value_accesskit(name);
+    h.get_by_role_and_label(Role::TextInput, "Name")
+        .set_text_value_accesskit(name);
     h.step();
     h.get_by_role_and_label(Role::TextInput, "URL")
         .set_text_value_accesskit(&format!("mqtt://127.0.0.1:{}", broker.ports.tcp));
@@ -73,9 +86,14 @@ fn create_and_connect(h: &mut Harness<'static, CanopyApp>, broker: &Broker, name
     h.get_by_label("Apply").click();
     h.step();
     h.step();
-    assert!(has_label_containing(h, &format!("{name}  ·  mqtt://127.0.0.1:{}", broker.ports.tcp)));
+    assert!(has_label_containing(
+        h,
+        &format!("{name}  ·  mqtt://127.0.0.1:{}", broker.ports.tcp)
+    ));
     h.get_by_label("▶ Connect").click();
-    step_until(h, "the connection to be up", |h| h.state().active_tab().is_some_and(|t| t.connected()));
+    step_until(h, "the connection to be up", |h| {
+        h.state().active_tab().is_some_and(|t| t.connected())
+    });
 }
 
 #[test]
@@ -88,7 +106,9 @@ fn explore_publish_and_survive_a_broker_restart() {
     assert!(has_label_containing(&h, "Connected to 127.0.0.1"));
 
     // Topics appear in the tree; expand with the keyboard and select one.
-    step_until(&mut h, "the plant topic in the tree", |h| h.query_by_label("plant").is_some());
+    step_until(&mut h, "the plant topic in the tree", |h| {
+        h.query_by_label("plant").is_some()
+    });
     h.get_by_label("plant").click();
     h.step();
     h.key_press(egui::Key::ArrowRight);
@@ -99,7 +119,8 @@ fn explore_publish_and_survive_a_broker_restart() {
     step_until(&mut h, "temp shown", |h| h.query_by_label("temp").is_some());
     h.get_by_label("temp").click();
     step_until(&mut h, "the payload of temp in the message view", |h| {
-        h.query_by_value("{\n  \"value\": 21.5,\n  \"unit\": \"C\"\n}").is_some()
+        h.query_by_value("{\n  \"value\": 21.5,\n  \"unit\": \"C\"\n}")
+            .is_some()
     });
     assert!(has_label_containing(&h, "plant/line1/temp"));
 
@@ -111,9 +132,11 @@ fn explore_publish_and_survive_a_broker_restart() {
     watcher.wait_subscribed(5, 1);
     h.get_by_label("Publish…").click();
     h.step();
-    h.get_by_role_and_label(Role::TextInput, "Topic").set_text_value_accesskit("ui/out");
+    h.get_by_role_and_label(Role::TextInput, "Topic")
+        .set_text_value_accesskit("ui/out");
     h.step();
-    h.get_by_role_and_label(Role::MultilineTextInput, "Payload").set_text_value_accesskit("hello from the window");
+    h.get_by_role_and_label(Role::MultilineTextInput, "Payload")
+        .set_text_value_accesskit("hello from the window");
     h.step();
     h.get_by_label("📤 Publish").click();
     step_until(&mut h, "the publish outcome", |h| has_label_containing(h, "sent"));
@@ -124,10 +147,17 @@ fn explore_publish_and_survive_a_broker_restart() {
 
     // The broker dies: the status bar says so; it comes back: connected again.
     broker.kill();
-    step_until(&mut h, "the status bar to say reconnecting", |h| has_label_containing(h, "Reconnecting — attempt"));
-    assert!(matches!(h.state().active_tab().map(|t| &t.state), Some(ConnectionState::Reconnecting { .. })));
+    step_until(&mut h, "the status bar to say reconnecting", |h| {
+        has_label_containing(h, "Reconnecting — attempt")
+    });
+    assert!(matches!(
+        h.state().active_tab().map(|t| &t.state),
+        Some(ConnectionState::Reconnecting { .. })
+    ));
     broker.restart();
-    step_until(&mut h, "the status bar to say connected again", |h| has_label_containing(h, "Connected to 127.0.0.1"));
+    step_until(&mut h, "the status bar to say connected again", |h| {
+        has_label_containing(h, "Connected to 127.0.0.1")
+    });
 }
 
 #[test]
@@ -138,17 +168,22 @@ fn a_bad_ca_path_shows_an_error_beside_the_field() {
     h.step();
     h.get_by_label("TLS certificates").click();
     h.step();
-    h.get_by_role_and_label(Role::TextInput, "CA file").set_text_value_accesskit("/nonexistent/ca.pem");
+    h.get_by_role_and_label(Role::TextInput, "CA file")
+        .set_text_value_accesskit("/nonexistent/ca.pem");
     step_until(&mut h, "the CA file error", |h| {
         has_label_containing(h, "CA file /nonexistent/ca.pem cannot be read: file not found")
     });
     // A garbage file is named as not PEM.
     let garbage = broker.dir.path().join("garbage.pem");
     std::fs::write(&garbage, "garbage").unwrap();
-    h.get_by_role_and_label(Role::TextInput, "CA file").set_text_value_accesskit(garbage.to_str().unwrap());
-    step_until(&mut h, "the not-PEM error", |h| has_label_containing(h, "is not a PEM certificate"));
+    h.get_by_role_and_label(Role::TextInput, "CA file")
+        .set_text_value_accesskit(garbage.to_str().unwrap());
+    step_until(&mut h, "the not-PEM error", |h| {
+        has_label_containing(h, "is not a PEM certificate")
+    });
     // A good CA clears the error.
-    h.get_by_role_and_label(Role::TextInput, "CA file").set_text_value_accesskit(broker.pki.ca.to_str().unwrap());
+    h.get_by_role_and_label(Role::TextInput, "CA file")
+        .set_text_value_accesskit(broker.pki.ca.to_str().unwrap());
     for _ in 0..20 {
         h.step();
         std::thread::sleep(Duration::from_millis(20));
@@ -164,13 +199,22 @@ fn a_failed_connection_is_explained_in_the_status_bar_and_a_notice() {
     h.get_by_label("➕ New").click();
     h.step();
     h.get_by_role_and_label(Role::TextInput, "URL")
-        .set_text_value_accesskit(&format!("mqtt://{}:wrong@127.0.0.1:{}", crate::common::USER, broker.ports.auth));
+        .set_text_value_accesskit(&format!(
+            "mqtt://{}:wrong@127.0.0.1:{}",
+            crate::common::USER,
+            broker.ports.auth
+        ));
     h.step();
     h.get_by_label("Apply").click();
     h.step();
     h.get_by_label("▶ Connect").click();
     step_until(&mut h, "the failure", |h| has_label_containing(h, "Failed: "));
-    assert!(h.state().notices().iter().any(|n| n.contains("user name or password") || n.contains("not authorised")));
+    assert!(
+        h.state()
+            .notices()
+            .iter()
+            .any(|n| n.contains("user name or password") || n.contains("not authorised"))
+    );
     // Edits were saved to the profiles file (atomically, off the UI thread).
     let path = broker.dir.path().join("ui-profiles.toml");
     step_until(&mut h, "the profiles file", |_| path.exists());

@@ -60,7 +60,8 @@ impl Rendered {
 /// Whether the payload is JSON (an object or array, or any JSON value when `strict` is false).
 pub fn is_json(bytes: &[u8]) -> bool {
     let trimmed = bytes.trim_ascii_start();
-    matches!(trimmed.first(), Some(b'{' | b'[')) && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    matches!(trimmed.first(), Some(b'{' | b'['))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
 /// The view Auto picks for these bytes.
@@ -87,7 +88,11 @@ fn utf8_cut_ok(bytes: &[u8]) -> bool {
 /// Renders at most `limit` bytes of `bytes` in `view`.
 pub fn render(bytes: &[u8], view: View, limit: usize) -> Rendered {
     let total = bytes.len();
-    let view = if view == View::Auto { detect(bytes, limit) } else { view };
+    let view = if view == View::Auto {
+        detect(bytes, limit)
+    } else {
+        view
+    };
     let cut = &bytes[..total.min(limit)];
     match view {
         View::Json => match pretty_json(bytes, limit) {
@@ -155,7 +160,13 @@ pub fn hex_dump(bytes: &[u8]) -> String {
             }
         }
         out.push(' ');
-        out.extend(chunk.iter().map(|b| if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' }));
+        out.extend(chunk.iter().map(|b| {
+            if b.is_ascii_graphic() || *b == b' ' {
+                *b as char
+            } else {
+                '.'
+            }
+        }));
         out.push('\n');
     }
     out
@@ -165,7 +176,11 @@ pub fn hex_dump(bytes: &[u8]) -> String {
 pub fn preview(bytes: &[u8], max_chars: usize) -> String {
     let head = &bytes[..bytes.len().min(max_chars * 4)];
     if !utf8_cut_ok(head) {
-        let hex: String = bytes.iter().take(max_chars / 3).map(|b| format!("{b:02x} ")).collect();
+        let hex: String = bytes
+            .iter()
+            .take(max_chars / 3)
+            .map(|b| format!("{b:02x} "))
+            .collect();
         return format!("0x {}", hex.trim_end());
     }
     let text = String::from_utf8_lossy(head);

@@ -82,6 +82,8 @@ pub struct Row {
 #[derive(Debug, Clone)]
 pub struct TopicTree {
     nodes: Vec<Node>,
+    /// The lowercase full topic of every node (for filtering without rebuilding paths).
+    lower_paths: Vec<Box<str>>,
     total_messages: u64,
     /// Changes whenever a node is added (the flattened rows must be rebuilt).
     shape_version: u64,
@@ -98,6 +100,7 @@ impl TopicTree {
     pub fn new() -> Self {
         Self {
             nodes: vec![Node::new("", None, 0)],
+            lower_paths: vec!["".into()],
             total_messages: 0,
             shape_version: 0,
         }
@@ -170,6 +173,14 @@ impl TopicTree {
         };
         let id = NodeId::try_from(self.nodes.len()).unwrap_or(NodeId::MAX);
         self.nodes.push(Node::new(segment, Some(parent), depth));
+        let parent_path = &self.lower_paths[parent as usize];
+        let mut path = String::with_capacity(parent_path.len() + segment.len() + 1);
+        if parent != ROOT {
+            path.push_str(parent_path);
+            path.push('/');
+        }
+        path.extend(segment.chars().flat_map(char::to_lowercase));
+        self.lower_paths.push(path.into_boxed_str());
         self.nodes[parent as usize].children.insert(segment.into(), id);
         self.shape_version += 1;
         id
@@ -218,7 +229,12 @@ impl TopicTree {
             Some(self.matching(&filter))
         };
         let mut rows = Vec::new();
-        let mut stack: Vec<NodeId> = self.nodes[ROOT as usize].children.values().rev().copied().collect();
+        let mut stack: Vec<NodeId> = self.nodes[ROOT as usize]
+            .children
+            .values()
+            .rev()
+            .copied()
+            .collect();
         while let Some(id) = stack.pop() {
             let node = &self.nodes[id as usize];
             if hide_sys && node.parent == Some(ROOT) && node.name.starts_with('$') {
@@ -247,26 +263,17 @@ impl TopicTree {
     /// Marks nodes whose full topic contains `needle` (already lowercase), and their ancestors.
     fn matching(&self, needle: &str) -> Vec<bool> {
         let mut keep = vec![false; self.nodes.len()];
-        let mut path = String::new();
-        // Depth-first with explicit (node, path length before it) frames.
-        let mut stack: Vec<(NodeId, usize)> = self.nodes[ROOT as usize].children.values().map(|c| (*c, 0)).collect();
-        while let Some((id, len)) = stack.pop() {
-            path.truncate(len);
-            if len > 0 {
-                path.push('/');
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        for (id, path) in self.lower_paths.iter().enumerate().skip(1) {
+            if keep[id] || finder.find(path.as_bytes()).is_none() {
+                continue;
             }
-            path.extend(self.nodes[id as usize].name.chars().flat_map(char::to_lowercase));
-            if path.contains(needle) {
-                keep[id as usize] = true;
-                for a in self.ancestors(id) {
-                    if keep[a as usize] {
-                        break;
-                    }
-                    keep[a as usize] = true;
-                }
+            keep[id] = true;
+            let mut parent = self.nodes[id].parent;
+            while let Some(p) = parent.filter(|p| *p != ROOT && !keep[*p as usize]) {
+                keep[p as usize] = true;
+                parent = self.nodes[p as usize].parent;
             }
-            let here = path.len();
-            stack.extend(self.nodes[id as usize].children.values().map(|c| (*c, here)));
         }
         keep
     }
@@ -332,7 +339,10 @@ mod tests {
         let node = t.node(t.find("a").unwrap());
         assert_eq!(node.history.len(), HISTORY_PER_TOPIC);
         assert_eq!(node.messages, (HISTORY_PER_TOPIC + 10) as u64);
-        assert_eq!(&node.latest().unwrap().payload[..], (HISTORY_PER_TOPIC + 9).to_string().as_bytes());
+        assert_eq!(
+            &node.latest().unwrap().payload[..],
+            (HISTORY_PER_TOPIC + 9).to_string().as_bytes()
+        );
     }
 
     #[test]
@@ -341,7 +351,10 @@ mod tests {
         let names = |rows: &[Row]| rows.iter().map(|r| t.full_topic(r.id)).collect::<Vec<_>>();
         let collapsed = t.visible_rows(&HashSet::new(), "", false);
         assert_eq!(names(&collapsed), vec!["$SYS", "home", "plant"]);
-        assert_eq!(names(&t.visible_rows(&HashSet::new(), "", true)), vec!["home", "plant"]);
+        assert_eq!(
+            names(&t.visible_rows(&HashSet::new(), "", true)),
+            vec!["home", "plant"]
+        );
         let expanded: HashSet<NodeId> = [t.find("plant").unwrap()].into();
         let rows = t.visible_rows(&expanded, "", true);
         assert_eq!(names(&rows), vec!["home", "plant", "plant/line1", "plant/line2"]);

@@ -98,8 +98,15 @@ struct Persisted {
 
 /// Results of background work.
 enum Background {
-    FilePicked { index: usize, target: FileTarget, path: PathBuf },
-    FileChecked { path: PathBuf, check: FileCheck },
+    FilePicked {
+        index: usize,
+        target: FileTarget,
+        path: PathBuf,
+    },
+    FileChecked {
+        path: PathBuf,
+        check: FileCheck,
+    },
     Fonts(Option<fonts::FallbackFont>),
     Saved(Result<(), String>),
     PayloadSaved(Result<PathBuf, String>),
@@ -149,7 +156,9 @@ impl CanopyApp {
             Ok(file) => file,
             Err(e) => {
                 read_only = true;
-                notices.push(format!("{e}. Your profiles file is left untouched; changes are not saved."));
+                notices.push(format!(
+                    "{e}. Your profiles file is left untouched; changes are not saved."
+                ));
                 ProfilesFile::default()
             }
         };
@@ -205,6 +214,30 @@ impl CanopyApp {
         self.tabs.get(self.active)
     }
 
+    /// The active connection, mutable (for tests, benchmarks and tools).
+    pub fn active_tab_mut(&mut self) -> Option<&mut ConnectionTab> {
+        self.tabs.get_mut(self.active)
+    }
+
+    /// Opens a tab over messages that did not come from a live connection (a recording, a
+    /// benchmark) and makes it active. The messages are applied like live ones, within the
+    /// per-frame budget.
+    pub fn open_offline(&mut self, name: &str, messages: Vec<crate::model::message::Message>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut tab = ConnectionTab::new(
+            id,
+            Profile {
+                name: name.to_owned(),
+                ..Profile::default()
+            },
+        );
+        tab.state = ConnectionState::Disconnected;
+        tab.pending.push_back(messages);
+        self.tabs.push(tab);
+        self.active = self.tabs.len() - 1;
+    }
+
     /// The profiles panel (for tests and tools).
     pub fn profiles(&self) -> &ProfilesPanel {
         &self.profiles
@@ -251,7 +284,11 @@ impl CanopyApp {
                 }
                 Event::Subscribed { .. } | Event::Unsubscribed { .. } => {}
                 Event::Error { id, message } => {
-                    let name = self.tabs.iter().find(|t| t.id == id).map(|t| t.profile.name.clone());
+                    let name = self
+                        .tabs
+                        .iter()
+                        .find(|t| t.id == id)
+                        .map(|t| t.profile.name.clone());
                     self.notices.push(match name {
                         Some(n) => format!("{n}: {message}"),
                         None => message,
@@ -347,7 +384,11 @@ impl CanopyApp {
                 if let Some(tab) = self.tabs.get(self.active) {
                     let token = self.next_token;
                     self.next_token += 1;
-                    self.engine.send(Command::ClearRetained { id: tab.id, token, topic });
+                    self.engine.send(Command::ClearRetained {
+                        id: tab.id,
+                        token,
+                        topic,
+                    });
                 }
             }
             Action::UseTopic(topic) => {
@@ -387,15 +428,22 @@ impl CanopyApp {
                 };
                 Background::FileChecked { path, check }
             }),
-            Action::SavePayload { suggested_name, payload } => {
+            Action::SavePayload {
+                suggested_name,
+                payload,
+            } => {
                 let tx = self.bg_tx.clone();
                 let waker = self.ctx.clone();
                 std::thread::spawn(move || {
-                    let Some(path) = rfd::FileDialog::new().set_file_name(format!("{suggested_name}.bin")).save_file()
+                    let Some(path) = rfd::FileDialog::new()
+                        .set_file_name(format!("{suggested_name}.bin"))
+                        .save_file()
                     else {
                         return;
                     };
-                    let result = std::fs::write(&path, &payload).map(|()| path).map_err(|e| e.to_string());
+                    let result = std::fs::write(&path, &payload)
+                        .map(|()| path)
+                        .map_err(|e| e.to_string());
                     let _ = tx.send(Background::PayloadSaved(result));
                     waker.request_repaint();
                 });
@@ -436,13 +484,19 @@ impl CanopyApp {
         ui.horizontal(|ui| {
             ui.label(RichText::new("🌳 Canopy").heading().strong());
             ui.separator();
-            let label = if self.persisted.show_publish { "Hide publish" } else { "Publish…" };
+            let label = if self.persisted.show_publish {
+                "Hide publish"
+            } else {
+                "Publish…"
+            };
             if ui.button(label).clicked() {
                 self.persisted.show_publish = !self.persisted.show_publish;
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 egui::widgets::global_theme_preference_buttons(ui);
-                ui.label(RichText::new(format!("zoom {:.0}% (Ctrl +/−)", ui.ctx().zoom_factor() * 100.0)).weak());
+                ui.label(
+                    RichText::new(format!("zoom {:.0}% (Ctrl +/−)", ui.ctx().zoom_factor() * 100.0)).weak(),
+                );
             });
         });
     }
@@ -526,19 +580,29 @@ impl eframe::App for CanopyApp {
                 .get(active)
                 .map(|t| (t.connected(), t.profile.version == MqttVersion::V5))
                 .unwrap_or((false, true));
-            Panel::bottom("publish").resizable(true).default_size(230.0).show(ui, |ui| {
-                ui.add_space(4.0);
-                publish_ui(ui, &mut self.persisted.publish, connected, v5, &mut actions);
-            });
+            Panel::bottom("publish")
+                .resizable(true)
+                .default_size(230.0)
+                .show(ui, |ui| {
+                    ui.add_space(4.0);
+                    publish_ui(ui, &mut self.persisted.publish, connected, v5, &mut actions);
+                });
         }
-        Panel::left("profiles").resizable(true).default_size(340.0).show(ui, |ui| {
-            profiles_ui(ui, &mut self.profiles, self.read_only, &mut actions);
-        });
+        Panel::left("profiles")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                profiles_ui(ui, &mut self.profiles, self.read_only, &mut actions);
+            });
         let view = &mut self.persisted.payload_view;
         if let Some(tab) = self.tabs.get_mut(active) {
-            Panel::right("message").resizable(true).default_size(460.0).min_size(320.0).show(ui, |ui| {
-                message::message_ui(ui, tab, view, &mut actions);
-            });
+            Panel::right("message")
+                .resizable(true)
+                .default_size(460.0)
+                .min_size(320.0)
+                .show(ui, |ui| {
+                    message::message_ui(ui, tab, view, &mut actions);
+                });
         }
         egui::CentralPanel::default().show(ui, |ui| {
             self.tabs_ui(ui, &mut actions);

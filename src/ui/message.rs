@@ -43,33 +43,49 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
         tab.history_index = 0;
     }
     let index = tab.history_index;
-    let Some(message) = node.history.get(index) else { return };
+    let Some(message) = node.history.get(index) else {
+        return;
+    };
     let messages_on_topic = node.messages;
 
-    egui::Grid::new("message-meta").num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
-        ui.label("QoS");
-        ui.label(message.qos.to_string());
-        ui.end_row();
-        ui.label("Retained");
-        ui.label(if message.retain { "yes" } else { "no" });
-        ui.end_row();
-        ui.label("Size");
-        ui.label(widgets::bytes(message.payload.len()));
-        ui.end_row();
-        ui.label("Received");
-        let ago = SystemTime::now().duration_since(message.received).unwrap_or_default();
-        ui.label(format!("{} ({} ago)", widgets::clock(message.received), widgets::age(ago)));
-        ui.end_row();
-        ui.label("Messages");
-        ui.label(format!("{messages_on_topic} on this topic"));
-        ui.end_row();
-    });
+    egui::Grid::new("message-meta")
+        .num_columns(2)
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("QoS");
+            ui.label(message.qos.to_string());
+            ui.end_row();
+            ui.label("Retained");
+            ui.label(if message.retain { "yes" } else { "no" });
+            ui.end_row();
+            ui.label("Size");
+            ui.label(widgets::bytes(message.payload.len()));
+            ui.end_row();
+            ui.label("Received");
+            let ago = SystemTime::now()
+                .duration_since(message.received)
+                .unwrap_or_default();
+            ui.label(format!(
+                "{} ({} ago)",
+                widgets::clock(message.received),
+                widgets::age(ago)
+            ));
+            ui.end_row();
+            ui.label("Messages");
+            ui.label(format!("{messages_on_topic} on this topic"));
+            ui.end_row();
+        });
     properties_ui(ui, message);
     ui.horizontal(|ui| {
         if ui.button("Publish to this topic").clicked() {
             actions.push(Action::UseTopic(topic.clone()));
         }
-        if message.retain && ui.button("Clear retained").on_hover_text("Publish an empty retained message").clicked() {
+        if message.retain
+            && ui
+                .button("Clear retained")
+                .on_hover_text("Publish an empty retained message")
+                .clicked()
+        {
             actions.push(Action::ClearRetained(topic.clone()));
         }
     });
@@ -91,7 +107,14 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
     let history: Vec<(SystemTime, usize, String, bool)> = node
         .history
         .iter()
-        .map(|m| (m.received, m.payload.len(), payload::preview(&m.payload, 40), m.retain))
+        .map(|m| {
+            (
+                m.received,
+                m.payload.len(),
+                payload::preview(&m.payload, 40),
+                m.retain,
+            )
+        })
         .collect();
     let Some(cache) = &tab.render_cache else { return };
     let rendered = &cache.rendered;
@@ -135,20 +158,26 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
     egui::CollapsingHeader::new(format!("History ({})", history.len()))
         .default_open(true)
         .show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("history").max_height(160.0).show(ui, |ui| {
-                for (i, (when, size, preview, retain)) in history.iter().enumerate() {
-                    let label = format!(
-                        "{}  {:>9}  {}{}",
-                        widgets::clock(*when),
-                        widgets::bytes(*size),
-                        if *retain { "R " } else { "" },
-                        preview
-                    );
-                    if ui.selectable_label(i == index, RichText::new(label).monospace()).clicked() {
-                        tab.history_index = i;
+            egui::ScrollArea::vertical()
+                .id_salt("history")
+                .max_height(160.0)
+                .show(ui, |ui| {
+                    for (i, (when, size, preview, retain)) in history.iter().enumerate() {
+                        let label = format!(
+                            "{}  {:>9}  {}{}",
+                            widgets::clock(*when),
+                            widgets::bytes(*size),
+                            if *retain { "R " } else { "" },
+                            preview
+                        );
+                        if ui
+                            .selectable_label(i == index, RichText::new(label).monospace())
+                            .clicked()
+                        {
+                            tab.history_index = i;
+                        }
                     }
-                }
-            });
+                });
         });
     if let Some(previous) = previous {
         egui::CollapsingHeader::new("Diff with the previous message")
@@ -156,16 +185,19 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
             .show(ui, |ui| {
                 let old = payload::render(&previous, *view, DEFAULT_PAYLOAD_LIMIT).text;
                 let new = payload::render(&payload_bytes, *view, DEFAULT_PAYLOAD_LIMIT).text;
-                egui::ScrollArea::vertical().id_salt("diff").max_height(200.0).show(ui, |ui| {
-                    for (tag, line) in payload::diff_lines(&old, &new) {
-                        let color = match tag {
-                            '-' => ui.visuals().error_fg_color,
-                            '+' => widgets::ok_color(ui),
-                            _ => ui.visuals().weak_text_color(),
-                        };
-                        ui.label(RichText::new(format!("{tag} {line}")).monospace().color(color));
-                    }
-                });
+                egui::ScrollArea::vertical()
+                    .id_salt("diff")
+                    .max_height(200.0)
+                    .show(ui, |ui| {
+                        for (tag, line) in payload::diff_lines(&old, &new) {
+                            let color = match tag {
+                                '-' => ui.visuals().error_fg_color,
+                                '+' => widgets::ok_color(ui),
+                                _ => ui.visuals().weak_text_color(),
+                            };
+                            ui.label(RichText::new(format!("{tag} {line}")).monospace().color(color));
+                        }
+                    });
             });
     }
 }
@@ -175,38 +207,50 @@ fn properties_ui(ui: &mut Ui, m: &Message) {
     if p.is_empty() {
         return;
     }
-    egui::CollapsingHeader::new("MQTT 5 properties").default_open(true).show(ui, |ui| {
-        egui::Grid::new("props").num_columns(2).striped(true).show(ui, |ui| {
-            let mut row = |k: &str, v: String| {
-                ui.label(RichText::new(k).color(Color32::GRAY));
-                ui.label(RichText::new(v).monospace());
-                ui.end_row();
-            };
-            if let Some(v) = &p.content_type {
-                row("Content type", v.clone());
-            }
-            if let Some(v) = p.payload_format_indicator {
-                row("Payload format", if v == 1 { "UTF-8".into() } else { "bytes".into() });
-            }
-            if let Some(v) = p.message_expiry_interval {
-                row("Message expiry", format!("{v} s"));
-            }
-            if let Some(v) = &p.response_topic {
-                row("Response topic", v.clone());
-            }
-            if let Some(v) = &p.correlation_data {
-                row("Correlation data", payload::preview(v, 60));
-            }
-            if let Some(v) = p.topic_alias {
-                row("Topic alias", v.to_string());
-            }
-            if !p.subscription_identifiers.is_empty() {
-                let ids: Vec<String> = p.subscription_identifiers.iter().map(ToString::to_string).collect();
-                row("Subscription ids", ids.join(", "));
-            }
-            for (k, v) in &p.user_properties {
-                row(k, v.clone());
-            }
+    egui::CollapsingHeader::new("MQTT 5 properties")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("props")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    let mut row = |k: &str, v: String| {
+                        ui.label(RichText::new(k).color(Color32::GRAY));
+                        ui.label(RichText::new(v).monospace());
+                        ui.end_row();
+                    };
+                    if let Some(v) = &p.content_type {
+                        row("Content type", v.clone());
+                    }
+                    if let Some(v) = p.payload_format_indicator {
+                        row(
+                            "Payload format",
+                            if v == 1 { "UTF-8".into() } else { "bytes".into() },
+                        );
+                    }
+                    if let Some(v) = p.message_expiry_interval {
+                        row("Message expiry", format!("{v} s"));
+                    }
+                    if let Some(v) = &p.response_topic {
+                        row("Response topic", v.clone());
+                    }
+                    if let Some(v) = &p.correlation_data {
+                        row("Correlation data", payload::preview(v, 60));
+                    }
+                    if let Some(v) = p.topic_alias {
+                        row("Topic alias", v.to_string());
+                    }
+                    if !p.subscription_identifiers.is_empty() {
+                        let ids: Vec<String> = p
+                            .subscription_identifiers
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect();
+                        row("Subscription ids", ids.join(", "));
+                    }
+                    for (k, v) in &p.user_properties {
+                        row(k, v.clone());
+                    }
+                });
         });
-    });
 }

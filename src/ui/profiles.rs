@@ -9,7 +9,9 @@ use egui::{RichText, Ui};
 use super::app::Action;
 use super::widgets;
 use crate::model::message::QoS;
-use crate::profiles::profile::{LastWill, MqttVersion, Profile, RetainHandling, Subscription, TransportKind, random_client_id};
+use crate::profiles::profile::{
+    LastWill, MqttVersion, Profile, RetainHandling, Subscription, TransportKind, random_client_id,
+};
 use crate::profiles::store::ProfilesFile;
 
 /// Which TLS file a file picker fills.
@@ -67,7 +69,10 @@ impl ProfilesPanel {
         if !taken(base) {
             return base.to_owned();
         }
-        (2..).map(|i| format!("{base} {i}")).find(|n| !taken(n)).unwrap_or_else(|| base.to_owned())
+        (2..)
+            .map(|i| format!("{base} {i}"))
+            .find(|n| !taken(n))
+            .unwrap_or_else(|| base.to_owned())
     }
 
     /// Adds a profile and selects it.
@@ -102,19 +107,29 @@ pub fn profiles_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, acti
         if ui.button("➕ New").clicked() {
             panel.add(Profile::default());
         }
-        if ui.add_enabled(panel.selected.is_some(), egui::Button::new("🗐 Duplicate")).clicked()
+        if ui
+            .add_enabled(panel.selected.is_some(), egui::Button::new("🗐 Duplicate"))
+            .clicked()
             && let Some(p) = panel.current().cloned()
         {
             let mut copy = p;
             copy.client_id = random_client_id();
             panel.add(copy);
         }
-        if ui.add_enabled(panel.selected.is_some(), egui::Button::new("🗑 Delete")).clicked() {
+        if ui
+            .add_enabled(panel.selected.is_some(), egui::Button::new("🗑 Delete"))
+            .clicked()
+        {
             panel.confirm_delete = panel.selected;
         }
     });
     if let Some(i) = panel.confirm_delete {
-        let name = panel.file.profiles.get(i).map(|p| p.name.clone()).unwrap_or_default();
+        let name = panel
+            .file
+            .profiles
+            .get(i)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.label(format!("Delete “{name}”? This cannot be undone."));
             ui.horizontal(|ui| {
@@ -134,31 +149,31 @@ pub fn profiles_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, acti
     }
     if panel.file.profiles.len() > 6 {
         let l = ui.label("Search");
-        ui.add(
-            egui::TextEdit::singleline(&mut panel.search)
-                .hint_text("Search profiles"),
-        )
-        .labelled_by(l.id);
+        ui.add(egui::TextEdit::singleline(&mut panel.search).hint_text("Search profiles"))
+            .labelled_by(l.id);
     }
     let needle = panel.search.to_lowercase();
-    egui::ScrollArea::vertical().id_salt("profile-list").max_height(180.0).show(ui, |ui| {
-        if panel.file.profiles.is_empty() {
-            ui.label(RichText::new("No saved connections. Press “New”.").weak());
-        }
-        for (i, p) in panel.file.profiles.iter().enumerate() {
-            if !needle.is_empty()
-                && !p.name.to_lowercase().contains(&needle)
-                && !p.host.to_lowercase().contains(&needle)
-            {
-                continue;
+    egui::ScrollArea::vertical()
+        .id_salt("profile-list")
+        .max_height(180.0)
+        .show(ui, |ui| {
+            if panel.file.profiles.is_empty() {
+                ui.label(RichText::new("No saved connections. Press “New”.").weak());
             }
-            let text = format!("{}  ·  {}", p.name, p.url());
-            if ui.selectable_label(panel.selected == Some(i), text).clicked() {
-                panel.selected = Some(i);
-                panel.url_error = None;
+            for (i, p) in panel.file.profiles.iter().enumerate() {
+                if !needle.is_empty()
+                    && !p.name.to_lowercase().contains(&needle)
+                    && !p.host.to_lowercase().contains(&needle)
+                {
+                    continue;
+                }
+                let text = format!("{}  ·  {}", p.name, p.url());
+                if ui.selectable_label(panel.selected == Some(i), text).clicked() {
+                    panel.selected = Some(i);
+                    panel.url_error = None;
+                }
             }
-        }
-    });
+        });
     ui.separator();
     let Some(index) = panel.selected.filter(|i| *i < panel.file.profiles.len()) else {
         return;
@@ -173,12 +188,14 @@ pub fn profiles_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, acti
             widgets::warning(ui, "read-only: the profiles file is from a newer Canopy");
         }
     });
-    egui::ScrollArea::vertical().id_salt("profile-editor").show(ui, |ui| {
-        let changed = editor_ui(ui, panel, index, actions);
-        if changed {
-            panel.dirty = true;
-        }
-    });
+    egui::ScrollArea::vertical()
+        .id_salt("profile-editor")
+        .show(ui, |ui| {
+            let changed = editor_ui(ui, panel, index, actions);
+            if changed {
+                panel.dirty = true;
+            }
+        });
 }
 
 fn file_row(
@@ -194,15 +211,24 @@ fn file_row(
     let l = ui.label(label);
     ui.horizontal(|ui| {
         let mut text = path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
-        let hint = if target == FileTarget::Ca { "system trust store" } else { "none" };
-        let r = ui.add(
-            egui::TextEdit::singleline(&mut text)
-                .hint_text(hint)
-                .desired_width(ui.available_width() - 90.0),
-        )
-        .labelled_by(l.id);
+        let hint = if target == FileTarget::Ca {
+            "system trust store"
+        } else {
+            "none"
+        };
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut text)
+                    .hint_text(hint)
+                    .desired_width(ui.available_width() - 90.0),
+            )
+            .labelled_by(l.id);
         if r.changed() {
-            *path = if text.trim().is_empty() { None } else { Some(PathBuf::from(text.trim())) };
+            *path = if text.trim().is_empty() {
+                None
+            } else {
+                Some(PathBuf::from(text.trim()))
+            };
             changed = true;
         }
         if ui.button("Browse…").clicked() {
@@ -214,7 +240,10 @@ fn file_row(
         match checks.get(p) {
             None => {
                 checks.insert(p.clone(), FileCheck::Pending);
-                actions.push(Action::CheckFile { path: p.clone(), target });
+                actions.push(Action::CheckFile {
+                    path: p.clone(),
+                    target,
+                });
             }
             Some(FileCheck::Problem(why)) => {
                 ui.label("");
@@ -231,84 +260,131 @@ fn file_row(
 fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut Vec<Action>) -> bool {
     let mut changed = false;
     let ProfilesPanel {
-        file, url_input, url_error, checks, ..
+        file,
+        url_input,
+        url_error,
+        checks,
+        ..
     } = panel;
-    let Some(p) = file.profiles.get_mut(index) else { return false };
+    let Some(p) = file.profiles.get_mut(index) else {
+        return false;
+    };
 
-    egui::CollapsingHeader::new("Broker").default_open(true).show(ui, |ui| {
-        ui.horizontal(|ui| {
-            let l = ui.label("URL");
-            ui.add(
-                egui::TextEdit::singleline(url_input)
-                    .hint_text("paste mqtts://user:pass@host:8883")
-                    .desired_width(ui.available_width() - 60.0),
-            )
-            .labelled_by(l.id);
-            if ui.button("Apply").clicked() {
-                match p.apply_url(url_input) {
-                    Ok(()) => {
-                        *url_error = None;
-                        url_input.clear();
-                        changed = true;
-                    }
-                    Err(e) => *url_error = Some(e.to_string()),
-                }
-            }
-        });
-        if let Some(e) = url_error {
-            widgets::error(ui, e.clone());
-        }
-        egui::Grid::new("broker").num_columns(2).show(ui, |ui| {
-            changed |= widgets::text_field(ui, "Name", &mut p.name).changed();
-            changed |= widgets::text_field(ui, "Host", &mut p.host).changed();
-            changed |= widgets::number_field(ui, "Port", &mut p.port, 1..=65535, "").changed();
-            ui.label("Transport");
+    egui::CollapsingHeader::new("Broker")
+        .default_open(true)
+        .show(ui, |ui| {
             ui.horizontal(|ui| {
-                for t in TransportKind::ALL {
-                    if ui.selectable_value(&mut p.transport, t, t.label()).changed() {
-                        p.port = t.default_port();
-                        changed = true;
+                let l = ui.label("URL");
+                ui.add(
+                    egui::TextEdit::singleline(url_input)
+                        .hint_text("paste mqtts://user:pass@host:8883")
+                        .desired_width(ui.available_width() - 60.0),
+                )
+                .labelled_by(l.id);
+                if ui.button("Apply").clicked() {
+                    match p.apply_url(url_input) {
+                        Ok(()) => {
+                            *url_error = None;
+                            url_input.clear();
+                            changed = true;
+                        }
+                        Err(e) => *url_error = Some(e.to_string()),
                     }
                 }
             });
-            ui.end_row();
-            if p.transport.is_websocket() {
-                changed |= widgets::text_field(ui, "WebSocket path", &mut p.ws_path).changed();
+            if let Some(e) = url_error {
+                widgets::error(ui, e.clone());
             }
-            ui.label("MQTT version");
-            ui.horizontal(|ui| {
-                changed |= ui.selectable_value(&mut p.version, MqttVersion::V5, "5.0").changed();
-                changed |= ui.selectable_value(&mut p.version, MqttVersion::V311, "3.1.1").changed();
+            egui::Grid::new("broker").num_columns(2).show(ui, |ui| {
+                changed |= widgets::text_field(ui, "Name", &mut p.name).changed();
+                changed |= widgets::text_field(ui, "Host", &mut p.host).changed();
+                changed |= widgets::number_field(ui, "Port", &mut p.port, 1..=65535, "").changed();
+                ui.label("Transport");
+                ui.horizontal(|ui| {
+                    for t in TransportKind::ALL {
+                        if ui.selectable_value(&mut p.transport, t, t.label()).changed() {
+                            p.port = t.default_port();
+                            changed = true;
+                        }
+                    }
+                });
+                ui.end_row();
+                if p.transport.is_websocket() {
+                    changed |= widgets::text_field(ui, "WebSocket path", &mut p.ws_path).changed();
+                }
+                ui.label("MQTT version");
+                ui.horizontal(|ui| {
+                    changed |= ui
+                        .selectable_value(&mut p.version, MqttVersion::V5, "5.0")
+                        .changed();
+                    changed |= ui
+                        .selectable_value(&mut p.version, MqttVersion::V311, "3.1.1")
+                        .changed();
+                });
+                ui.end_row();
             });
-            ui.end_row();
         });
-    });
     egui::CollapsingHeader::new("Authentication").show(ui, |ui| {
         egui::Grid::new("auth").num_columns(2).show(ui, |ui| {
             changed |= widgets::optional_text_field(ui, "Username", &mut p.username).changed();
             changed |= widgets::password_field(ui, "Password", &mut p.password).changed();
         });
     });
-    egui::CollapsingHeader::new("TLS certificates").default_open(p.transport.is_tls()).show(ui, |ui| {
-        if !p.transport.is_tls() {
-            ui.label(RichText::new("Used with the TLS and Secure WebSocket transports.").weak());
-        }
-        egui::Grid::new("tls").num_columns(2).show(ui, |ui| {
-            changed |= file_row(ui, "CA file", &mut p.tls.ca_file, FileTarget::Ca, index, checks, actions);
-            changed |= file_row(ui, "Client certificate", &mut p.tls.client_cert_file, FileTarget::ClientCert, index, checks, actions);
-            changed |= file_row(ui, "Client key", &mut p.tls.client_key_file, FileTarget::ClientKey, index, checks, actions);
-            let mut alpn = p.tls.alpn.join(", ");
-            if widgets::text_field(ui, "ALPN", &mut alpn).changed() {
-                p.tls.alpn = alpn.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
-                changed = true;
+    egui::CollapsingHeader::new("TLS certificates")
+        .default_open(p.transport.is_tls())
+        .show(ui, |ui| {
+            if !p.transport.is_tls() {
+                ui.label(RichText::new("Used with the TLS and Secure WebSocket transports.").weak());
             }
-            changed |= widgets::optional_text_field(ui, "Server name", &mut p.tls.server_name).changed();
+            egui::Grid::new("tls").num_columns(2).show(ui, |ui| {
+                changed |= file_row(
+                    ui,
+                    "CA file",
+                    &mut p.tls.ca_file,
+                    FileTarget::Ca,
+                    index,
+                    checks,
+                    actions,
+                );
+                changed |= file_row(
+                    ui,
+                    "Client certificate",
+                    &mut p.tls.client_cert_file,
+                    FileTarget::ClientCert,
+                    index,
+                    checks,
+                    actions,
+                );
+                changed |= file_row(
+                    ui,
+                    "Client key",
+                    &mut p.tls.client_key_file,
+                    FileTarget::ClientKey,
+                    index,
+                    checks,
+                    actions,
+                );
+                let mut alpn = p.tls.alpn.join(", ");
+                if widgets::text_field(ui, "ALPN", &mut alpn).changed() {
+                    p.tls.alpn = alpn
+                        .split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    changed = true;
+                }
+                changed |= widgets::optional_text_field(ui, "Server name", &mut p.tls.server_name).changed();
+            });
+            changed |= ui
+                .checkbox(&mut p.tls.skip_verification, "Skip certificate verification")
+                .changed();
+            if p.tls.skip_verification {
+                widgets::warning(
+                    ui,
+                    "Certificates are not checked: anyone can impersonate this broker.",
+                );
+            }
         });
-        changed |= ui.checkbox(&mut p.tls.skip_verification, "Skip certificate verification").changed();
-        if p.tls.skip_verification {
-            widgets::warning(ui, "Certificates are not checked: anyone can impersonate this broker.");
-        }
-    });
     egui::CollapsingHeader::new("MQTT 5 / session").show(ui, |ui| {
         egui::Grid::new("session").num_columns(2).show(ui, |ui| {
             let l = ui.label("Client id");
@@ -317,18 +393,32 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                     .add(egui::TextEdit::singleline(&mut p.client_id).desired_width(160.0))
                     .labelled_by(l.id)
                     .changed();
-                if ui.small_button("🎲").on_hover_text("New random client id").clicked() {
+                if ui
+                    .small_button("🎲")
+                    .on_hover_text("New random client id")
+                    .clicked()
+                {
                     p.client_id = random_client_id();
                     changed = true;
                 }
             });
             ui.end_row();
-            changed |= widgets::number_field(ui, "Keep-alive", &mut p.keep_alive_secs, 5..=65535, " s").changed();
+            changed |=
+                widgets::number_field(ui, "Keep-alive", &mut p.keep_alive_secs, 5..=65535, " s").changed();
             ui.label("Clean session");
-            changed |= ui.checkbox(&mut p.clean_session, "start without a stored session").changed();
+            changed |= ui
+                .checkbox(&mut p.clean_session, "start without a stored session")
+                .changed();
             ui.end_row();
             if p.version == MqttVersion::V5 {
-                changed |= widgets::number_field(ui, "Session expiry", &mut p.session_expiry_secs, 0..=u32::MAX, " s").changed();
+                changed |= widgets::number_field(
+                    ui,
+                    "Session expiry",
+                    &mut p.session_expiry_secs,
+                    0..=u32::MAX,
+                    " s",
+                )
+                .changed();
             }
         });
     });
@@ -355,7 +445,11 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
         let mut remove = None;
         for (i, sub) in p.subscriptions.iter_mut().enumerate() {
             ui.horizontal(|ui| {
-                let r = ui.add(egui::TextEdit::singleline(&mut sub.filter).hint_text("topic filter").desired_width(150.0));
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut sub.filter)
+                        .hint_text("topic filter")
+                        .desired_width(150.0),
+                );
                 changed |= r.changed();
                 changed |= widgets::qos_selector(ui, ("sub-qos", i), &mut sub.qos);
                 if ui.small_button("✖").on_hover_text("Remove").clicked() {
@@ -369,7 +463,9 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 ui.horizontal(|ui| {
                     ui.add_space(12.0);
                     changed |= ui.checkbox(&mut sub.no_local, "No local").changed();
-                    changed |= ui.checkbox(&mut sub.retain_as_published, "Retain as published").changed();
+                    changed |= ui
+                        .checkbox(&mut sub.retain_as_published, "Retain as published")
+                        .changed();
                     egui::ComboBox::from_id_salt(("retain-handling", i))
                         .selected_text(match sub.retain_handling {
                             RetainHandling::SendOnSubscribe => "Retained: always",
@@ -377,9 +473,27 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                             RetainHandling::DoNotSend => "Retained: never",
                         })
                         .show_ui(ui, |ui| {
-                            changed |= ui.selectable_value(&mut sub.retain_handling, RetainHandling::SendOnSubscribe, "always").changed();
-                            changed |= ui.selectable_value(&mut sub.retain_handling, RetainHandling::SendIfNew, "if new").changed();
-                            changed |= ui.selectable_value(&mut sub.retain_handling, RetainHandling::DoNotSend, "never").changed();
+                            changed |= ui
+                                .selectable_value(
+                                    &mut sub.retain_handling,
+                                    RetainHandling::SendOnSubscribe,
+                                    "always",
+                                )
+                                .changed();
+                            changed |= ui
+                                .selectable_value(
+                                    &mut sub.retain_handling,
+                                    RetainHandling::SendIfNew,
+                                    "if new",
+                                )
+                                .changed();
+                            changed |= ui
+                                .selectable_value(
+                                    &mut sub.retain_handling,
+                                    RetainHandling::DoNotSend,
+                                    "never",
+                                )
+                                .changed();
                         });
                 });
             }
@@ -395,12 +509,17 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
     });
     egui::CollapsingHeader::new("Reconnect").show(ui, |ui| {
         let r = &mut p.reconnect;
-        changed |= ui.checkbox(&mut r.enabled, "Reconnect when the connection is lost").changed();
+        changed |= ui
+            .checkbox(&mut r.enabled, "Reconnect when the connection is lost")
+            .changed();
         egui::Grid::new("reconnect").num_columns(2).show(ui, |ui| {
-            changed |= widgets::number_field(ui, "First delay", &mut r.first_delay_ms, 0..=600_000, " ms").changed();
+            changed |=
+                widgets::number_field(ui, "First delay", &mut r.first_delay_ms, 0..=600_000, " ms").changed();
             changed |= widgets::number_field(ui, "Multiplier", &mut r.multiplier, 1.0..=10.0, "×").changed();
-            changed |= widgets::number_field(ui, "Max delay", &mut r.max_delay_ms, 0..=3_600_000, " ms").changed();
-            changed |= widgets::number_field(ui, "Max attempts", &mut r.max_attempts, 0..=10_000, "").changed();
+            changed |=
+                widgets::number_field(ui, "Max delay", &mut r.max_delay_ms, 0..=3_600_000, " ms").changed();
+            changed |=
+                widgets::number_field(ui, "Max attempts", &mut r.max_attempts, 0..=10_000, "").changed();
         });
         ui.label(RichText::new("Max attempts 0 retries forever.").weak());
     });

@@ -107,7 +107,14 @@ impl PublishState {
     /// Remembers a publish just sent.
     pub fn sent(&mut self, token: u64, message: OutgoingMessage) {
         self.last = Some((token, None));
-        self.recent.insert(0, Recent { message, outcome: None, token });
+        self.recent.insert(
+            0,
+            Recent {
+                message,
+                outcome: None,
+                token,
+            },
+        );
         self.recent.truncate(20);
     }
 
@@ -141,28 +148,38 @@ fn outcome_ui(ui: &mut Ui, outcome: Option<&PublishOutcome>) {
 }
 
 /// Draws the publish panel. `connected` enables the Publish button; `v5` shows properties.
-pub fn publish_ui(ui: &mut Ui, state: &mut PublishState, connected: bool, v5: bool, actions: &mut Vec<Action>) {
+pub fn publish_ui(
+    ui: &mut Ui,
+    state: &mut PublishState,
+    connected: bool,
+    v5: bool,
+    actions: &mut Vec<Action>,
+) {
     let ready = state.message();
     ui.columns(2, |cols| {
         let ui = &mut cols[0];
-        egui::Grid::new("publish-grid").num_columns(2).spacing([8.0, 4.0]).show(ui, |ui| {
-            widgets::text_field(ui, "Topic", &mut state.topic);
-            ui.label("Options");
-            ui.horizontal(|ui| {
-                widgets::qos_selector(ui, "publish-qos", &mut state.qos);
-                ui.checkbox(&mut state.retain, "Retain");
-                ui.separator();
-                ui.selectable_value(&mut state.kind, PayloadKind::Text, "Text");
-                ui.selectable_value(&mut state.kind, PayloadKind::Json, "JSON");
-                if state.kind == PayloadKind::Json && ui.small_button("Format").clicked()
-                    && let Ok(v) = serde_json::from_str::<serde_json::Value>(&state.payload)
-                    && let Ok(pretty) = serde_json::to_string_pretty(&v)
-                {
-                    state.payload = pretty;
-                }
+        egui::Grid::new("publish-grid")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                widgets::text_field(ui, "Topic", &mut state.topic);
+                ui.label("Options");
+                ui.horizontal(|ui| {
+                    widgets::qos_selector(ui, "publish-qos", &mut state.qos);
+                    ui.checkbox(&mut state.retain, "Retain");
+                    ui.separator();
+                    ui.selectable_value(&mut state.kind, PayloadKind::Text, "Text");
+                    ui.selectable_value(&mut state.kind, PayloadKind::Json, "JSON");
+                    if state.kind == PayloadKind::Json
+                        && ui.small_button("Format").clicked()
+                        && let Ok(v) = serde_json::from_str::<serde_json::Value>(&state.payload)
+                        && let Ok(pretty) = serde_json::to_string_pretty(&v)
+                    {
+                        state.payload = pretty;
+                    }
+                });
+                ui.end_row();
             });
-            ui.end_row();
-        });
         // Taken before the editor sees it, so Ctrl+Enter does not also insert a newline.
         let shortcut = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
         let l = ui.label("Payload");
@@ -186,7 +203,9 @@ pub fn publish_ui(ui: &mut Ui, state: &mut PublishState, connected: bool, v5: bo
                 actions.push(Action::Publish(message.clone()));
             }
             match &ready {
-                Err(e) if !state.topic.is_empty() || state.kind == PayloadKind::Json => widgets::error(ui, e.clone()),
+                Err(e) if !state.topic.is_empty() || state.kind == PayloadKind::Json => {
+                    widgets::error(ui, e.clone())
+                }
                 _ => {
                     if let Some((_, outcome)) = &state.last {
                         outcome_ui(ui, outcome.as_ref());
@@ -197,73 +216,92 @@ pub fn publish_ui(ui: &mut Ui, state: &mut PublishState, connected: bool, v5: bo
 
         let ui = &mut cols[1];
         if v5 {
-            egui::CollapsingHeader::new("MQTT 5 properties").default_open(false).show(ui, |ui| {
-                egui::Grid::new("publish-props").num_columns(2).show(ui, |ui| {
-                    widgets::text_field(ui, "Content type", &mut state.content_type);
-                    widgets::text_field(ui, "Response topic", &mut state.response_topic);
-                    widgets::text_field(ui, "Correlation data", &mut state.correlation_data);
-                    widgets::number_field(ui, "Message expiry", &mut state.expiry_secs, 0..=u32::MAX, " s");
+            egui::CollapsingHeader::new("MQTT 5 properties")
+                .default_open(false)
+                .show(ui, |ui| {
+                    egui::Grid::new("publish-props").num_columns(2).show(ui, |ui| {
+                        widgets::text_field(ui, "Content type", &mut state.content_type);
+                        widgets::text_field(ui, "Response topic", &mut state.response_topic);
+                        widgets::text_field(ui, "Correlation data", &mut state.correlation_data);
+                        widgets::number_field(
+                            ui,
+                            "Message expiry",
+                            &mut state.expiry_secs,
+                            0..=u32::MAX,
+                            " s",
+                        );
+                    });
+                    ui.label("User properties");
+                    let mut remove = None;
+                    for (i, (k, v)) in state.user_properties.iter_mut().enumerate() {
+                        ui.horizontal(|ui| {
+                            ui.add(egui::TextEdit::singleline(k).hint_text("key").desired_width(90.0));
+                            ui.add(
+                                egui::TextEdit::singleline(v)
+                                    .hint_text("value")
+                                    .desired_width(120.0),
+                            );
+                            if ui.small_button("✖").clicked() {
+                                remove = Some(i);
+                            }
+                        });
+                    }
+                    if let Some(i) = remove {
+                        state.user_properties.remove(i);
+                    }
+                    if ui.small_button("➕ Add user property").clicked() {
+                        state.user_properties.push((String::new(), String::new()));
+                    }
                 });
-                ui.label("User properties");
-                let mut remove = None;
-                for (i, (k, v)) in state.user_properties.iter_mut().enumerate() {
+        }
+        ui.label(RichText::new("Recent").strong());
+        egui::ScrollArea::vertical()
+            .id_salt("recent")
+            .max_height(120.0)
+            .show(ui, |ui| {
+                if state.recent.is_empty() {
+                    ui.label(RichText::new("Nothing published yet.").weak());
+                }
+                let mut load = None;
+                let mut resend = None;
+                for (i, r) in state.recent.iter().enumerate() {
                     ui.horizontal(|ui| {
-                        ui.add(egui::TextEdit::singleline(k).hint_text("key").desired_width(90.0));
-                        ui.add(egui::TextEdit::singleline(v).hint_text("value").desired_width(120.0));
-                        if ui.small_button("✖").clicked() {
-                            remove = Some(i);
+                        if ui.small_button("↻").on_hover_text("Send again").clicked() {
+                            resend = Some(r.message.clone());
+                        }
+                        let text = format!(
+                            "{} · {}",
+                            r.message.topic,
+                            crate::model::payload::preview(&r.message.payload, 30)
+                        );
+                        if ui
+                            .selectable_label(false, RichText::new(text).monospace())
+                            .on_hover_text("Load into the editor")
+                            .clicked()
+                        {
+                            load = Some(i);
+                        }
+                        match &r.outcome {
+                            Some(PublishOutcome::Failed(_)) => {
+                                ui.label(RichText::new("✖").color(ui.visuals().error_fg_color));
+                            }
+                            Some(_) => {
+                                ui.label(RichText::new("✔").color(widgets::ok_color(ui)));
+                            }
+                            None => {}
                         }
                     });
                 }
-                if let Some(i) = remove {
-                    state.user_properties.remove(i);
+                if let Some(i) = load {
+                    let m = state.recent[i].message.clone();
+                    state.load(&m);
                 }
-                if ui.small_button("➕ Add user property").clicked() {
-                    state.user_properties.push((String::new(), String::new()));
+                if let Some(m) = resend
+                    && connected
+                {
+                    actions.push(Action::Publish(m));
                 }
             });
-        }
-        ui.label(RichText::new("Recent").strong());
-        egui::ScrollArea::vertical().id_salt("recent").max_height(120.0).show(ui, |ui| {
-            if state.recent.is_empty() {
-                ui.label(RichText::new("Nothing published yet.").weak());
-            }
-            let mut load = None;
-            let mut resend = None;
-            for (i, r) in state.recent.iter().enumerate() {
-                ui.horizontal(|ui| {
-                    if ui.small_button("↻").on_hover_text("Send again").clicked() {
-                        resend = Some(r.message.clone());
-                    }
-                    let text = format!(
-                        "{} · {}",
-                        r.message.topic,
-                        crate::model::payload::preview(&r.message.payload, 30)
-                    );
-                    if ui.selectable_label(false, RichText::new(text).monospace()).on_hover_text("Load into the editor").clicked() {
-                        load = Some(i);
-                    }
-                    match &r.outcome {
-                        Some(PublishOutcome::Failed(_)) => {
-                            ui.label(RichText::new("✖").color(ui.visuals().error_fg_color));
-                        }
-                        Some(_) => {
-                            ui.label(RichText::new("✔").color(widgets::ok_color(ui)));
-                        }
-                        None => {}
-                    }
-                });
-            }
-            if let Some(i) = load {
-                let m = state.recent[i].message.clone();
-                state.load(&m);
-            }
-            if let Some(m) = resend
-                && connected
-            {
-                actions.push(Action::Publish(m));
-            }
-        });
     });
 }
 

@@ -12,8 +12,14 @@ use crate::engine::ConnectionState;
 pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
     let p = &tab.profile;
     match &tab.state {
-        ConnectionState::Connecting => (format!("Connecting to {}:{}…", p.host, p.port), ui.visuals().warn_fg_color),
-        ConnectionState::Connected { version, session_present } => {
+        ConnectionState::Connecting => (
+            format!("Connecting to {}:{}…", p.host, p.port),
+            ui.visuals().warn_fg_color,
+        ),
+        ConnectionState::Connected {
+            version,
+            session_present,
+        } => {
             let mut extras = vec![version.label().to_owned()];
             if p.transport != crate::profiles::profile::TransportKind::Tcp {
                 extras.push(p.transport.label().to_owned());
@@ -78,7 +84,10 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) {
             ui.separator();
             ui.label(format!("{rate:.0} msg/s"));
             ui.separator();
-            ui.label(format!("{} topics", widgets::count(u64::from(tab.tree.topic_count()))));
+            ui.label(format!(
+                "{} topics",
+                widgets::count(u64::from(tab.tree.topic_count()))
+            ));
             if rate > 0.0 {
                 ui.ctx().request_repaint_after(Duration::from_millis(500));
             }

@@ -63,7 +63,11 @@ pub struct TreeView {
 impl TreeView {
     /// Expands or collapses a node.
     pub fn set_expanded(&mut self, id: NodeId, open: bool) {
-        let changed = if open { self.expanded.insert(id) } else { self.expanded.remove(&id) };
+        let changed = if open {
+            self.expanded.insert(id)
+        } else {
+            self.expanded.remove(&id)
+        };
         if changed {
             self.expansion_version += 1;
         }
@@ -71,7 +75,12 @@ impl TreeView {
 
     /// Rebuilds the rows if the tree's shape, the expansion, the filter or `$SYS` changed.
     pub fn refresh(&mut self, tree: &TopicTree) {
-        let key = (tree.shape_version(), self.expansion_version, self.filter.clone(), self.hide_sys);
+        let key = (
+            tree.shape_version(),
+            self.expansion_version,
+            self.filter.clone(),
+            self.hide_sys,
+        );
         if self.rows_key.as_ref() != Some(&key) {
             self.rows = tree.visible_rows(&self.expanded, &self.filter, self.hide_sys);
             self.rows_key = Some(key);

@@ -63,21 +63,25 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     let mut toggle: Option<NodeId> = None;
     let mut select: Option<NodeId> = None;
     let total_rows = tab.view.rows.len();
-    egui::ScrollArea::both()
-        .auto_shrink([false, false])
-        .show_rows(ui, row_height, total_rows, |ui, range| {
+    egui::ScrollArea::both().auto_shrink([false, false]).show_rows(
+        ui,
+        row_height,
+        total_rows,
+        |ui, range| {
             for row in &tab.view.rows[range] {
                 let node = tab.tree.node(row.id);
                 let selected = tab.view.selected == Some(row.id);
                 let expanded = tab.view.expanded.contains(&row.id) || !tab.view.filter.trim().is_empty();
-                let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), row_height), Sense::hover());
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(ui.available_width(), row_height), Sense::hover());
                 if let Some(t) = node.last_update {
                     let age = now.saturating_duration_since(t);
                     if age < HIGHLIGHT {
                         highlight_active = true;
                         let alpha = 1.0 - age.as_secs_f32() / HIGHLIGHT.as_secs_f32();
                         let base = ui.visuals().selection.bg_fill;
-                        ui.painter().rect_filled(rect, 2.0, base.gamma_multiply(0.45 * alpha));
+                        ui.painter()
+                            .rect_filled(rect, 2.0, base.gamma_multiply(0.45 * alpha));
                     }
                 }
                 let mut row_ui = ui.new_child(
@@ -90,8 +94,14 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                     row_ui.add_space(18.0);
                 } else {
                     let arrow = if expanded { "⏷" } else { "⏵" };
-                    let r = row_ui.add(egui::Button::new(arrow).frame(false).min_size(egui::vec2(18.0, 0.0)));
-                    if r.on_hover_text(if expanded { "Collapse" } else { "Expand" }).clicked() {
+                    let r = row_ui.add(
+                        egui::Button::new(arrow)
+                            .frame(false)
+                            .min_size(egui::vec2(18.0, 0.0)),
+                    );
+                    if r.on_hover_text(if expanded { "Collapse" } else { "Expand" })
+                        .clicked()
+                    {
                         toggle = Some(row.id);
                     }
                 }
@@ -111,15 +121,24 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                     r.scroll_to_me(Some(Align::Center));
                 }
                 if node.retained() {
-                    row_ui.label(RichText::new("R").small().color(Color32::from_rgb(230, 160, 40)))
+                    row_ui
+                        .label(RichText::new("R").small().color(Color32::from_rgb(230, 160, 40)))
                         .on_hover_text("The latest message is retained");
                 }
                 if let Some(latest) = node.latest() {
-                    row_ui.label(RichText::new(payload::preview(&latest.payload, 48)).monospace().weak());
+                    row_ui.label(
+                        RichText::new(payload::preview(&latest.payload, 48))
+                            .monospace()
+                            .weak(),
+                    );
                 }
                 row_ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     if let Some(t) = node.last_update {
-                        ui.label(RichText::new(widgets::age(now.saturating_duration_since(t))).small().weak());
+                        ui.label(
+                            RichText::new(widgets::age(now.saturating_duration_since(t)))
+                                .small()
+                                .weak(),
+                        );
                     }
                     let counts = if node.children.is_empty() {
                         widgets::count(node.messages)
@@ -134,7 +153,8 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         .on_hover_text("Messages on this topic and below · topics below");
                 });
             }
-        });
+        },
+    );
     if let Some(id) = toggle {
         let open = !tab.view.expanded.contains(&id);
         tab.view.set_expanded(id, open);
@@ -164,7 +184,10 @@ fn keyboard(ui: &mut Ui, tab: &mut ConnectionTab) {
         return;
     }
     let rows = &tab.view.rows;
-    let pos = tab.view.selected.and_then(|s| rows.iter().position(|r| r.id == s));
+    let pos = tab
+        .view
+        .selected
+        .and_then(|s| rows.iter().position(|r| r.id == s));
     let Some(pos) = pos else {
         let first = rows[0].id;
         tab.select(first);

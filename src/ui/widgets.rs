@@ -9,7 +9,9 @@ use crate::model::message::QoS;
 /// A label and a single-line text input, linked for screen readers and tests.
 pub fn text_field(ui: &mut Ui, label: &str, value: &mut String) -> egui::Response {
     let l = ui.label(label);
-    let r = ui.add(egui::TextEdit::singleline(value).desired_width(f32::INFINITY)).labelled_by(l.id);
+    let r = ui
+        .add(egui::TextEdit::singleline(value).desired_width(f32::INFINITY))
+        .labelled_by(l.id);
     ui.end_row();
     r
 }
@@ -28,12 +30,13 @@ pub fn optional_text_field(ui: &mut Ui, label: &str, value: &mut Option<String>)
 pub fn password_field(ui: &mut Ui, label: &str, value: &mut Option<String>) -> egui::Response {
     let l = ui.label(label);
     let mut text = value.clone().unwrap_or_default();
-    let r = ui.add(
-        egui::TextEdit::singleline(&mut text)
-            .password(true)
-            .desired_width(f32::INFINITY),
-    )
-    .labelled_by(l.id);
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(&mut text)
+                .password(true)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(l.id);
     if r.changed() {
         *value = if text.is_empty() { None } else { Some(text) };
     }
@@ -50,7 +53,9 @@ pub fn number_field<N: egui::emath::Numeric>(
     suffix: &str,
 ) -> egui::Response {
     let l = ui.label(label);
-    let r = ui.add(egui::DragValue::new(value).range(range).suffix(suffix)).labelled_by(l.id);
+    let r = ui
+        .add(egui::DragValue::new(value).range(range).suffix(suffix))
+        .labelled_by(l.id);
     ui.end_row();
     r
 }
