@@ -232,6 +232,12 @@ mod tests {
     }
 
     #[test]
+    fn json_numbers_and_key_order_are_kept() {
+        let r = render(br#"{"z":243e-1,"a":1.10}"#, View::Json, 1000);
+        assert_eq!(r.text, "{\n  \"z\": 243e-1,\n  \"a\": 1.10\n}");
+    }
+
+    #[test]
     fn large_payloads_are_cut() {
         let big = vec![b'x'; 10_000];
         let r = render(&big, View::Auto, 1000);

@@ -537,6 +537,21 @@ impl CanopyApp {
     }
 }
 
+/// Follows the tree selection with the publish topic, unless the user typed another topic.
+fn prefill_publish_topic(
+    publish: &mut PublishState,
+    tab: &ConnectionTab,
+    before: Option<crate::model::topic_tree::NodeId>,
+) {
+    let Some(now) = tab.view.selected.filter(|s| Some(*s) != before) else {
+        return;
+    };
+    let previous = before.map(|b| tab.tree.full_topic(b));
+    if publish.topic.is_empty() || previous.as_deref() == Some(publish.topic.as_str()) {
+        publish.topic = tab.tree.full_topic(now);
+    }
+}
+
 fn spawn_saver(path: PathBuf, tx: Sender<Background>, waker: egui::Context) -> Sender<ProfilesFile> {
     let (save_tx, save_rx) = channel::<ProfilesFile>();
     std::thread::spawn(move || {
@@ -592,15 +607,25 @@ impl eframe::App for CanopyApp {
             .resizable(true)
             .default_size(340.0)
             .show(ui, |ui| {
-                profiles_ui(ui, &mut self.profiles, self.read_only, &mut actions);
+                ui.allocate_space(egui::vec2(ui.available_width(), 0.0));
+                let open_tabs: Vec<(String, usize)> = self
+                    .tabs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.open())
+                    .map(|(i, t)| (t.profile.name.clone(), i))
+                    .collect();
+                profiles_ui(ui, &mut self.profiles, self.read_only, &open_tabs, &mut actions);
             });
         let view = &mut self.persisted.payload_view;
         if let Some(tab) = self.tabs.get_mut(active) {
             Panel::right("message")
                 .resizable(true)
-                .default_size(460.0)
+                .default_size(480.0)
                 .min_size(320.0)
                 .show(ui, |ui| {
+                    // Keep the panel's width when its content is narrow (egui shrinks to it).
+                    ui.allocate_space(egui::vec2(ui.available_width(), 0.0));
                     message::message_ui(ui, tab, view, &mut actions);
                 });
         }
@@ -609,7 +634,9 @@ impl eframe::App for CanopyApp {
             ui.separator();
             match self.tabs.get_mut(active) {
                 Some(tab) => {
+                    let before = tab.view.selected;
                     tree::tree_ui(ui, tab);
+                    prefill_publish_topic(&mut self.persisted.publish, tab, before);
                     self.persisted.hide_sys = tab.view.hide_sys;
                 }
                 None => {

@@ -99,7 +99,14 @@ impl ProfilesPanel {
 }
 
 /// Draws the panel: list, then the editor of the selected profile.
-pub fn profiles_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, actions: &mut Vec<Action>) {
+/// `open_tabs` lists, by profile name, the tab index of each open connection.
+pub fn profiles_ui(
+    ui: &mut Ui,
+    panel: &mut ProfilesPanel,
+    read_only: bool,
+    open_tabs: &[(String, usize)],
+    actions: &mut Vec<Action>,
+) {
     ui.horizontal(|ui| {
         ui.heading("Connections");
     });
@@ -183,6 +190,17 @@ pub fn profiles_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, acti
             && let Some(p) = panel.file.profiles.get(index)
         {
             actions.push(Action::Connect(Box::new(p.clone())));
+        }
+        let name = panel
+            .file
+            .profiles
+            .get(index)
+            .map(|p| p.name.as_str())
+            .unwrap_or_default();
+        if let Some((_, tab)) = open_tabs.iter().find(|(n, _)| n == name)
+            && ui.button("⏏ Disconnect").clicked()
+        {
+            actions.push(Action::Disconnect(*tab));
         }
         if read_only {
             widgets::warning(ui, "read-only: the profiles file is from a newer Canopy");
