@@ -65,11 +65,11 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
             let ago = SystemTime::now()
                 .duration_since(message.received)
                 .unwrap_or_default();
-            ui.label(format!(
-                "{} ({} ago)",
-                widgets::clock(message.received),
-                widgets::age(ago)
-            ));
+            let ago = match widgets::age(ago).as_str() {
+                "now" => "just now".to_owned(),
+                other => format!("{other} ago"),
+            };
+            ui.label(format!("{} ({ago})", widgets::clock(message.received)));
             ui.end_row();
             ui.label("Messages");
             ui.label(format!("{messages_on_topic} on this topic"));

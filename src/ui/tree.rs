@@ -126,11 +126,18 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         .on_hover_text("The latest message is retained");
                 }
                 if let Some(latest) = node.latest() {
-                    row_ui.label(
-                        RichText::new(payload::preview(&latest.payload, 48))
-                            .monospace()
-                            .weak(),
-                    );
+                    // Leave room for the counts and age on the right; cut the preview to fit.
+                    let width = (row_ui.available_width() - 150.0).max(0.0);
+                    row_ui.allocate_ui(egui::vec2(width, row_height), |ui| {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(payload::preview(&latest.payload, 120))
+                                    .monospace()
+                                    .weak(),
+                            )
+                            .truncate(),
+                        );
+                    });
                 }
                 row_ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     if let Some(t) = node.last_update {

@@ -122,12 +122,23 @@ pub fn count(n: u64) -> String {
 
 /// A warning line (yellow/orange, readable in both themes).
 pub fn warning(ui: &mut Ui, text: impl Into<String>) {
-    ui.label(RichText::new(format!("⚠ {}", text.into())).color(ui.visuals().warn_fg_color));
+    let color = ui.visuals().warn_fg_color;
+    wrapped(ui, RichText::new(format!("⚠ {}", text.into())).color(color));
+}
+
+/// A label that wraps within the space left (also inside grids, which do not wrap by default).
+pub fn wrapped(ui: &mut Ui, text: RichText) {
+    let width = ui.available_width().max(120.0);
+    ui.scope(|ui| {
+        ui.set_max_width(width);
+        ui.add(egui::Label::new(text).wrap());
+    });
 }
 
 /// An error line.
 pub fn error(ui: &mut Ui, text: impl Into<String>) {
-    ui.label(RichText::new(format!("✖ {}", text.into())).color(ui.visuals().error_fg_color));
+    let color = ui.visuals().error_fg_color;
+    wrapped(ui, RichText::new(format!("✖ {}", text.into())).color(color));
 }
 
 /// A success line.
