@@ -5,12 +5,15 @@
 //! - [`profiles`]: connection profiles and their file.
 //! - [`cli`]: `canopy pub`, `canopy sub`.
 //! - [`ui`]: the egui desktop window.
+//! - [`sandbox`], [`demo`]: an embedded broker and demo traffic, for working offline.
 
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used)]
 
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod model;
 pub mod profiles;
+pub mod sandbox;
 pub mod ui;

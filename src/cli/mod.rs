@@ -2,6 +2,7 @@
 //! as the window.
 
 mod args;
+mod demo_cmd;
 mod pub_cmd;
 mod sub_cmd;
 
@@ -56,6 +57,8 @@ pub enum CliCommand {
     Pub(pub_cmd::PubArgs),
     /// Subscribe and print messages.
     Sub(sub_cmd::SubArgs),
+    /// Publish demo traffic (a plant and smart-home topic tree) to any broker.
+    Demo(demo_cmd::DemoArgs),
 }
 
 /// Runs a subcommand and returns the process exit code.
@@ -63,6 +66,7 @@ pub fn run(command: CliCommand) -> ExitCode {
     let code = match command {
         CliCommand::Pub(args) => pub_cmd::run(args),
         CliCommand::Sub(args) => sub_cmd::run(args),
+        CliCommand::Demo(args) => demo_cmd::run(args),
     };
     ExitCode::from(code)
 }
@@ -84,6 +88,10 @@ pub(crate) const CLI_ID: u64 = 1;
 /// Starts the engine and waits for the first connection. On the first attempt failing, gives
 /// up at once unless `retry` is set (then follows the profile's reconnect policy).
 pub(crate) fn connect(profile: Profile, retry: bool) -> Result<Session, u8> {
+    let profile = crate::sandbox::resolve(profile).map_err(|e| {
+        complain(format!("the sandbox broker could not start: {e}"));
+        exit::ERROR
+    })?;
     let engine = Engine::start(Arc::new(|| {})).map_err(|e| {
         complain(format!("cannot start the engine: {e}"));
         exit::ERROR

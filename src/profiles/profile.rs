@@ -172,12 +172,52 @@ pub struct TlsSettings {
     pub skip_verification: bool,
 }
 
+/// Settings of the embedded sandbox broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SandboxSettings {
+    /// Publish demo traffic (a plant and smart-home tree) while connected.
+    pub demo_traffic: bool,
+    /// Demo messages per second.
+    pub rate: u32,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            demo_traffic: true,
+            rate: 20,
+        }
+    }
+}
+
+/// Where a profile's password is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordStorage {
+    /// In the OS credential store (Secret Service, Keychain, Credential Manager).
+    #[default]
+    Keyring,
+    /// Not saved: asked for on connect.
+    Ask,
+    /// In the profiles file, in plain text (shown with a warning).
+    File,
+}
+
 /// A saved connection: everything needed to connect to one broker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Profile {
+    /// Stable identity (survives renames; keys the saved password).
+    pub id: String,
     /// Display name, unique among saved profiles.
     pub name: String,
+    /// Folder the profile is shown in ("" = none).
+    pub group: String,
+    /// When set, connect to the embedded sandbox broker instead of `host`/`port`.
+    pub sandbox: Option<SandboxSettings>,
+    /// Where the password is kept.
+    pub password_storage: PasswordStorage,
     /// Broker host name or IP address.
     pub host: String,
     /// Broker port.
@@ -213,7 +253,11 @@ pub struct Profile {
 impl Default for Profile {
     fn default() -> Self {
         Self {
+            id: random_profile_id(),
             name: "New connection".to_owned(),
+            group: String::new(),
+            sandbox: None,
+            password_storage: PasswordStorage::Keyring,
             host: "localhost".to_owned(),
             port: 1883,
             transport: TransportKind::Tcp,
@@ -244,6 +288,11 @@ pub fn random_client_id() -> String {
         .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
         .collect();
     format!("canopy-{suffix}")
+}
+
+/// A fresh profile id (16 hex digits).
+pub fn random_profile_id() -> String {
+    format!("{:016x}", rand::rng().random::<u64>())
 }
 
 /// Why a broker URL could not be used.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::profile::Profile;
+use super::profile::{PasswordStorage, Profile, SandboxSettings};
 
 /// Version of the file format written by this build.
 pub const FORMAT_VERSION: u32 = 1;
@@ -125,14 +125,178 @@ pub fn save(path: &Path, file: &ProfilesFile) -> Result<(), StoreError> {
         f.sync_all().map_err(io)?;
     }
     if path.exists() {
-        let backup = path.with_extension("toml.bak");
-        std::fs::copy(path, &backup).map_err(io)?;
+        std::fs::copy(path, backup_path(path)).map_err(io)?;
     }
     std::fs::rename(&tmp, path).map_err(io)?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The profile list as written to disk: passwords only where the profile keeps them in the
+/// file; everywhere else they live in the credential store or are asked for.
+pub fn for_disk(file: &ProfilesFile) -> ProfilesFile {
+    let mut out = file.clone();
+    for p in &mut out.profiles {
+        if p.password_storage != PasswordStorage::File {
+            p.password = None;
+        }
+    }
+    out
+}
+
+/// What went wrong opening the profiles file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpenProblem {
+    /// The file does not parse; it was copied aside and is never written over until the user
+    /// restores the backup or starts afresh.
+    Corrupt {
+        /// The parser's message (with line and column).
+        message: String,
+        /// Where the bad file was copied.
+        kept_as: Option<PathBuf>,
+        /// The previous version, if it is readable.
+        backup: Option<ProfilesFile>,
+    },
+    /// Written by a newer Canopy: opened read-only.
+    Newer {
+        /// Its format version.
+        found: u32,
+    },
+    /// The file exists but cannot be read (permissions...).
+    Unreadable(String),
+}
+
+impl std::fmt::Display for OpenProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Corrupt {
+                message,
+                kept_as,
+                backup,
+            } => {
+                write!(f, "The profiles file is damaged: {message}")?;
+                if let Some(k) = kept_as {
+                    write!(f, " It was kept as {}.", k.display())?;
+                }
+                if let Some(b) = backup {
+                    write!(f, " A backup with {} profiles can be restored.", b.profiles.len())?;
+                }
+                Ok(())
+            }
+            Self::Newer { found } => write!(
+                f,
+                "The profiles file was written by a newer Canopy (format {found}); it is open read-only and will not be overwritten."
+            ),
+            Self::Unreadable(e) => write!(
+                f,
+                "The profiles file cannot be read: {e}. Changes will not be saved."
+            ),
+        }
+    }
+}
+
+/// The outcome of opening the profiles file at start-up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opened {
+    /// The profiles to show.
+    pub file: ProfilesFile,
+    /// The file did not exist: the first-run profiles are offered.
+    pub first_run: bool,
+    /// A problem to tell the user about; saving is off while it stands.
+    pub problem: Option<OpenProblem>,
+}
+
+/// Opens the profiles file, never losing data: a damaged file is copied aside under a dated
+/// name and its backup offered; a newer file is read-only.
+pub fn open(path: &Path) -> Opened {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Opened {
+                file: ProfilesFile {
+                    profiles: first_run_profiles(),
+                    ..ProfilesFile::default()
+                },
+                first_run: true,
+                problem: None,
+            };
+        }
+        Err(e) => {
+            return Opened {
+                file: ProfilesFile::default(),
+                first_run: false,
+                problem: Some(OpenProblem::Unreadable(e.to_string())),
+            };
+        }
+    };
+    match toml::from_str::<ProfilesFile>(&text) {
+        Ok(file) if file.version > FORMAT_VERSION => Opened {
+            problem: Some(OpenProblem::Newer { found: file.version }),
+            file,
+            first_run: false,
+        },
+        Ok(file) => Opened {
+            file,
+            first_run: false,
+            problem: None,
+        },
+        Err(e) => {
+            let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+            let aside = path.with_extension(format!("toml.damaged-{stamp}"));
+            let kept_as = std::fs::copy(path, &aside).ok().map(|_| aside);
+            let backup = load(&backup_path(path)).ok().filter(|b| !b.profiles.is_empty());
+            Opened {
+                file: ProfilesFile::default(),
+                first_run: false,
+                problem: Some(OpenProblem::Corrupt {
+                    message: e.to_string().trim().replace('\n', " "),
+                    kept_as,
+                    backup,
+                }),
+            }
+        }
+    }
+}
+
+/// Where the previous version of the file is kept.
+pub fn backup_path(path: &Path) -> PathBuf {
+    path.with_extension("toml.bak")
+}
+
+/// The profiles offered on first start: the embedded sandbox (works offline) and well-known
+/// public brokers.
+pub fn first_run_profiles() -> Vec<Profile> {
+    let public = |name: &str, url: &str| {
+        let mut p = Profile {
+            name: name.to_owned(),
+            group: "Public brokers".to_owned(),
+            ..Profile::default()
+        };
+        // The URLs are constants; a failure would only leave the defaults.
+        let _ = p.apply_url(url);
+        p
+    };
+    vec![
+        Profile {
+            name: "Local sandbox".to_owned(),
+            group: "Local".to_owned(),
+            host: "127.0.0.1".to_owned(),
+            sandbox: Some(SandboxSettings::default()),
+            ..Profile::default()
+        },
+        Profile {
+            name: "Local broker (localhost:1883)".to_owned(),
+            group: "Local".to_owned(),
+            ..Profile::default()
+        },
+        public("EMQX public — TCP", "mqtt://broker.emqx.io:1883"),
+        public("EMQX public — TLS", "mqtts://broker.emqx.io:8883"),
+        public("EMQX public — WebSocket", "ws://broker.emqx.io:8083/mqtt"),
+        public("EMQX public — Secure WebSocket", "wss://broker.emqx.io:8084/mqtt"),
+        public("test.mosquitto.org", "mqtt://test.mosquitto.org:1883"),
+    ]
 }
 
 /// Finds a profile by name (exact, then case-insensitive).

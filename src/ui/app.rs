@@ -19,7 +19,11 @@ use crate::model::message::OutgoingMessage;
 use crate::model::payload::View;
 use crate::profiles::Profile;
 use crate::profiles::profile::MqttVersion;
+use crate::profiles::profile::PasswordStorage;
+use crate::profiles::saver::{Saver, SaverEvent};
+use crate::profiles::secrets;
 use crate::profiles::store::{self, ProfilesFile, StoreError};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Time per frame spent applying incoming messages before drawing.
 const APPLY_BUDGET: Duration = Duration::from_millis(6);
@@ -64,6 +68,10 @@ pub enum Action {
     },
     /// Dismiss the notice at this index.
     DismissNotice(usize),
+    /// Pick a file and import profiles from it.
+    Import,
+    /// Show the export options.
+    Export,
 }
 
 /// Where the app keeps its files.
@@ -73,6 +81,8 @@ pub struct AppConfig {
     pub profiles_path: PathBuf,
     /// Look for a system CJK font in the background.
     pub load_system_fonts: bool,
+    /// Keep passwords in the OS credential store.
+    pub use_keyring: bool,
 }
 
 impl AppConfig {
@@ -81,6 +91,7 @@ impl AppConfig {
         Ok(Self {
             profiles_path: store::default_path()?,
             load_system_fonts: true,
+            use_keyring: true,
         })
     }
 }
@@ -108,8 +119,26 @@ enum Background {
         check: FileCheck,
     },
     Fonts(Option<fonts::FallbackFont>),
-    Saved(Result<(), String>),
+    Saver(SaverEvent),
     PayloadSaved(Result<PathBuf, String>),
+    /// Passwords read from the credential store at start-up (profile id, password).
+    Secrets(Result<Vec<(String, String)>, String>),
+    /// The sandbox broker is up: connect this (resolved) profile.
+    SandboxReady(Result<Profile, String>),
+    Imported(Result<crate::profiles::import::ImportReport, String>),
+    Exported(Result<PathBuf, String>),
+}
+
+/// A modal the window is showing.
+enum Dialog {
+    /// Asking the password of a profile that does not save it.
+    Password { profile: Box<Profile>, password: String },
+    /// Imported profiles waiting for the user's decision on name conflicts.
+    Import(crate::profiles::import::ImportReport),
+    /// Export options.
+    Export { all: bool, include_secrets: bool },
+    /// The profiles file is damaged: restore the backup or start afresh.
+    Damaged { backup: Option<ProfilesFile> },
 }
 
 /// The Canopy window.
@@ -124,7 +153,11 @@ pub struct CanopyApp {
     next_token: u64,
     notices: Vec<String>,
     save_due: Option<Instant>,
-    saver: Sender<ProfilesFile>,
+    saver: Saver,
+    config: AppConfig,
+    dialog: Option<Dialog>,
+    /// Stop flags of running demo-traffic generators, by connection id.
+    demos: Vec<(u64, Arc<AtomicBool>)>,
     bg_tx: Sender<Background>,
     bg_rx: Receiver<Background>,
     ctx: egui::Context,
@@ -151,33 +184,74 @@ impl CanopyApp {
                 Engine::start(Arc::new(|| {})).expect("engine")
             }
         };
-        let mut read_only = false;
-        let file = match store::load(&config.profiles_path) {
-            Ok(file) => file,
-            Err(e) => {
-                read_only = true;
-                notices.push(format!(
-                    "{e}. Your profiles file is left untouched; changes are not saved."
-                ));
-                ProfilesFile::default()
+        let opened = store::open(&config.profiles_path);
+        let read_only = opened.problem.is_some();
+        let mut dialog = None;
+        if let Some(problem) = &opened.problem {
+            notices.push(problem.to_string());
+            if let store::OpenProblem::Corrupt { backup, .. } = problem {
+                dialog = Some(Dialog::Damaged {
+                    backup: backup.clone(),
+                });
             }
+        }
+        let on_disk = if opened.first_run {
+            ProfilesFile::default()
+        } else {
+            opened.file.clone()
         };
         let mut profiles = ProfilesPanel {
-            file,
+            file: opened.file,
+            dirty: opened.first_run,
             ..ProfilesPanel::default()
         };
-        if profiles.file.profiles.is_empty() {
-            profiles.file.profiles.push(Profile {
-                name: "Local broker".into(),
-                ..Profile::default()
-            });
-        }
         profiles.selected = persisted
             .last_profile
             .as_ref()
             .and_then(|n| profiles.file.profiles.iter().position(|p| &p.name == n))
             .or(Some(0));
-        let saver = spawn_saver(config.profiles_path.clone(), bg_tx.clone(), ctx.clone());
+        let saver = {
+            let tx = bg_tx.clone();
+            let waker = ctx.clone();
+            Saver::start(
+                config.profiles_path.clone(),
+                on_disk,
+                config.use_keyring,
+                move |e| {
+                    let _ = tx.send(Background::Saver(e));
+                    waker.request_repaint();
+                },
+            )
+        };
+        if config.use_keyring {
+            let wanted: Vec<String> = profiles
+                .file
+                .profiles
+                .iter()
+                .filter(|p| p.password_storage == PasswordStorage::Keyring && p.username.is_some())
+                .map(|p| p.id.clone())
+                .collect();
+            if !wanted.is_empty() {
+                let tx = bg_tx.clone();
+                let waker = ctx.clone();
+                std::thread::spawn(move || {
+                    let mut found = Vec::new();
+                    let mut result = Ok(());
+                    for id in wanted {
+                        match secrets::load(&id) {
+                            Ok(Some(pw)) => found.push((id, pw)),
+                            Ok(None) => {}
+                            Err(e) => {
+                                result = Err(e);
+                                break;
+                            }
+                        }
+                    }
+                    let _ = tx.send(Background::Secrets(result.map(|()| found)));
+                    waker.request_repaint();
+                });
+            }
+        }
         if config.load_system_fonts {
             let tx = bg_tx.clone();
             let waker = ctx.clone();
@@ -198,6 +272,9 @@ impl CanopyApp {
             notices,
             save_due: None,
             saver,
+            config,
+            dialog,
+            demos: Vec::new(),
             bg_tx,
             bg_rx,
             ctx,
@@ -324,8 +401,36 @@ impl CanopyApp {
                         fonts::install(&self.ctx, font);
                     }
                 }
-                Background::Saved(Err(e)) => self.notices.push(format!("Profiles not saved: {e}")),
-                Background::Saved(Ok(())) => {}
+                Background::Saver(SaverEvent::Failed(e)) => self.notices.push(format!("Profiles not saved: {e}")),
+                Background::Saver(SaverEvent::SecretsUnavailable(e)) => self.notices.push(format!(
+                    "Passwords cannot be saved: {e}. They are kept for this session only; choose \"ask on connect\" or \"save in the profiles file\" under Authentication."
+                )),
+                Background::Saver(SaverEvent::Merged { file, note }) => {
+                    let selected_id = self.profiles.current().map(|p| p.id.clone());
+                    self.profiles.file = file;
+                    self.profiles.selected = selected_id
+                        .and_then(|id| self.profiles.file.profiles.iter().position(|p| p.id == id))
+                        .or(Some(0));
+                    self.notices.push(note);
+                }
+                Background::Secrets(Ok(found)) => {
+                    for (id, pw) in found {
+                        if let Some(p) = self.profiles.file.profiles.iter_mut().find(|p| p.id == id)
+                            && p.password.is_none()
+                        {
+                            p.password = Some(pw);
+                        }
+                    }
+                }
+                Background::Secrets(Err(e)) => self.notices.push(format!(
+                    "Saved passwords cannot be read: {e}. You will be asked for them when connecting."
+                )),
+                Background::SandboxReady(Ok(profile)) => self.open_connection(profile),
+                Background::SandboxReady(Err(e)) => self.notices.push(format!("The sandbox broker could not start: {e}")),
+                Background::Imported(Ok(report)) => self.dialog = Some(Dialog::Import(report)),
+                Background::Imported(Err(e)) => self.notices.push(format!("Nothing imported: {e}")),
+                Background::Exported(Ok(path)) => self.notices.push(format!("Profiles exported to {}", path.display())),
+                Background::Exported(Err(e)) => self.notices.push(format!("Profiles not exported: {e}")),
                 Background::PayloadSaved(Ok(path)) => {
                     self.notices.push(format!("Payload saved to {}", path.display()));
                 }
@@ -346,7 +451,7 @@ impl CanopyApp {
             let now = Instant::now();
             if now >= due {
                 self.save_due = None;
-                let _ = self.saver.send(self.profiles.file.clone());
+                self.saver.save(self.profiles.file.clone());
             } else {
                 self.ctx.request_repaint_after(due - now);
             }
@@ -357,13 +462,15 @@ impl CanopyApp {
         match action {
             Action::Connect(profile) => self.connect(*profile),
             Action::Disconnect(i) => {
-                if let Some(tab) = self.tabs.get(i) {
-                    self.engine.send(Command::Disconnect { id: tab.id });
+                if let Some(id) = self.tabs.get(i).map(|t| t.id) {
+                    self.stop_demo(id);
+                    self.engine.send(Command::Disconnect { id });
                 }
             }
             Action::CloseTab(i) => {
                 if i < self.tabs.len() {
                     let tab = self.tabs.remove(i);
+                    self.stop_demo(tab.id);
                     self.engine.send(Command::Disconnect { id: tab.id });
                     self.active = self.active.min(self.tabs.len().saturating_sub(1));
                 }
@@ -448,6 +555,30 @@ impl CanopyApp {
                     waker.request_repaint();
                 });
             }
+            Action::Import => {
+                let cert_dir = self.config.profiles_path.with_file_name("certificates");
+                let tx = self.bg_tx.clone();
+                let waker = self.ctx.clone();
+                std::thread::spawn(move || {
+                    let Some(path) = rfd::FileDialog::new()
+                        .set_title("Import profiles (Canopy, MQTT Explorer settings.json, MQTTX export)")
+                        .add_filter("Profiles", &["toml", "json"])
+                        .pick_file()
+                    else {
+                        return;
+                    };
+                    let _ = tx.send(Background::Imported(crate::profiles::import::import_file(
+                        &path, &cert_dir,
+                    )));
+                    waker.request_repaint();
+                });
+            }
+            Action::Export => {
+                self.dialog = Some(Dialog::Export {
+                    all: true,
+                    include_secrets: false,
+                });
+            }
             Action::DismissNotice(i) => {
                 if i < self.notices.len() {
                     self.notices.remove(i);
@@ -456,8 +587,41 @@ impl CanopyApp {
         }
     }
 
+    /// Connects a profile: starts the sandbox first when it is one, asks for a password the
+    /// profile does not save.
     fn connect(&mut self, profile: Profile) {
+        if self.dialog.is_some() {
+            return;
+        }
         self.persisted.last_profile = Some(profile.name.clone());
+        if profile.password_storage == PasswordStorage::Ask
+            && profile.username.as_ref().is_some_and(|u| !u.is_empty())
+            && profile.password.is_none()
+        {
+            self.dialog = Some(Dialog::Password {
+                profile: Box::new(profile),
+                password: String::new(),
+            });
+            return;
+        }
+        if profile.sandbox.is_some() {
+            self.spawn_bg(move || Background::SandboxReady(crate::sandbox::resolve(profile)));
+            return;
+        }
+        self.open_connection(profile);
+    }
+
+    fn stop_demo(&mut self, id: u64) {
+        self.demos.retain(|(d, stop)| {
+            if *d == id {
+                stop.store(true, Ordering::Relaxed);
+            }
+            *d != id
+        });
+    }
+
+    /// Opens (or re-opens) the tab of a profile whose connection settings are final.
+    fn open_connection(&mut self, profile: Profile) {
         let index = match self.tabs.iter().position(|t| t.profile.name == profile.name) {
             Some(i) => i,
             None => {
@@ -474,10 +638,114 @@ impl CanopyApp {
         tab.state = ConnectionState::Connecting;
         tab.state_since = Instant::now();
         self.active = index;
+        let id = tab.id;
         self.engine.send(Command::Connect {
-            id: tab.id,
-            profile: Box::new(profile),
+            id,
+            profile: Box::new(profile.clone()),
         });
+        self.stop_demo(id);
+        if let Some(sandbox) = profile.sandbox.filter(|s| s.demo_traffic) {
+            let stop = Arc::new(AtomicBool::new(false));
+            self.demos.push((id, stop.clone()));
+            let tx = self.bg_tx.clone();
+            std::thread::spawn(move || {
+                crate::demo::run(profile, sandbox.rate, None, stop, |e| {
+                    let _ = tx.send(Background::Saver(SaverEvent::Failed(e)));
+                });
+            });
+        }
+    }
+
+    fn dialog_ui(&mut self, ctx: &egui::Context) {
+        use super::dialogs::{self, DialogOutcome};
+        let Some(dialog) = &mut self.dialog else { return };
+        let outcome = match dialog {
+            Dialog::Password { profile, password } => {
+                let user = profile.username.clone().unwrap_or_default();
+                dialogs::password_ui(ctx, &profile.name, &user, password)
+            }
+            Dialog::Import(report) => {
+                let names: Vec<String> = self
+                    .profiles
+                    .file
+                    .profiles
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect();
+                dialogs::import_ui(ctx, report, &names)
+            }
+            Dialog::Export { all, include_secrets } => dialogs::export_ui(ctx, all, include_secrets),
+            Dialog::Damaged { backup } => dialogs::damaged_ui(ctx, backup.as_ref()),
+        };
+        if matches!(outcome, DialogOutcome::Open) {
+            return;
+        }
+        let Some(dialog) = self.dialog.take() else { return };
+        match (dialog, outcome) {
+            (Dialog::Password { profile, .. }, DialogOutcome::Password(pw)) => {
+                let mut p = *profile;
+                p.password = Some(pw);
+                // Not saved: only this connection gets it.
+                p.password_storage = PasswordStorage::File;
+                let mut p2 = p.clone();
+                p2.password_storage = PasswordStorage::Ask;
+                if p.sandbox.is_some() {
+                    self.connect(p2);
+                } else {
+                    self.open_connection(p2);
+                }
+            }
+            (Dialog::Import(report), o @ (DialogOutcome::ImportRename | DialogOutcome::ImportReplace)) => {
+                use crate::profiles::import::{OnConflict, merge_imported};
+                let mode = if matches!(o, DialogOutcome::ImportReplace) {
+                    OnConflict::Replace
+                } else {
+                    OnConflict::Rename
+                };
+                let n = report.profiles.len();
+                let lines = merge_imported(&mut self.profiles.file.profiles, report.profiles, mode);
+                self.profiles.dirty = true;
+                let mut note = format!("Imported {n} profiles from {}", report.source);
+                if !lines.is_empty() {
+                    note.push_str(&format!(": {}", lines.join("; ")));
+                }
+                self.notices.push(note);
+            }
+            (Dialog::Export { .. }, DialogOutcome::Export { all, include_secrets }) => {
+                let profiles: Vec<Profile> = if all {
+                    self.profiles.file.profiles.clone()
+                } else {
+                    self.profiles.current().cloned().into_iter().collect()
+                };
+                let tx = self.bg_tx.clone();
+                let waker = self.ctx.clone();
+                std::thread::spawn(move || {
+                    let Some(path) = rfd::FileDialog::new()
+                        .set_file_name("canopy-profiles.toml")
+                        .save_file()
+                    else {
+                        return;
+                    };
+                    let result = crate::profiles::import::export(&profiles, include_secrets)
+                        .and_then(|text| std::fs::write(&path, text).map_err(|e| e.to_string()))
+                        .map(|()| path);
+                    let _ = tx.send(Background::Exported(result));
+                    waker.request_repaint();
+                });
+            }
+            (Dialog::Damaged { backup: Some(backup) }, DialogOutcome::RestoreBackup) => {
+                self.profiles.file = backup;
+                self.profiles.selected = Some(0);
+                self.read_only = false;
+                self.profiles.dirty = true;
+                self.notices.push("The backup was restored.".into());
+            }
+            (Dialog::Damaged { .. }, DialogOutcome::StartAfresh) => {
+                self.read_only = false;
+                self.profiles.dirty = true;
+            }
+            _ => {}
+        }
     }
 
     fn top_bar_ui(&mut self, ui: &mut Ui) {
@@ -550,24 +818,6 @@ fn prefill_publish_topic(
     if publish.topic.is_empty() || previous.as_deref() == Some(publish.topic.as_str()) {
         publish.topic = tab.tree.full_topic(now);
     }
-}
-
-fn spawn_saver(path: PathBuf, tx: Sender<Background>, waker: egui::Context) -> Sender<ProfilesFile> {
-    let (save_tx, save_rx) = channel::<ProfilesFile>();
-    std::thread::spawn(move || {
-        while let Ok(mut file) = save_rx.recv() {
-            // Only the newest of several queued saves matters.
-            while let Ok(newer) = save_rx.try_recv() {
-                file = newer;
-            }
-            let result = store::save(&path, &file).map_err(|e| e.to_string());
-            if result.is_err() {
-                let _ = tx.send(Background::Saved(result));
-                waker.request_repaint();
-            }
-        }
-    });
-    save_tx
 }
 
 impl eframe::App for CanopyApp {
@@ -648,6 +898,8 @@ impl eframe::App for CanopyApp {
                 }
             }
         });
+        let ctx = ui.ctx().clone();
+        self.dialog_ui(&ctx);
         for action in actions {
             self.apply(action);
         }
@@ -662,8 +914,8 @@ impl eframe::App for CanopyApp {
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         // Flush a pending save synchronously-ish: the saver thread writes it.
         if self.save_due.take().is_some() {
-            let _ = self.saver.send(self.profiles.file.clone());
-            std::thread::sleep(Duration::from_millis(100));
+            self.saver.save(self.profiles.file.clone());
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The desktop window (egui): one file per panel, the app in [`app`].
 
 pub mod app;
+pub mod dialogs;
 pub mod fonts;
 pub mod message;
 pub mod profiles;

@@ -10,7 +10,8 @@ use super::app::Action;
 use super::widgets;
 use crate::model::message::QoS;
 use crate::profiles::profile::{
-    LastWill, MqttVersion, Profile, RetainHandling, Subscription, TransportKind, random_client_id,
+    LastWill, MqttVersion, PasswordStorage, Profile, RetainHandling, SandboxSettings, Subscription,
+    TransportKind, random_client_id, random_profile_id,
 };
 use crate::profiles::store::ProfilesFile;
 
@@ -121,6 +122,7 @@ pub fn profiles_ui(
         {
             let mut copy = p;
             copy.client_id = random_client_id();
+            copy.id = random_profile_id();
             panel.add(copy);
         }
         if ui
@@ -128,6 +130,18 @@ pub fn profiles_ui(
             .clicked()
         {
             panel.confirm_delete = panel.selected;
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui
+            .button("📥 Import…")
+            .on_hover_text("Canopy, MQTT Explorer (settings.json) or MQTTX (exported JSON)")
+            .clicked()
+        {
+            actions.push(Action::Import);
+        }
+        if ui.button("📤 Export…").clicked() {
+            actions.push(Action::Export);
         }
     });
     if let Some(i) = panel.confirm_delete {
@@ -154,7 +168,7 @@ pub fn profiles_ui(
             });
         });
     }
-    if panel.file.profiles.len() > 6 {
+    if panel.file.profiles.len() > 5 {
         let l = ui.label("Search");
         ui.add(egui::TextEdit::singleline(&mut panel.search).hint_text("Search profiles"))
             .labelled_by(l.id);
@@ -162,23 +176,49 @@ pub fn profiles_ui(
     let needle = panel.search.to_lowercase();
     egui::ScrollArea::vertical()
         .id_salt("profile-list")
-        .max_height(180.0)
+        .max_height(220.0)
         .show(ui, |ui| {
             if panel.file.profiles.is_empty() {
                 ui.label(RichText::new("No saved connections. Press “New”.").weak());
             }
-            for (i, p) in panel.file.profiles.iter().enumerate() {
-                if !needle.is_empty()
-                    && !p.name.to_lowercase().contains(&needle)
-                    && !p.host.to_lowercase().contains(&needle)
-                {
-                    continue;
+            // Groups in alphabetical order (ungrouped first), profiles sorted by name inside.
+            let mut order: Vec<usize> = (0..panel.file.profiles.len())
+                .filter(|i| {
+                    let p = &panel.file.profiles[*i];
+                    needle.is_empty()
+                        || p.name.to_lowercase().contains(&needle)
+                        || p.host.to_lowercase().contains(&needle)
+                        || p.group.to_lowercase().contains(&needle)
+                })
+                .collect();
+            order.sort_by_key(|i| {
+                let p = &panel.file.profiles[*i];
+                (p.group.to_lowercase(), p.name.to_lowercase())
+            });
+            let mut current_group: Option<String> = None;
+            for i in order {
+                let p = &panel.file.profiles[i];
+                if current_group.as_deref() != Some(p.group.as_str()) {
+                    current_group = Some(p.group.clone());
+                    if !p.group.is_empty() {
+                        ui.label(RichText::new(format!("📁 {}", p.group)).strong());
+                    }
                 }
-                let text = format!("{}  ·  {}", p.name, p.url());
-                if ui.selectable_label(panel.selected == Some(i), text).clicked() {
-                    panel.selected = Some(i);
-                    panel.url_error = None;
-                }
+                let target = if p.sandbox.is_some() {
+                    "embedded sandbox".to_owned()
+                } else {
+                    p.url()
+                };
+                let text = format!("{}  ·  {}", p.name, target);
+                let indent = if p.group.is_empty() { 0.0 } else { 14.0 };
+                let selected = panel.selected == Some(i);
+                ui.horizontal(|ui| {
+                    ui.add_space(indent);
+                    if ui.selectable_label(selected, text).clicked() {
+                        panel.selected = Some(i);
+                        panel.url_error = None;
+                    }
+                });
             }
         });
     ui.separator();
@@ -315,6 +355,32 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
             }
             egui::Grid::new("broker").num_columns(2).show(ui, |ui| {
                 changed |= widgets::text_field(ui, "Name", &mut p.name).changed();
+                changed |= widgets::text_field(ui, "Group", &mut p.group).changed();
+                ui.label("Broker");
+                let mut sandbox = p.sandbox.is_some();
+                if ui
+                    .checkbox(&mut sandbox, "Embedded sandbox (works offline)")
+                    .on_hover_text("Canopy starts its own broker on a free local port")
+                    .changed()
+                {
+                    p.sandbox = sandbox.then(SandboxSettings::default);
+                    changed = true;
+                }
+                ui.end_row();
+                if let Some(sb) = &mut p.sandbox {
+                    ui.label("Demo traffic");
+                    ui.horizontal(|ui| {
+                        changed |= ui.checkbox(&mut sb.demo_traffic, "plant & smart home").changed();
+                        changed |= ui
+                            .add(
+                                egui::DragValue::new(&mut sb.rate)
+                                    .range(1..=100_000)
+                                    .suffix(" msg/s"),
+                            )
+                            .changed();
+                    });
+                    ui.end_row();
+                }
                 changed |= widgets::text_field(ui, "Host", &mut p.host).changed();
                 changed |= widgets::number_field(ui, "Port", &mut p.port, 1..=65535, "").changed();
                 ui.label("Transport");
@@ -346,7 +412,49 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
         egui::Grid::new("auth").num_columns(2).show(ui, |ui| {
             changed |= widgets::optional_text_field(ui, "Username", &mut p.username).changed();
             changed |= widgets::password_field(ui, "Password", &mut p.password).changed();
+            ui.label("Save password");
+            egui::ComboBox::from_id_salt("password-storage")
+                .selected_text(match p.password_storage {
+                    PasswordStorage::Keyring => "in the system credential store",
+                    PasswordStorage::Ask => "no — ask when connecting",
+                    PasswordStorage::File => "in the profiles file (plain text)",
+                })
+                .show_ui(ui, |ui| {
+                    changed |= ui
+                        .selectable_value(
+                            &mut p.password_storage,
+                            PasswordStorage::Keyring,
+                            "in the system credential store",
+                        )
+                        .changed();
+                    changed |= ui
+                        .selectable_value(
+                            &mut p.password_storage,
+                            PasswordStorage::Ask,
+                            "no — ask when connecting",
+                        )
+                        .changed();
+                    changed |= ui
+                        .selectable_value(
+                            &mut p.password_storage,
+                            PasswordStorage::File,
+                            "in the profiles file (plain text)",
+                        )
+                        .changed();
+                });
+            ui.end_row();
         });
+        match p.password_storage {
+            PasswordStorage::File if p.password.is_some() => {
+                widgets::warning(ui, "The password is stored in plain text in the profiles file.");
+            }
+            PasswordStorage::Ask => {
+                if p.password.take().is_some() {
+                    changed = true;
+                }
+            }
+            _ => {}
+        }
     });
     egui::CollapsingHeader::new("TLS certificates")
         .default_open(p.transport.is_tls())

@@ -1,0 +1,199 @@
+//! The profile saver: a thread that owns every write of the profiles file. It saves
+//! atomically, keeps passwords in the credential store, notices when another Canopy window
+//! changed the file and merges instead of overwriting.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::Duration;
+
+use super::merge::merge;
+use super::profile::PasswordStorage;
+use super::secrets;
+use super::store::{self, FORMAT_VERSION, ProfilesFile, for_disk};
+
+/// How often the file is checked for changes made by another window.
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(1500);
+
+/// What the saver reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaverEvent {
+    /// The file could not be written: why (the profiles stay in memory).
+    Failed(String),
+    /// Another window changed the file; the merged list is now on disk and should be shown.
+    Merged {
+        /// The list to show.
+        file: ProfilesFile,
+        /// What happened, in words.
+        note: String,
+    },
+    /// Passwords could not be put in the credential store: why.
+    SecretsUnavailable(String),
+}
+
+enum Message {
+    Save(ProfilesFile),
+    Stop,
+}
+
+/// Handle to the saver thread.
+pub struct Saver {
+    tx: Sender<Message>,
+}
+
+impl Saver {
+    /// Starts the saver for `path`. `base` is the list as read from disk (so changes made by
+    /// others later are recognised). `use_keyring` stores passwords in the credential store.
+    pub fn start(
+        path: PathBuf,
+        base: ProfilesFile,
+        use_keyring: bool,
+        on_event: impl Fn(SaverEvent) + Send + 'static,
+    ) -> Saver {
+        let (tx, rx) = channel();
+        std::thread::Builder::new()
+            .name("canopy-profiles".into())
+            .spawn(move || run(path, for_disk(&base), use_keyring, rx, on_event))
+            .ok();
+        Saver { tx }
+    }
+
+    /// Queues a save of the whole list (only the newest queued list is written).
+    pub fn save(&self, file: ProfilesFile) {
+        let _ = self.tx.send(Message::Save(file));
+    }
+}
+
+impl Drop for Saver {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Message::Stop);
+    }
+}
+
+fn read_disk(path: &std::path::Path) -> Option<Result<ProfilesFile, String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(toml::from_str(&text).map_err(|e| e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => Some(Err(e.to_string())),
+    }
+}
+
+fn run(
+    path: PathBuf,
+    mut base: ProfilesFile,
+    use_keyring: bool,
+    rx: Receiver<Message>,
+    on_event: impl Fn(SaverEvent),
+) {
+    // The newest list the window sent, in full (with passwords).
+    let mut ours: Option<ProfilesFile> = None;
+    let mut stored_secrets: HashMap<String, Option<String>> = HashMap::new();
+    let mut secrets_warned = false;
+    loop {
+        let message = match rx.recv_timeout(WATCH_INTERVAL) {
+            Ok(m) => Some(m),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let mut wants_write = false;
+        match message {
+            Some(Message::Stop) => return,
+            Some(Message::Save(mut file)) => {
+                while let Ok(next) = rx.try_recv() {
+                    match next {
+                        Message::Save(newer) => file = newer,
+                        Message::Stop => return,
+                    }
+                }
+                ours = Some(file);
+                wants_write = true;
+            }
+            None => {}
+        }
+        // Did someone else change the file since we last read or wrote it?
+        let theirs = match read_disk(&path) {
+            Some(Ok(disk)) if for_disk(&disk) != base => Some(disk),
+            Some(Err(e)) if wants_write => {
+                on_event(SaverEvent::Failed(format!(
+                    "the profiles file changed on disk and cannot be read ({e}); not overwritten"
+                )));
+                continue;
+            }
+            _ => None,
+        };
+        if let Some(theirs) = theirs {
+            if theirs.version > FORMAT_VERSION {
+                on_event(SaverEvent::Failed(
+                    "another window saved the profiles with a newer Canopy; not overwritten".into(),
+                ));
+                continue;
+            }
+            let ours_list = ours.clone().unwrap_or_else(|| base.clone());
+            let merged = merge(&base.profiles, &for_disk(&ours_list).profiles, &theirs.profiles);
+            // Keep the passwords we hold for profiles that survived the merge.
+            let mut file = ProfilesFile {
+                version: FORMAT_VERSION,
+                profiles: merged.profiles,
+            };
+            for p in &mut file.profiles {
+                if p.password.is_none()
+                    && let Some(o) = ours_list.profiles.iter().find(|o| o.id == p.id)
+                {
+                    p.password.clone_from(&o.password);
+                }
+            }
+            let mut note = String::from("The profiles were changed in another Canopy window");
+            if merged.taken > 0 {
+                note.push_str(&format!(
+                    "; {} change(s) from there were taken over",
+                    merged.taken
+                ));
+            }
+            if !merged.conflicts.is_empty() {
+                note.push_str(&format!(
+                    "; both windows changed {}: both versions are kept",
+                    merged.conflicts.join(", ")
+                ));
+            }
+            note.push('.');
+            ours = Some(file.clone());
+            wants_write = true;
+            on_event(SaverEvent::Merged { file, note });
+        }
+        if !wants_write {
+            continue;
+        }
+        let Some(full) = &ours else { continue };
+        if use_keyring {
+            for p in &full.profiles {
+                if p.password_storage != PasswordStorage::Keyring {
+                    continue;
+                }
+                if stored_secrets.get(&p.id) == Some(&p.password) {
+                    continue;
+                }
+                let result = match &p.password {
+                    Some(pw) => secrets::store(&p.id, pw),
+                    None => secrets::delete(&p.id),
+                };
+                match result {
+                    Ok(()) => {
+                        stored_secrets.insert(p.id.clone(), p.password.clone());
+                    }
+                    Err(e) => {
+                        if !secrets_warned {
+                            secrets_warned = true;
+                            on_event(SaverEvent::SecretsUnavailable(e));
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        let disk = for_disk(full);
+        match store::save(&path, &disk) {
+            Ok(()) => base = disk,
+            Err(e) => on_event(SaverEvent::Failed(e.to_string())),
+        }
+    }
+}
