@@ -7,7 +7,7 @@ use canopy::ui::{AppConfig, CanopyApp};
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui_kittest::Harness;
 
-#[path = "common.rs"]
+#[path = "common/mod.rs"]
 mod common;
 
 const TOPICS: usize = 100_000;
@@ -16,6 +16,7 @@ fn app(dir: &std::path::Path) -> Harness<'static, CanopyApp> {
     let config = AppConfig {
         profiles_path: dir.join("profiles.toml"),
         load_system_fonts: false,
+        use_keyring: false,
     };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1500.0, 950.0))

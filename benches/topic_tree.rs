@@ -6,7 +6,7 @@ use std::time::Instant;
 use canopy::model::topic_tree::TopicTree;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
-#[path = "common.rs"]
+#[path = "common/mod.rs"]
 mod common;
 
 const TOPICS: usize = 100_000;

@@ -7,12 +7,13 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Where the embedded broker listens.
+///
+/// Only MQTT 3.1.1 is offered: rumqttd 0.20's MQTT 5 support is incomplete (it forwards no
+/// MQTT 5 publishes to subscribers and a 3.1.1 listener crashes on MQTT 5 properties).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SandboxPorts {
     /// MQTT 3.1.1 listener.
     pub v4: u16,
-    /// MQTT 5 listener.
-    pub v5: u16,
 }
 
 static SANDBOX: OnceLock<Result<SandboxPorts, String>> = OnceLock::new();
@@ -44,19 +45,8 @@ connection_timeout_ms = 60000
 max_payload_size = 16777216
 max_inflight_count = 500
 dynamic_filters = true
-
-[v5.1]
-name = "sandbox-v5"
-listen = "127.0.0.1:{v5}"
-next_connection_delay_ms = 1
-[v5.1.connections]
-connection_timeout_ms = 60000
-max_payload_size = 16777216
-max_inflight_count = 500
-dynamic_filters = true
 "#,
         v4 = ports.v4,
-        v5 = ports.v5
     );
     toml::from_str(&text).map_err(|e| format!("sandbox configuration: {e}"))
 }
@@ -66,10 +56,7 @@ dynamic_filters = true
 pub fn ensure_started() -> Result<SandboxPorts, String> {
     SANDBOX
         .get_or_init(|| {
-            let ports = SandboxPorts {
-                v4: free_port()?,
-                v5: free_port()?,
-            };
+            let ports = SandboxPorts { v4: free_port()? };
             let config = config(ports)?;
             std::thread::Builder::new()
                 .name("canopy-sandbox".into())
@@ -80,7 +67,7 @@ pub fn ensure_started() -> Result<SandboxPorts, String> {
                 })
                 .map_err(|e| format!("cannot start the sandbox thread: {e}"))?;
             let deadline = Instant::now() + Duration::from_secs(5);
-            for port in [ports.v4, ports.v5] {
+            for port in [ports.v4] {
                 while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
                     if Instant::now() > deadline {
                         return Err(format!("the sandbox broker did not open port {port}"));
@@ -100,11 +87,11 @@ pub fn resolve(mut profile: crate::profiles::Profile) -> Result<crate::profiles:
         return Ok(profile);
     }
     let ports = ensure_started()?;
+    // The embedded broker (rumqttd) has no `$SYS` tree and drops clients that subscribe to one.
+    profile.subscriptions.retain(|s| !s.filter.starts_with('$'));
     profile.host = "127.0.0.1".into();
     profile.transport = crate::profiles::profile::TransportKind::Tcp;
-    profile.port = match profile.version {
-        crate::profiles::profile::MqttVersion::V5 => ports.v5,
-        crate::profiles::profile::MqttVersion::V311 => ports.v4,
-    };
+    profile.version = crate::profiles::profile::MqttVersion::V311;
+    profile.port = ports.v4;
     Ok(profile)
 }

@@ -17,6 +17,7 @@ fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
     let config = AppConfig {
         profiles_path: broker.dir.path().join("ui-profiles.toml"),
         load_system_fonts: false,
+        use_keyring: false,
     };
     Harness::builder()
         .with_size(egui::vec2(1500.0, 950.0))
@@ -220,4 +221,35 @@ fn a_failed_connection_is_explained_in_the_status_bar_and_a_notice() {
     step_until(&mut h, "the profiles file", |_| path.exists());
     let saved = canopy::profiles::store::load(&path).unwrap();
     assert!(saved.profiles.iter().any(|p| p.port == broker.ports.auth));
+}
+
+#[test]
+fn first_run_offers_a_sandbox_whose_demo_traffic_reaches_the_tree() {
+    // No broker of ours here: the embedded sandbox is all it takes.
+    let dir = tempfile::tempdir().unwrap();
+    let config = AppConfig {
+        profiles_path: dir.path().join("fresh/profiles.toml"),
+        load_system_fonts: false,
+        use_keyring: false,
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_eframe(move |cc| CanopyApp::new(cc, config));
+    h.step();
+    for name in ["EMQX public — TLS", "test.mosquitto.org"] {
+        assert!(has_label_containing(&h, name), "{name} offered on first run");
+    }
+    h.get_by_label_contains("Local sandbox").click();
+    h.step();
+    h.get_by_label("▶ Connect").click();
+    step_until(&mut h, "demo topics in the tree", |h| {
+        h.state()
+            .active_tab()
+            .is_some_and(|t| t.connected() && t.tree.topic_count() > 10)
+    });
+    assert!(h.query_by_label("plant").is_some() && h.query_by_label("home").is_some());
+    assert!(has_label_containing(&h, "Connected to 127.0.0.1"));
+    // The first-run profiles were saved.
+    let path = dir.path().join("fresh/profiles.toml");
+    step_until(&mut h, "the profiles file", |_| path.exists());
 }

@@ -71,6 +71,7 @@ mod tests {
         Profile {
             id: id.into(),
             name: name.into(),
+            client_id: format!("client-{id}"),
             port,
             ..Profile::default()
         }

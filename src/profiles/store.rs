@@ -284,6 +284,10 @@ pub fn first_run_profiles() -> Vec<Profile> {
             group: "Local".to_owned(),
             host: "127.0.0.1".to_owned(),
             sandbox: Some(SandboxSettings::default()),
+            subscriptions: vec![crate::profiles::profile::Subscription::new(
+                "#",
+                Default::default(),
+            )],
             ..Profile::default()
         },
         Profile {

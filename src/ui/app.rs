@@ -124,7 +124,7 @@ enum Background {
     /// Passwords read from the credential store at start-up (profile id, password).
     Secrets(Result<Vec<(String, String)>, String>),
     /// The sandbox broker is up: connect this (resolved) profile.
-    SandboxReady(Result<Profile, String>),
+    SandboxReady(Box<Result<Profile, String>>),
     Imported(Result<crate::profiles::import::ImportReport, String>),
     Exported(Result<PathBuf, String>),
 }
@@ -425,8 +425,10 @@ impl CanopyApp {
                 Background::Secrets(Err(e)) => self.notices.push(format!(
                     "Saved passwords cannot be read: {e}. You will be asked for them when connecting."
                 )),
-                Background::SandboxReady(Ok(profile)) => self.open_connection(profile),
-                Background::SandboxReady(Err(e)) => self.notices.push(format!("The sandbox broker could not start: {e}")),
+                Background::SandboxReady(result) => match *result {
+                    Ok(profile) => self.open_connection(profile),
+                    Err(e) => self.notices.push(format!("The sandbox broker could not start: {e}")),
+                },
                 Background::Imported(Ok(report)) => self.dialog = Some(Dialog::Import(report)),
                 Background::Imported(Err(e)) => self.notices.push(format!("Nothing imported: {e}")),
                 Background::Exported(Ok(path)) => self.notices.push(format!("Profiles exported to {}", path.display())),
@@ -605,7 +607,7 @@ impl CanopyApp {
             return;
         }
         if profile.sandbox.is_some() {
-            self.spawn_bg(move || Background::SandboxReady(crate::sandbox::resolve(profile)));
+            self.spawn_bg(move || Background::SandboxReady(Box::new(crate::sandbox::resolve(profile))));
             return;
         }
         self.open_connection(profile);

@@ -368,6 +368,9 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 }
                 ui.end_row();
                 if let Some(sb) = &mut p.sandbox {
+                    ui.label("");
+                    ui.label(RichText::new("Runs on a free local port; speaks MQTT 3.1.1.").weak());
+                    ui.end_row();
                     ui.label("Demo traffic");
                     ui.horizontal(|ui| {
                         changed |= ui.checkbox(&mut sb.demo_traffic, "plant & smart home").changed();
@@ -448,10 +451,8 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
             PasswordStorage::File if p.password.is_some() => {
                 widgets::warning(ui, "The password is stored in plain text in the profiles file.");
             }
-            PasswordStorage::Ask => {
-                if p.password.take().is_some() {
-                    changed = true;
-                }
+            PasswordStorage::Ask if p.password.take().is_some() => {
+                changed = true;
             }
             _ => {}
         }
