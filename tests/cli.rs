@@ -282,11 +282,7 @@ fn exit_codes_and_messages_for_bad_input() {
     let broker = Broker::start();
     let port = broker.ports.tcp.to_string();
     // Nothing listening: fails at once with the reason.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = crate::common::free_ports(1)[0];
     let out = run(&[
         "pub",
         "-h",

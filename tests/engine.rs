@@ -340,10 +340,7 @@ fn bad_password_wrong_port_and_unknown_host() {
     }
 
     let mut closed = broker.tcp_profile();
-    closed.port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    closed.port = crate::common::free_ports(1)[0];
     closed.reconnect.max_attempts = 2;
     c.connect(3, closed);
     let state = c.wait_final(3);
@@ -494,10 +491,7 @@ fn reconnect_delays_follow_the_policy_live() {
     let broker = Broker::start();
     let mut c = Client::new();
     let mut p = broker.tcp_profile();
-    p.port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    p.port = crate::common::free_ports(1)[0];
     p.reconnect.first_delay_ms = 50;
     p.reconnect.multiplier = 3.0;
     p.reconnect.max_delay_ms = 500;

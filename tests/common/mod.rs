@@ -142,11 +142,23 @@ pub struct Ports {
     pub wrong_name: u16,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// `n` distinct free loopback ports, never handed out twice in this process (brokers of
+/// tests running in parallel must not collide, and the kernel may offer a port just released).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    static USED: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut used = USED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut held = Vec::new();
+    let mut ports = Vec::new();
+    while ports.len() < n {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
+        let port = listener.local_addr().expect("address").port();
+        if !used.contains(&port) {
+            used.push(port);
+            ports.push(port);
+        }
+        held.push(listener);
+    }
+    ports
 }
 
 /// A running mosquitto, killed on drop.
@@ -163,14 +175,15 @@ impl Broker {
     pub fn start() -> Broker {
         let dir = tempfile::tempdir().expect("tempdir");
         let pki = Pki::generate(dir.path());
+        let p = free_ports(7);
         let ports = Ports {
-            tcp: free_port(),
-            ws: free_port(),
-            tls: free_port(),
-            mtls: free_port(),
-            wss: free_port(),
-            auth: free_port(),
-            wrong_name: free_port(),
+            tcp: p[0],
+            ws: p[1],
+            tls: p[2],
+            mtls: p[3],
+            wss: p[4],
+            auth: p[5],
+            wrong_name: p[6],
         };
         let passwd = dir.path().join("passwd");
         let status = Command::new("mosquitto_passwd")
@@ -190,7 +203,7 @@ impl Broker {
             )
         };
         let config = format!(
-            "per_listener_settings true\nuser root\npersistence false\nlog_dest file {log}\nlog_type all\n\
+            "per_listener_settings true\nuser root\npersistence false\nmax_queued_messages 0\nlog_dest file {log}\nlog_type all\n\
              listener {tcp} 127.0.0.1\nallow_anonymous true\n\
              listener {ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n\
              listener {tlsp} 127.0.0.1\nallow_anonymous true\n{server_tls}\
