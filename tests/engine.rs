@@ -588,3 +588,30 @@ fn several_connections_at_once() {
         Some(PublishOutcome::Acknowledged) | None
     ));
 }
+
+#[test]
+fn a_broker_that_drops_us_right_after_connecting_exhausts_the_policy() {
+    // The embedded sandbox (rumqttd) drops clients that subscribe to `$SYS/#`: the connection
+    // is made, then lost at once. The attempt count must keep growing and the engine give up.
+    let ports = canopy::sandbox::ensure_started().unwrap();
+    let mut p = Profile::tcp("127.0.0.1", ports.v4);
+    p.version = MqttVersion::V311;
+    p.subscriptions = vec![Subscription::new("$SYS/#", QoS::AtMostOnce)];
+    p.reconnect.first_delay_ms = 50;
+    p.reconnect.max_delay_ms = 100;
+    p.reconnect.max_attempts = 3;
+    let mut c = Client::new();
+    c.connect(1, p);
+    let (kind, text) = failure(&c.wait_final(1));
+    assert_eq!(kind, ErrorKind::ConnectionLost, "{text}");
+    assert!(text.contains("gave up after 3 attempts"), "{text}");
+    let attempts: Vec<u32> = c
+        .states(Some(1))
+        .iter()
+        .filter_map(|s| match s {
+            ConnectionState::Reconnecting { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, vec![1, 2, 3]);
+}

@@ -16,6 +16,9 @@ use crate::model::message::{Message, OutgoingMessage, QoS};
 use crate::model::topic::{validate_filter, validate_topic_name};
 use crate::profiles::profile::{Profile, Subscription};
 
+/// A connection that lasted this long resets the reconnect attempt count.
+const STABLE_CONNECTION: Duration = Duration::from_secs(10);
+
 /// Messages are handed to the caller at least this often while they arrive.
 const BATCH_WINDOW: Duration = Duration::from_millis(15);
 /// ... or as soon as this many are waiting.
@@ -140,6 +143,8 @@ struct Conn {
     batch_started: Option<Instant>,
     connected: bool,
     attempt: u32,
+    /// When the current (or last) connection was established.
+    connected_at: Option<Instant>,
     saved: Option<Saved>,
     broker_reason: Option<String>,
     /// Deadline of a graceful disconnect in progress.
@@ -169,6 +174,7 @@ impl Conn {
             batch_started: None,
             connected: false,
             attempt: 0,
+            connected_at: None,
             saved: None,
             broker_reason: None,
             closing: None,
@@ -461,7 +467,9 @@ impl Conn {
 
     fn connected(&mut self, session_present: bool, lp: &mut Loop) {
         self.connected = true;
-        self.attempt = 0;
+        // The attempt count restarts only once a connection proved stable (see `lost`), so a
+        // broker that accepts and then drops us at once still exhausts the policy.
+        self.connected_at = Some(Instant::now());
         self.broker_reason = None;
         if let Some(saved) = self.saved.take() {
             let restored = lp.restore_pending(saved, session_present);
@@ -507,6 +515,13 @@ impl Conn {
 
     async fn lost(&mut self, error: ConnectError, lp: &mut Loop, rx: &mut mpsc::UnboundedReceiver<Command>) {
         let was_connected = self.connected;
+        if was_connected
+            && self
+                .connected_at
+                .is_some_and(|t| t.elapsed() >= STABLE_CONNECTION)
+        {
+            self.attempt = 0;
+        }
         self.connected = false;
         let taken = lp.take_pending();
         self.saved = Some(match self.saved.take() {
