@@ -172,6 +172,11 @@ fn run(
                 if stored_secrets.get(&p.id) == Some(&p.password) {
                     continue;
                 }
+                // Nothing to store and nothing stored by us: no need to touch the store (and
+                // no false alarm on machines without one).
+                if p.password.is_none() && !stored_secrets.contains_key(&p.id) {
+                    continue;
+                }
                 let result = match &p.password {
                     Some(pw) => secrets::store(&p.id, pw),
                     None => secrets::delete(&p.id),
