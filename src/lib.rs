@@ -3,13 +3,15 @@
 //! - [`engine`]: MQTT connections on a tokio runtime in their own thread, driven by commands.
 //! - [`model`]: messages and topics, pure data.
 //! - [`profiles`]: connection profiles and their file.
-//! - [`cli`]: `canopy pub`, `canopy sub`.
+//! - [`cli`]: `canopy pub`, `canopy sub`, `canopy bench`, ...
+//! - [`bench`]: the benchmarks' synthetic workload and memory figures.
 //! - [`ui`]: the egui desktop window.
 //! - [`sandbox`], [`demo`]: an embedded broker and demo traffic, for working offline.
 
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used)]
 
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod engine;

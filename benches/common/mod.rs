@@ -1,36 +1,29 @@
-//! Realistic synthetic traffic for the benchmarks.
+//! Realistic synthetic traffic for the benchmarks (the same workload as `canopy bench publish`).
 
 use std::time::SystemTime;
 
-use bytes::Bytes;
+use canopy::bench::Workload;
 use canopy::model::message::{Message, Properties, QoS};
 
-/// `n` messages on `n` distinct topics `site{s}/line{l}/machine{m}/sensor{k}` with small JSON
-/// payloads, about 100 topics per machine.
-pub fn messages(n: usize, seed: u64) -> Vec<Message> {
-    (0..n)
-        .map(|i| {
-            let topic = format!(
-                "site{}/line{}/machine{}/sensor{}",
-                i % 10,
-                (i / 10) % 10,
-                (i / 100) % 100,
-                i / 10_000 + (i % 100) * 100
-            );
-            let payload = format!(
-                "{{\"value\":{:.2},\"unit\":\"C\",\"seq\":{}}}",
-                (i as u64 ^ seed) % 1000,
-                seed
-            );
-            Message {
-                topic,
-                payload: Bytes::from(payload),
-                qos: QoS::AtMostOnce,
-                retain: seed == 0,
-                dup: false,
-                received: SystemTime::now(),
-                properties: Properties::default(),
-            }
+/// Messages `first..first + n` of a workload over `topics` topics
+/// (`bench/site{s}/line{l}/machine{m}/{metric}`, small JSON payloads).
+pub fn messages(topics: u64, first: u64, n: u64) -> Vec<Message> {
+    let w = Workload::new(topics, 0);
+    (first..first + n)
+        .map(|seq| Message {
+            topic: w.topic(seq),
+            payload: w.payload(seq),
+            qos: QoS::AtMostOnce,
+            retain: first == 0,
+            dup: false,
+            received: SystemTime::now(),
+            properties: Properties::default(),
         })
         .collect()
+}
+
+/// True when run by `cargo bench` (false when `cargo test` runs the bench once as a test).
+#[allow(dead_code)]
+pub fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
 }

@@ -1,7 +1,8 @@
-//! The headless command line: `canopy pub` and `canopy sub`, on the same engine and profiles
+//! The headless command line: `canopy pub`, `canopy sub`, `canopy demo` and `canopy bench`, on the same engine and profiles
 //! as the window.
 
 mod args;
+mod bench_cmd;
 mod demo_cmd;
 mod pub_cmd;
 mod sub_cmd;
@@ -59,6 +60,9 @@ pub enum CliCommand {
     Sub(sub_cmd::SubArgs),
     /// Publish demo traffic (a plant and smart-home topic tree) to any broker.
     Demo(demo_cmd::DemoArgs),
+    /// Benchmarks: `bench load` (engine + topic tree throughput and memory), `bench publish`
+    /// (a load generator).
+    Bench(bench_cmd::BenchArgs),
 }
 
 /// Runs a subcommand and returns the process exit code.
@@ -67,6 +71,7 @@ pub fn run(command: CliCommand) -> ExitCode {
         CliCommand::Pub(args) => pub_cmd::run(args),
         CliCommand::Sub(args) => sub_cmd::run(args),
         CliCommand::Demo(args) => demo_cmd::run(args),
+        CliCommand::Bench(args) => bench_cmd::run(args),
     };
     ExitCode::from(code)
 }
@@ -151,6 +156,22 @@ impl Session {
                 None => break,
             }
         }
+    }
+}
+
+/// Handles what every command treats alike: state changes are reported, errors printed.
+/// Returns the exit code when the connection is gone for good.
+pub(crate) fn routine_event(profile: &Profile, event: Event) -> Option<u8> {
+    match event {
+        Event::State { state, .. } => {
+            report_state(profile, &state);
+            state.is_final().then_some(exit::CONNECTION)
+        }
+        Event::Error { message, .. } => {
+            complain(message);
+            None
+        }
+        _ => None,
     }
 }
 

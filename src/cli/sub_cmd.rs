@@ -7,7 +7,7 @@ use base64::Engine as _;
 use clap::{Args, ValueEnum};
 
 use super::args::{ConnectionArgs, parse_qos};
-use super::{complain, connect, exit, report_state};
+use super::{complain, connect, exit, routine_event};
 use crate::engine::Event;
 use crate::model::message::{Message, QoS};
 use crate::model::topic::validate_filter;
@@ -197,14 +197,11 @@ pub fn run(args: SubArgs) -> u8 {
                 }
                 pending_subacks = pending_subacks.saturating_sub(1);
             }
-            Event::State { state, .. } => {
-                report_state(&session.profile, &state);
-                if state.is_final() {
-                    break exit::CONNECTION;
+            other => {
+                if let Some(code) = routine_event(&session.profile, other) {
+                    break code;
                 }
             }
-            Event::Error { message, .. } => complain(message),
-            Event::Published { .. } | Event::Unsubscribed { .. } => {}
         }
     };
     let _ = out.flush();

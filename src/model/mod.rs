@@ -1,6 +1,8 @@
-//! Pure data: messages, topics and (later) the topic tree. No network, no UI.
+//! Pure data: messages, topics, the topic tree and the views over it. No network, no UI.
 
 pub mod message;
 pub mod payload;
+pub mod segments;
 pub mod topic;
 pub mod topic_tree;
+pub mod view;

@@ -1,10 +1,21 @@
 //! The topic tree: every topic seen, arranged by `/` levels, with per-node counts, the latest
-//! message and a bounded history. Pure data: no network, no UI.
+//! message of every topic and a history bounded by a global memory budget. Pure data: no
+//! network, no UI.
+//!
+//! Built for millions of topics: nodes live in one arena (`Vec<Node>`), segment names are
+//! interned once in a single string arena, children are found through one hash map keyed by
+//! `(parent, segment)`, and each node's child list is sorted lazily, only when it is shown.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::time::Instant;
+use std::collections::{HashSet, VecDeque};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::message::Message;
+use bytes::Bytes;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use thin_vec::ThinVec;
+
+use super::message::{Message, Properties, QoS};
+use super::segments::{SegmentId, Segments};
 
 /// Index of a node in the tree's arena.
 pub type NodeId = u32;
@@ -12,55 +23,219 @@ pub type NodeId = u32;
 /// The root node (an empty segment above every topic).
 pub const ROOT: NodeId = 0;
 
-/// Messages kept per topic in its history (the newest first); the latest is always kept.
-pub const HISTORY_PER_TOPIC: usize = 100;
+/// Payloads up to this size are copied out of the network buffer they arrived in, so that one
+/// small retained value does not keep a whole read buffer alive.
+const COPY_PAYLOAD_BELOW: usize = 64 * 1024;
+
+/// Bytes a history entry costs beyond its payload (the entry and its place in the eviction queue).
+const HISTORY_ENTRY_OVERHEAD: usize = std::mem::size_of::<StoredMessage>() + 16;
+
+/// What the tree keeps besides the latest message of every topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// Bytes all topics' history may use together (payloads and bookkeeping). Past it the
+    /// oldest history is evicted first; the latest message of every topic is always kept.
+    pub history_budget: usize,
+    /// Messages kept per topic, the latest included.
+    pub history_per_topic: usize,
+    /// Payloads longer than this are kept whole as a topic's latest message but cut to this
+    /// length once they move into history.
+    pub history_payload_cap: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            history_budget: 256 * 1024 * 1024,
+            history_per_topic: 100,
+            history_payload_cap: 1024 * 1024,
+        }
+    }
+}
+
+/// A message as the tree keeps it (its topic is the node it is stored in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Payload bytes (cut to [`Limits::history_payload_cap`] in history; see
+    /// [`StoredMessage::original_len`]).
+    pub payload: Bytes,
+    original_len: u32,
+    received_ms: i64,
+    properties: Option<Box<Properties>>,
+    seq: u64,
+    /// QoS it was delivered with.
+    pub qos: QoS,
+    /// Retain flag.
+    pub retain: bool,
+    /// Duplicate-delivery flag.
+    pub dup: bool,
+}
+
+static NO_PROPERTIES: std::sync::LazyLock<Properties> = std::sync::LazyLock::new(Properties::default);
+
+impl StoredMessage {
+    fn new(message: Message, seq: u64) -> Self {
+        let payload = if message.payload.len() < COPY_PAYLOAD_BELOW {
+            Bytes::copy_from_slice(&message.payload)
+        } else {
+            message.payload
+        };
+        let received_ms = message
+            .received
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Self {
+            original_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+            payload,
+            received_ms,
+            properties: (!message.properties.is_empty()).then(|| Box::new(message.properties)),
+            seq,
+            qos: message.qos,
+            retain: message.retain,
+            dup: message.dup,
+        }
+    }
+
+    /// When Canopy received it.
+    pub fn received(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(self.received_ms).unwrap_or(0))
+    }
+
+    /// Its MQTT 5 properties (empty for MQTT 3.1.1).
+    pub fn properties(&self) -> &Properties {
+        self.properties.as_deref().unwrap_or(&NO_PROPERTIES)
+    }
+
+    /// The payload's length as received.
+    pub fn original_len(&self) -> usize {
+        self.original_len as usize
+    }
+
+    /// Whether the payload was cut when the message moved into history.
+    pub fn truncated(&self) -> bool {
+        self.payload.len() < self.original_len()
+    }
+
+    fn cost(&self) -> usize {
+        let properties = self.properties.as_ref().map_or(0, |p| {
+            std::mem::size_of::<Properties>()
+                + p.user_properties
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len() + 48)
+                    .sum::<usize>()
+                + p.response_topic.as_ref().map_or(0, String::len)
+                + p.content_type.as_ref().map_or(0, String::len)
+                + p.correlation_data.as_ref().map_or(0, Bytes::len)
+        });
+        self.payload.len() + HISTORY_ENTRY_OVERHEAD + properties
+    }
+}
+
+/// The root's parent.
+const NO_PARENT: NodeId = NodeId::MAX;
+const CHILDREN_UNSORTED: u8 = 1;
+const HISTORY_TRIMMED: u8 = 2;
 
 /// One level of a topic path.
 #[derive(Debug, Clone)]
 pub struct Node {
-    /// This level's segment (`temp` in `plant/line1/temp`).
-    pub name: Box<str>,
-    /// The parent node (`None` for the root).
-    pub parent: Option<NodeId>,
-    /// Depth below the root (top-level segments are at depth 0).
-    pub depth: u16,
-    /// Children by segment, in sorted order.
-    pub children: BTreeMap<Box<str>, NodeId>,
-    /// Messages received on exactly this topic.
-    pub messages: u64,
-    /// Messages received on this topic and every topic below it.
-    pub subtree_messages: u64,
-    /// Topics (nodes that received at least one message) in this subtree, this one included.
-    pub subtree_topics: u32,
-    /// Recent messages on this topic, newest first (at most [`HISTORY_PER_TOPIC`]).
-    pub history: VecDeque<Message>,
-    /// When the last message on this topic or below arrived.
-    pub last_update: Option<Instant>,
+    name: SegmentId,
+    parent: NodeId,
+    depth: u16,
+    flags: u8,
+    children: ThinVec<NodeId>,
+    messages: u64,
+    subtree_messages: u64,
+    subtree_topics: u32,
+    /// Hundredths of a second after the tree's epoch, plus one (0: never).
+    last_update: u32,
+    latest: Option<StoredMessage>,
+    /// Older messages, newest first. Boxed: most topics have no history, and an empty
+    /// `VecDeque` inline would cost every node 32 bytes instead of 8.
+    #[allow(clippy::box_collection)]
+    history: Option<Box<VecDeque<StoredMessage>>>,
 }
 
 impl Node {
-    fn new(name: &str, parent: Option<NodeId>, depth: u16) -> Self {
+    fn new(name: SegmentId, parent: NodeId, depth: u16) -> Self {
         Self {
-            name: name.into(),
+            name,
             parent,
             depth,
-            children: BTreeMap::new(),
+            flags: 0,
+            children: ThinVec::new(),
             messages: 0,
             subtree_messages: 0,
             subtree_topics: 0,
-            history: VecDeque::new(),
-            last_update: None,
+            last_update: 0,
+            latest: None,
+            history: None,
         }
     }
 
+    /// The parent node (`None` for the root).
+    pub fn parent(&self) -> Option<NodeId> {
+        (self.parent != NO_PARENT).then_some(self.parent)
+    }
+
+    /// Depth below the root (top-level segments are at depth 0).
+    pub fn depth(&self) -> u16 {
+        self.depth
+    }
+
+    /// The children, in sorted order once [`TopicTree::sort_children`] ran since the last one
+    /// was added.
+    pub fn children(&self) -> &[NodeId] {
+        &self.children
+    }
+
+    /// Whether any topic lies below this one.
+    pub fn has_children(&self) -> bool {
+        !self.children.is_empty()
+    }
+
+    /// Messages received on exactly this topic.
+    pub fn messages(&self) -> u64 {
+        self.messages
+    }
+
+    /// Messages received on this topic and every topic below it.
+    pub fn subtree_messages(&self) -> u64 {
+        self.subtree_messages
+    }
+
+    /// Topics (nodes that received at least one message) in this subtree, this one included.
+    pub fn subtree_topics(&self) -> u32 {
+        self.subtree_topics
+    }
+
     /// The newest message on this topic.
-    pub fn latest(&self) -> Option<&Message> {
-        self.history.front()
+    pub fn latest(&self) -> Option<&StoredMessage> {
+        self.latest.as_ref()
+    }
+
+    /// A message of this topic's history: 0 is the latest, 1 the one before, and so on.
+    pub fn message(&self, index: usize) -> Option<&StoredMessage> {
+        match index {
+            0 => self.latest.as_ref(),
+            i => self.history.as_ref()?.get(i - 1),
+        }
+    }
+
+    /// Messages kept for this topic, the latest included.
+    pub fn history_len(&self) -> usize {
+        usize::from(self.latest.is_some()) + self.history.as_ref().map_or(0, |h| h.len())
+    }
+
+    /// Whether older messages of this topic were evicted to stay within the history budget.
+    pub fn history_trimmed(&self) -> bool {
+        self.flags & HISTORY_TRIMMED != 0
     }
 
     /// Whether the newest message is retained.
     pub fn retained(&self) -> bool {
-        self.latest().is_some_and(|m| m.retain)
+        self.latest.as_ref().is_some_and(|m| m.retain)
     }
 
     /// Whether this node is a topic (received a message) rather than only a level.
@@ -82,11 +257,19 @@ pub struct Row {
 #[derive(Debug, Clone)]
 pub struct TopicTree {
     nodes: Vec<Node>,
-    /// The lowercase full topic of every node (for filtering without rebuilding paths).
-    lower_paths: Vec<Box<str>>,
+    segments: Segments,
+    /// `(parent << 32 | segment)` → child.
+    index: FxHashMap<u64, NodeId>,
     total_messages: u64,
     /// Changes whenever a node is added (the flattened rows must be rebuilt).
     shape_version: u64,
+    epoch: Instant,
+    limits: Limits,
+    history_bytes: usize,
+    history_entries: usize,
+    /// Every history entry in arrival order, for evicting the oldest first: (node, seq).
+    eviction: VecDeque<(NodeId, u64)>,
+    evicted: u64,
 }
 
 impl Default for TopicTree {
@@ -96,19 +279,52 @@ impl Default for TopicTree {
 }
 
 impl TopicTree {
-    /// An empty tree.
+    /// An empty tree with the default [`Limits`].
     pub fn new() -> Self {
+        Self::with_limits(Limits::default())
+    }
+
+    /// An empty tree.
+    pub fn with_limits(limits: Limits) -> Self {
         Self {
-            nodes: vec![Node::new("", None, 0)],
-            lower_paths: vec!["".into()],
+            nodes: vec![Node::new(SegmentId::EMPTY, NO_PARENT, 0)],
+            segments: Segments::new(),
+            index: FxHashMap::default(),
             total_messages: 0,
             shape_version: 0,
+            epoch: Instant::now(),
+            limits,
+            history_bytes: 0,
+            history_entries: 0,
+            eviction: VecDeque::new(),
+            evicted: 0,
         }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Changes the limits; history beyond the new budget is evicted at once.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+        self.enforce_budget();
     }
 
     /// A node by id.
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id as usize]
+    }
+
+    /// A node's own segment (`temp` in `plant/line1/temp`).
+    pub fn name(&self, id: NodeId) -> &str {
+        self.segments.get(self.nodes[id as usize].name)
+    }
+
+    /// A node's own segment in lower case (for case-insensitive matching).
+    pub fn lower_name(&self, id: NodeId) -> &str {
+        self.segments.lower(self.nodes[id as usize].name)
     }
 
     /// Number of nodes (levels and topics), the root included.
@@ -131,39 +347,81 @@ impl TopicTree {
         self.shape_version
     }
 
+    /// Bytes the history uses now (against [`Limits::history_budget`]).
+    pub fn history_bytes(&self) -> usize {
+        self.history_bytes
+    }
+
+    /// History entries evicted so far to stay within the budget.
+    pub fn history_evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// When the last message on this topic or below arrived.
+    pub fn last_update(&self, id: NodeId) -> Option<Instant> {
+        match self.nodes[id as usize].last_update {
+            0 => None,
+            t => Some(self.epoch + Duration::from_millis(u64::from(t - 1) * 10)),
+        }
+    }
+
     /// The node of a topic, if seen.
     pub fn find(&self, topic: &str) -> Option<NodeId> {
         let mut id = ROOT;
         for segment in topic.split('/') {
-            id = *self.nodes[id as usize].children.get(segment)?;
+            let name = self.segments.find(segment)?;
+            id = *self.index.get(&key(id, name))?;
         }
         Some(id)
     }
 
     /// The full topic of a node (`plant/line1/temp`).
     pub fn full_topic(&self, id: NodeId) -> String {
-        let mut parts = Vec::new();
-        let mut current = Some(id);
-        while let Some(n) = current {
-            if n == ROOT {
-                break;
-            }
-            let node = &self.nodes[n as usize];
-            parts.push(&*node.name);
-            current = node.parent;
-        }
+        let mut parts: Vec<&str> = std::iter::once(id)
+            .chain(self.ancestors(id))
+            .filter(|n| *n != ROOT)
+            .map(|n| self.name(n))
+            .collect();
         parts.reverse();
         parts.join("/")
     }
 
     /// The ancestors of a node, nearest first (the root excluded).
     pub fn ancestors(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        std::iter::successors(self.nodes[id as usize].parent, |p| self.nodes[*p as usize].parent)
-            .filter(|p| *p != ROOT)
+        std::iter::successors(self.nodes[id as usize].parent(), |p| {
+            self.nodes[*p as usize].parent()
+        })
+        .filter(|p| *p != ROOT)
+    }
+
+    /// Sorts a node's children by name if some were added since the last sort.
+    pub fn sort_children(&mut self, id: NodeId) {
+        let node = &mut self.nodes[id as usize];
+        if node.flags & CHILDREN_UNSORTED == 0 {
+            return;
+        }
+        node.flags &= !CHILDREN_UNSORTED;
+        let mut children = std::mem::take(&mut node.children);
+        let (nodes, segments) = (&self.nodes, &self.segments);
+        children.sort_by(|a, b| {
+            natural_cmp(
+                segments.get(nodes[*a as usize].name),
+                segments.get(nodes[*b as usize].name),
+            )
+        });
+        self.nodes[id as usize].children = children;
+    }
+
+    /// A node's children in sorted order.
+    pub fn sorted_children(&mut self, id: NodeId) -> &[NodeId] {
+        self.sort_children(id);
+        &self.nodes[id as usize].children
     }
 
     fn child(&mut self, parent: NodeId, segment: &str) -> NodeId {
-        if let Some(id) = self.nodes[parent as usize].children.get(segment) {
+        let name = self.segments.intern(segment);
+        let k = key(parent, name);
+        if let Some(id) = self.index.get(&k) {
             return *id;
         }
         let depth = if parent == ROOT {
@@ -172,16 +430,13 @@ impl TopicTree {
             self.nodes[parent as usize].depth.saturating_add(1)
         };
         let id = NodeId::try_from(self.nodes.len()).unwrap_or(NodeId::MAX);
-        self.nodes.push(Node::new(segment, Some(parent), depth));
-        let parent_path = &self.lower_paths[parent as usize];
-        let mut path = String::with_capacity(parent_path.len() + segment.len() + 1);
-        if parent != ROOT {
-            path.push_str(parent_path);
-            path.push('/');
+        self.nodes.push(Node::new(name, parent, depth));
+        let p = &mut self.nodes[parent as usize];
+        p.children.push(id);
+        if p.children.len() > 1 {
+            p.flags |= CHILDREN_UNSORTED;
         }
-        path.extend(segment.chars().flat_map(char::to_lowercase));
-        self.lower_paths.push(path.into_boxed_str());
-        self.nodes[parent as usize].children.insert(segment.into(), id);
+        self.index.insert(k, id);
         self.shape_version += 1;
         id
     }
@@ -192,21 +447,27 @@ impl TopicTree {
         for segment in message.topic.split('/') {
             id = self.child(id, segment);
         }
+        let stamp = u32::try_from(now.saturating_duration_since(self.epoch).as_millis() / 10)
+            .unwrap_or(u32::MAX - 1)
+            + 1;
         let node = &mut self.nodes[id as usize];
-        let new_topic = node.messages == 0;
         node.messages += 1;
-        node.history.push_front(message);
-        node.history.truncate(HISTORY_PER_TOPIC);
+        let stored = StoredMessage::new(message, node.messages);
+        let new_topic = node.latest.is_none();
+        if let Some(previous) = node.latest.replace(stored) {
+            self.push_history(id, previous);
+        }
         self.total_messages += 1;
-        let mut current = Some(id);
-        while let Some(n) = current {
+        let mut n = id;
+        loop {
             let node = &mut self.nodes[n as usize];
             node.subtree_messages += 1;
-            if new_topic {
-                node.subtree_topics += 1;
+            node.subtree_topics += u32::from(new_topic);
+            node.last_update = stamp;
+            if n == ROOT {
+                break;
             }
-            node.last_update = Some(now);
-            current = node.parent;
+            n = node.parent;
         }
         id
     }
@@ -218,75 +479,125 @@ impl TopicTree {
         }
     }
 
-    /// The visible rows: children of expanded nodes, in sorted order. With a filter
-    /// (case-insensitive substring of the full topic), only matching nodes and their ancestors
-    /// are shown, and those ancestors are shown expanded. `hide_sys` hides `$SYS`.
-    pub fn visible_rows(&self, expanded: &HashSet<NodeId>, filter: &str, hide_sys: bool) -> Vec<Row> {
-        let filter = filter.trim().to_lowercase();
-        let keep = if filter.is_empty() {
-            None
-        } else {
-            Some(self.matching(&filter))
-        };
-        let mut rows = Vec::new();
-        let mut stack: Vec<NodeId> = self.nodes[ROOT as usize]
-            .children
-            .values()
-            .rev()
-            .copied()
-            .collect();
-        while let Some(id) = stack.pop() {
-            let node = &self.nodes[id as usize];
-            if hide_sys && node.parent == Some(ROOT) && node.name.starts_with('$') {
-                continue;
-            }
-            if let Some(keep) = &keep
-                && !keep[id as usize]
-            {
-                continue;
-            }
-            rows.push(Row {
-                id,
-                depth: node.depth,
-            });
-            let open = match &keep {
-                Some(_) => true,
-                None => expanded.contains(&id),
-            };
-            if open {
-                stack.extend(node.children.values().rev().copied());
-            }
+    fn push_history(&mut self, id: NodeId, mut message: StoredMessage) {
+        let keep = self.limits.history_per_topic.saturating_sub(1);
+        if keep == 0 {
+            return;
         }
-        rows
+        let cap = self.limits.history_payload_cap;
+        if message.payload.len() > cap {
+            message.payload = Bytes::copy_from_slice(&message.payload[..cap]);
+        }
+        self.history_bytes += message.cost();
+        self.history_entries += 1;
+        self.eviction.push_back((id, message.seq));
+        let history = self.nodes[id as usize].history.get_or_insert_with(Box::default);
+        history.push_front(message);
+        let dropped = if history.len() > keep {
+            history.pop_back()
+        } else {
+            None
+        };
+        if let Some(old) = dropped {
+            self.history_bytes -= old.cost();
+            self.history_entries -= 1;
+        }
+        self.enforce_budget();
+        // Entries dropped by the per-topic bound stay in the queue until found stale; compact it
+        // before it grows far beyond the live entries.
+        if self.eviction.len() > 2 * self.history_entries + 4096 {
+            let nodes = &self.nodes;
+            self.eviction.retain(|(n, seq)| {
+                nodes[*n as usize]
+                    .history
+                    .as_ref()
+                    .and_then(|h| h.back())
+                    .is_some_and(|oldest| oldest.seq <= *seq)
+            });
+        }
     }
 
-    /// Marks nodes whose full topic contains `needle` (already lowercase), and their ancestors.
-    fn matching(&self, needle: &str) -> Vec<bool> {
-        let mut keep = vec![false; self.nodes.len()];
-        let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        for (id, path) in self.lower_paths.iter().enumerate().skip(1) {
-            if keep[id] || finder.find(path.as_bytes()).is_none() {
+    fn enforce_budget(&mut self) {
+        while self.history_bytes > self.limits.history_budget {
+            let Some((id, seq)) = self.eviction.pop_front() else {
+                break;
+            };
+            let node = &mut self.nodes[id as usize];
+            let Some(history) = node.history.as_mut() else {
                 continue;
-            }
-            keep[id] = true;
-            let mut parent = self.nodes[id].parent;
-            while let Some(p) = parent.filter(|p| *p != ROOT && !keep[*p as usize]) {
-                keep[p as usize] = true;
-                parent = self.nodes[p as usize].parent;
+            };
+            if history.back().is_some_and(|m| m.seq == seq)
+                && let Some(old) = history.pop_back()
+            {
+                self.history_bytes -= old.cost();
+                self.history_entries -= 1;
+                self.evicted += 1;
+                node.flags |= HISTORY_TRIMMED;
+                if history.is_empty() {
+                    node.history = None;
+                }
             }
         }
-        keep
     }
+
+    /// The visible rows, computed at once: children of expanded nodes, in sorted order. With a
+    /// filter (case-insensitive substring of the full topic), only matching nodes and their
+    /// ancestors are shown, and those ancestors are shown expanded. `hide_sys` hides `$SYS`.
+    /// (The window builds rows across frames with [`super::view`] instead.)
+    pub fn visible_rows(&mut self, expanded: &HashSet<NodeId>, filter: &str, hide_sys: bool) -> Vec<Row> {
+        let mut scan = super::view::FilterScan::new(filter);
+        if let Some(scan) = &mut scan {
+            scan.advance(self, None);
+        }
+        let mut builder = super::view::RowBuilder::new(self, hide_sys);
+        builder.advance(self, expanded, scan.as_ref(), None);
+        builder.into_rows()
+    }
+}
+
+fn key(parent: NodeId, name: SegmentId) -> u64 {
+    (u64::from(parent) << 32) | u64::from(name.0)
+}
+
+/// Orders names as people expect: `sensor2` before `sensor10`, case-insensitively first.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let dx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let dy = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (nx, ny) = (trim_zeros(&x[..dx]), trim_zeros(&y[..dy]));
+                let ord = nx.len().cmp(&ny.len()).then_with(|| nx.cmp(ny));
+                if ord != std::cmp::Ordering::Equal {
+                    return ord;
+                }
+                x = &x[dx..];
+                y = &y[dy..];
+            }
+            (Some(c), Some(d)) => {
+                let ord = c.to_ascii_lowercase().cmp(&d.to_ascii_lowercase());
+                if ord != std::cmp::Ordering::Equal {
+                    return ord;
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let zeros = digits.iter().take_while(|d| **d == b'0').count();
+    &digits[zeros..]
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
-    use bytes::Bytes;
-
     use super::*;
-    use crate::model::message::{Properties, QoS};
 
     fn msg(topic: &str, payload: &str, retain: bool) -> Message {
         Message {
@@ -318,52 +629,187 @@ mod tests {
         assert_eq!(t.total_messages(), 5);
         let temp = t.find("plant/line1/temp").unwrap();
         let node = t.node(temp);
-        assert_eq!(node.messages, 2);
+        assert_eq!(node.messages(), 2);
         assert_eq!(&node.latest().unwrap().payload[..], b"21");
+        assert_eq!(&node.message(1).unwrap().payload[..], b"20");
+        assert!(node.message(1).unwrap().retain);
         assert!(!node.retained());
-        assert_eq!(node.history.len(), 2);
+        assert_eq!(node.history_len(), 2);
         let plant = t.find("plant").unwrap();
-        assert_eq!(t.node(plant).subtree_messages, 3);
-        assert_eq!(t.node(plant).subtree_topics, 2);
+        assert_eq!(t.node(plant).subtree_messages(), 3);
+        assert_eq!(t.node(plant).subtree_topics(), 2);
         assert!(!t.node(plant).is_topic());
         assert_eq!(t.full_topic(temp), "plant/line1/temp");
         assert_eq!(t.ancestors(temp).count(), 2);
+        assert_eq!(t.node(plant).parent(), Some(ROOT));
+        assert_eq!(t.node(ROOT).parent(), None);
+        assert!(t.last_update(temp).is_some());
+        assert!(t.find("plant/line3").is_none());
+        assert!(t.find("nothing").is_none());
     }
 
     #[test]
-    fn history_is_bounded() {
+    fn empty_segments_and_odd_topics_are_kept_apart() {
         let mut t = TopicTree::new();
-        for i in 0..(HISTORY_PER_TOPIC + 10) {
+        let now = Instant::now();
+        for topic in ["/a", "a", "a/", "a//b", "/", "ü/Ö"] {
+            t.insert(msg(topic, topic, false), now);
+        }
+        assert_eq!(t.topic_count(), 6);
+        for topic in ["/a", "a", "a/", "a//b", "/", "ü/Ö"] {
+            let id = t.find(topic).unwrap();
+            assert_eq!(t.full_topic(id), topic);
+            assert_eq!(&t.node(id).latest().unwrap().payload[..], topic.as_bytes());
+        }
+        assert_eq!(t.lower_name(t.find("ü/Ö").unwrap()), "ö");
+    }
+
+    #[test]
+    fn history_is_bounded_per_topic() {
+        let mut t = TopicTree::new();
+        let per_topic = t.limits().history_per_topic;
+        for i in 0..(per_topic + 10) {
             t.insert(msg("a", &i.to_string(), false), Instant::now());
         }
         let node = t.node(t.find("a").unwrap());
-        assert_eq!(node.history.len(), HISTORY_PER_TOPIC);
-        assert_eq!(node.messages, (HISTORY_PER_TOPIC + 10) as u64);
+        assert_eq!(node.history_len(), per_topic);
+        assert_eq!(node.messages(), (per_topic + 10) as u64);
         assert_eq!(
             &node.latest().unwrap().payload[..],
-            (HISTORY_PER_TOPIC + 9).to_string().as_bytes()
+            (per_topic + 9).to_string().as_bytes()
+        );
+        assert_eq!(
+            &node.message(per_topic - 1).unwrap().payload[..],
+            10.to_string().as_bytes()
+        );
+        assert!(!node.history_trimmed(), "the per-topic bound is not a trim");
+    }
+
+    #[test]
+    fn global_budget_evicts_oldest_history_first_and_keeps_every_latest() {
+        let limits = Limits {
+            history_budget: 20 * (HISTORY_ENTRY_OVERHEAD + 101),
+            history_per_topic: 1000,
+            history_payload_cap: 1000,
+        };
+        let mut t = TopicTree::with_limits(limits);
+        let payload = "x".repeat(100);
+        // 10 topics, 10 messages each, round robin: 90 history entries wanted, 20 fit.
+        for round in 0..10 {
+            for topic in 0..10 {
+                t.insert(
+                    msg(&format!("t/{topic}"), &format!("{round}{payload}"), false),
+                    Instant::now(),
+                );
+            }
+        }
+        assert!(t.history_bytes() <= limits.history_budget);
+        assert_eq!(t.history_evicted(), 70);
+        for topic in 0..10 {
+            let node = t.node(t.find(&format!("t/{topic}")).unwrap());
+            assert_eq!(node.latest().unwrap().payload[0], b'9', "latest kept");
+            assert_eq!(node.history_len(), 3, "the two newest older messages survive");
+            assert_eq!(node.message(2).unwrap().payload[0], b'7');
+            assert!(node.history_trimmed());
+        }
+        // Shrinking the budget evicts at once.
+        t.set_limits(Limits {
+            history_budget: 0,
+            ..limits
+        });
+        assert_eq!(t.history_bytes(), 0);
+        assert_eq!(t.node(t.find("t/3").unwrap()).history_len(), 1);
+    }
+
+    #[test]
+    fn eviction_queue_stays_bounded_under_endless_traffic() {
+        let mut t = TopicTree::with_limits(Limits {
+            history_per_topic: 3,
+            ..Limits::default()
+        });
+        for i in 0..100_000 {
+            t.insert(msg(&format!("t/{}", i % 5), "v", false), Instant::now());
+        }
+        assert_eq!(t.history_entries, 10);
+        assert!(t.eviction.len() <= 2 * 10 + 4096 + 1, "{}", t.eviction.len());
+    }
+
+    #[test]
+    fn large_payloads_are_whole_as_latest_and_cut_in_history() {
+        let mut t = TopicTree::with_limits(Limits {
+            history_payload_cap: 10,
+            ..Limits::default()
+        });
+        let big = "y".repeat(100_000);
+        t.insert(msg("big", &big, true), Instant::now());
+        let node = t.node(t.find("big").unwrap());
+        assert_eq!(node.latest().unwrap().payload.len(), 100_000);
+        assert!(!node.latest().unwrap().truncated());
+        t.insert(msg("big", "small", false), Instant::now());
+        let node = t.node(t.find("big").unwrap());
+        let old = node.message(1).unwrap();
+        assert_eq!(old.payload.len(), 10);
+        assert_eq!(old.original_len(), 100_000);
+        assert!(old.truncated());
+        assert!(old.retain);
+    }
+
+    #[test]
+    fn properties_survive_and_default_when_absent() {
+        let mut t = TopicTree::new();
+        let mut m = msg("p", "1", false);
+        m.properties.content_type = Some("text/plain".into());
+        m.properties.user_properties.push(("k".into(), "v".into()));
+        t.insert(m, Instant::now());
+        t.insert(msg("q", "1", false), Instant::now());
+        let p = t.node(t.find("p").unwrap()).latest().unwrap().properties();
+        assert_eq!(p.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(p.user_properties, vec![("k".to_owned(), "v".to_owned())]);
+        assert!(
+            t.node(t.find("q").unwrap())
+                .latest()
+                .unwrap()
+                .properties()
+                .is_empty()
         );
     }
 
     #[test]
     fn rows_follow_expansion_sorting_and_sys() {
-        let t = tree();
-        let names = |rows: &[Row]| rows.iter().map(|r| t.full_topic(r.id)).collect::<Vec<_>>();
+        let mut t = tree();
+        let names = |t: &TopicTree, rows: &[Row]| rows.iter().map(|r| t.full_topic(r.id)).collect::<Vec<_>>();
         let collapsed = t.visible_rows(&HashSet::new(), "", false);
-        assert_eq!(names(&collapsed), vec!["$SYS", "home", "plant"]);
-        assert_eq!(
-            names(&t.visible_rows(&HashSet::new(), "", true)),
-            vec!["home", "plant"]
-        );
+        assert_eq!(names(&t, &collapsed), vec!["$SYS", "home", "plant"]);
+        let hidden = t.visible_rows(&HashSet::new(), "", true);
+        assert_eq!(names(&t, &hidden), vec!["home", "plant"]);
         let expanded: HashSet<NodeId> = [t.find("plant").unwrap()].into();
         let rows = t.visible_rows(&expanded, "", true);
-        assert_eq!(names(&rows), vec!["home", "plant", "plant/line1", "plant/line2"]);
+        assert_eq!(
+            names(&t, &rows),
+            vec!["home", "plant", "plant/line1", "plant/line2"]
+        );
         assert_eq!(rows[2].depth, 1);
     }
 
     #[test]
+    fn children_sort_naturally() {
+        let mut t = TopicTree::new();
+        for topic in ["s/sensor10", "s/sensor2", "s/Sensor1", "s/alpha", "s/sensor02"] {
+            t.insert(msg(topic, "1", false), Instant::now());
+        }
+        let s = t.find("s").unwrap();
+        let children: Vec<String> = t
+            .sorted_children(s)
+            .to_vec()
+            .into_iter()
+            .map(|c| t.name(c).to_owned())
+            .collect();
+        assert_eq!(children, ["alpha", "Sensor1", "sensor02", "sensor2", "sensor10"]);
+    }
+
+    #[test]
     fn filter_shows_matches_with_ancestors() {
-        let t = tree();
+        let mut t = tree();
         let rows = t.visible_rows(&HashSet::new(), "PRESS", false);
         let names: Vec<String> = rows.iter().map(|r| t.full_topic(r.id)).collect();
         assert_eq!(names, vec!["plant", "plant/line2", "plant/line2/Pressure"]);

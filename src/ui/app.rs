@@ -26,7 +26,7 @@ use crate::profiles::store::{self, ProfilesFile, StoreError};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Time per frame spent applying incoming messages before drawing.
-const APPLY_BUDGET: Duration = Duration::from_millis(6);
+const APPLY_BUDGET: Duration = Duration::from_millis(4);
 /// Edits are saved this long after the last change.
 const SAVE_DELAY: Duration = Duration::from_millis(400);
 

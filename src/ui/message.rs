@@ -8,8 +8,8 @@ use egui::{Color32, RichText, Ui};
 use super::app::Action;
 use super::tab::{ConnectionTab, RenderCache};
 use super::widgets;
-use crate::model::message::Message;
 use crate::model::payload::{self, View};
+use crate::model::topic_tree::StoredMessage;
 
 /// Bytes of a payload shown before the user asks for more (keeps layout fast).
 pub const DEFAULT_PAYLOAD_LIMIT: usize = 64 * 1024;
@@ -32,21 +32,22 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
     if !node.is_topic() {
         ui.label(format!(
             "{} topics below, {} messages",
-            node.subtree_topics, node.subtree_messages
+            node.subtree_topics(),
+            node.subtree_messages()
         ));
         if ui.button("Use as publish topic").clicked() {
             actions.push(Action::UseTopic(topic));
         }
         return;
     }
-    if tab.history_index >= node.history.len() {
+    if tab.history_index >= node.history_len() {
         tab.history_index = 0;
     }
     let index = tab.history_index;
-    let Some(message) = node.history.get(index) else {
+    let Some(message) = node.message(index) else {
         return;
     };
-    let messages_on_topic = node.messages;
+    let messages_on_topic = node.messages();
 
     egui::Grid::new("message-meta")
         .num_columns(2)
@@ -59,17 +60,25 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
             ui.label(if message.retain { "yes" } else { "no" });
             ui.end_row();
             ui.label("Size");
-            ui.label(widgets::bytes(message.payload.len()));
+            if message.truncated() {
+                ui.label(format!(
+                    "{} (history keeps the first {})",
+                    widgets::bytes(message.original_len()),
+                    widgets::bytes(message.payload.len())
+                ));
+            } else {
+                ui.label(widgets::bytes(message.payload.len()));
+            }
             ui.end_row();
             ui.label("Received");
             let ago = SystemTime::now()
-                .duration_since(message.received)
+                .duration_since(message.received())
                 .unwrap_or_default();
             let ago = match widgets::age(ago).as_str() {
                 "now" => "just now".to_owned(),
                 other => format!("{other} ago"),
             };
-            ui.label(format!("{} ({ago})", widgets::clock(message.received)));
+            ui.label(format!("{} ({ago})", widgets::clock(message.received())));
             ui.end_row();
             ui.label("Messages");
             ui.label(format!("{messages_on_topic} on this topic"));
@@ -103,14 +112,14 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
         tab.render_cache = Some(RenderCache { key, rendered });
     }
     let payload_bytes = message.payload.clone();
-    let previous = node.history.get(index + 1).map(|m| m.payload.clone());
-    let history: Vec<(SystemTime, usize, String, bool)> = node
-        .history
-        .iter()
+    let previous = node.message(index + 1).map(|m| m.payload.clone());
+    let trimmed = node.history_trimmed();
+    let history: Vec<(SystemTime, usize, String, bool)> = (0..node.history_len())
+        .filter_map(|i| node.message(i))
         .map(|m| {
             (
-                m.received,
-                m.payload.len(),
+                m.received(),
+                m.original_len(),
                 payload::preview(&m.payload, 40),
                 m.retain,
             )
@@ -158,6 +167,16 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
     egui::CollapsingHeader::new(format!("History ({})", history.len()))
         .default_open(true)
         .show(ui, |ui| {
+            if trimmed {
+                ui.label(
+                    RichText::new(
+                        "Older messages were trimmed to keep all history within its memory budget \
+                         (Settings).",
+                    )
+                    .weak()
+                    .small(),
+                );
+            }
             egui::ScrollArea::vertical()
                 .id_salt("history")
                 .max_height(160.0)
@@ -202,8 +221,8 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
     }
 }
 
-fn properties_ui(ui: &mut Ui, m: &Message) {
-    let p = &m.properties;
+fn properties_ui(ui: &mut Ui, m: &StoredMessage) {
+    let p = m.properties();
     if p.is_empty() {
         return;
     }

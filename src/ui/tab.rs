@@ -8,6 +8,7 @@ use crate::engine::{ConnectionId, ConnectionState};
 use crate::model::message::Message;
 use crate::model::payload::{Rendered, View};
 use crate::model::topic_tree::{NodeId, Row, TopicTree};
+use crate::model::view::{FilterScan, RowBuilder};
 use crate::profiles::Profile;
 
 /// Messages per second over a sliding window.
@@ -52,12 +53,29 @@ pub struct TreeView {
     pub filter: String,
     /// Hide `$SYS/…`.
     pub hide_sys: bool,
-    /// Flattened visible rows.
+    /// Flattened visible rows (the last complete build; a newer one may be under way).
     pub rows: Vec<Row>,
-    rows_key: Option<(u64, u64, String, bool)>,
     expansion_version: u64,
     /// Scroll the selected row into view on the next frame.
     pub scroll_to_selected: bool,
+    scan: Option<FilterScan>,
+    building: Option<(RowsKey, RowBuilder)>,
+    built: Option<RowsKey>,
+}
+
+/// What a set of rows was built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RowsKey {
+    shape: u64,
+    expansion: u64,
+    filter: String,
+    hide_sys: bool,
+}
+
+impl RowsKey {
+    fn same_view(&self, other: &RowsKey) -> bool {
+        self.expansion == other.expansion && self.filter == other.filter && self.hide_sys == other.hide_sys
+    }
 }
 
 impl TreeView {
@@ -73,17 +91,76 @@ impl TreeView {
         }
     }
 
-    /// Rebuilds the rows if the tree's shape, the expansion, the filter or `$SYS` changed.
-    pub fn refresh(&mut self, tree: &TopicTree) {
-        let key = (
-            tree.shape_version(),
-            self.expansion_version,
-            self.filter.clone(),
-            self.hide_sys,
-        );
-        if self.rows_key.as_ref() != Some(&key) {
-            self.rows = tree.visible_rows(&self.expanded, &self.filter, self.hide_sys);
-            self.rows_key = Some(key);
+    /// Whether a filter is typed in.
+    pub fn filtering(&self) -> bool {
+        !self.filter.trim().is_empty()
+    }
+
+    /// Brings the rows up to date with the tree's shape, the expansion, the filter and `$SYS`,
+    /// working until `deadline` at most (`None`: until done). Big trees take several frames:
+    /// the previous rows stay on screen meanwhile, and [`TreeView::pending`] says so.
+    pub fn refresh(&mut self, tree: &mut TopicTree, deadline: Option<Instant>) {
+        if !self.scan.as_ref().is_some_and(|s| s.is_for(&self.filter)) {
+            self.scan = FilterScan::new(&self.filter);
+        }
+        if let Some(scan) = &mut self.scan
+            && !scan.advance(tree, deadline)
+        {
+            return;
+        }
+        let key = RowsKey {
+            shape: tree.shape_version(),
+            expansion: self.expansion_version,
+            filter: self
+                .scan
+                .as_ref()
+                .map(|s| s.text().to_owned())
+                .unwrap_or_default(),
+            hide_sys: self.hide_sys,
+        };
+        // A change of view restarts the build; a change of shape lets it finish first (or it
+        // might never finish while topics keep arriving).
+        if self.building.as_ref().is_some_and(|(k, _)| !k.same_view(&key)) {
+            self.building = None;
+        }
+        if self.building.is_none() && self.built.as_ref() != Some(&key) {
+            let builder = RowBuilder::new(tree, self.hide_sys);
+            self.building = Some((key, builder));
+        }
+        if let Some((key, builder)) = &mut self.building
+            && builder.advance(tree, &self.expanded, self.scan.as_ref(), deadline)
+        {
+            self.built = Some(key.clone());
+            if let Some((_, builder)) = self.building.take() {
+                self.rows = builder.into_rows();
+            }
+        }
+    }
+
+    /// While the rows are being rebuilt over several frames: how far along, 0 to 1.
+    pub fn pending(&self, tree: &TopicTree) -> Option<f32> {
+        if let Some(scan) = &self.scan
+            && !scan.is_complete(tree)
+        {
+            return Some(scan.progress(tree) * 0.5);
+        }
+        let (_, builder) = self.building.as_ref()?;
+        let expected = self.rows.len().max(builder.len()).max(1);
+        Some(0.5 + 0.5 * (builder.len() as f32 / expected as f32).min(1.0))
+    }
+
+    /// Whether the rows on screen are older than what was asked for (a view change, not
+    /// only new topics, is being worked on).
+    pub fn stale(&self) -> bool {
+        let wanted = self.scan.as_ref().map_or("", |s| s.text());
+        let built = self.built.as_ref().map_or("", |b| b.filter.as_str());
+        if wanted != built {
+            return true;
+        }
+        match (&self.building, &self.built) {
+            (Some((k, _)), Some(b)) => !k.same_view(b),
+            (Some(_), None) => true,
+            _ => false,
         }
     }
 }

@@ -12,6 +12,10 @@ use crate::model::topic_tree::NodeId;
 /// How long a node stays highlighted after an update.
 const HIGHLIGHT: Duration = Duration::from_millis(1200);
 
+/// Time per frame the tree panel may spend filtering and flattening rows; the rest waits for
+/// the next frame so that typing into the filter of a million topics never stalls one.
+const VIEW_BUDGET: Duration = Duration::from_millis(3);
+
 /// Draws the filter bar and the tree of the active connection.
 pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     ui.horizontal(|ui| {
@@ -33,10 +37,25 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
             widgets::count(tab.tree.total_messages())
         ));
     });
+    let deadline = Instant::now() + VIEW_BUDGET;
+    tab.view.refresh(&mut tab.tree, Some(deadline));
+    if let Some(progress) = tab.view.pending(&tab.tree) {
+        // The rest is done in the next frames; say so when it is the user's change.
+        ui.ctx().request_repaint();
+        if tab.view.stale() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!(
+                    "Filtering {} topics… {:.0}%",
+                    widgets::count(u64::from(tab.tree.topic_count())),
+                    progress * 100.0
+                ));
+            });
+        }
+    }
     ui.separator();
-    tab.view.refresh(&tab.tree);
     keyboard(ui, tab);
-    tab.view.refresh(&tab.tree);
+    tab.view.refresh(&mut tab.tree, Some(deadline));
 
     if tab.view.rows.is_empty() {
         ui.add_space(20.0);
@@ -74,7 +93,8 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                 let expanded = tab.view.expanded.contains(&row.id) || !tab.view.filter.trim().is_empty();
                 let (rect, _) =
                     ui.allocate_exact_size(egui::vec2(ui.available_width(), row_height), Sense::hover());
-                if let Some(t) = node.last_update {
+                let last_update = tab.tree.last_update(row.id);
+                if let Some(t) = last_update {
                     let age = now.saturating_duration_since(t);
                     if age < HIGHLIGHT {
                         highlight_active = true;
@@ -90,7 +110,7 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         .layout(Layout::left_to_right(Align::Center)),
                 );
                 row_ui.add_space(f32::from(row.depth) * 16.0);
-                if node.children.is_empty() {
+                if !node.has_children() {
                     row_ui.add_space(18.0);
                 } else {
                     let arrow = if expanded { "⏷" } else { "⏵" };
@@ -106,15 +126,15 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                     }
                 }
                 let name = if node.is_topic() {
-                    RichText::new(&*node.name).strong()
+                    RichText::new(tab.tree.name(row.id)).strong()
                 } else {
-                    RichText::new(&*node.name)
+                    RichText::new(tab.tree.name(row.id))
                 };
                 let r = row_ui.selectable_label(selected, name);
                 if r.clicked() {
                     select = Some(row.id);
                 }
-                if r.double_clicked() && !node.children.is_empty() {
+                if r.double_clicked() && node.has_children() {
                     toggle = Some(row.id);
                 }
                 if scroll_to == Some(row.id) {
@@ -140,20 +160,20 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                     });
                 }
                 row_ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    if let Some(t) = node.last_update {
+                    if let Some(t) = last_update {
                         ui.label(
                             RichText::new(widgets::age(now.saturating_duration_since(t)))
                                 .small()
                                 .weak(),
                         );
                     }
-                    let counts = if node.children.is_empty() {
-                        widgets::count(node.messages)
+                    let counts = if !node.has_children() {
+                        widgets::count(node.messages())
                     } else {
                         format!(
                             "{} · {} topics",
-                            widgets::count(node.subtree_messages),
-                            widgets::count(u64::from(node.subtree_topics))
+                            widgets::count(node.subtree_messages()),
+                            widgets::count(u64::from(node.subtree_topics()))
                         )
                     };
                     ui.label(RichText::new(counts).small().weak())
@@ -210,7 +230,7 @@ fn keyboard(ui: &mut Ui, tab: &mut ConnectionTab) {
     } else if up && pos > 0 {
         let prev = rows[pos - 1].id;
         tab.select(prev);
-    } else if right && !node.children.is_empty() {
+    } else if right && node.has_children() {
         if tab.view.expanded.contains(&id) || filtering {
             if let Some(next) = rows.get(pos + 1).map(|r| r.id) {
                 tab.select(next);
