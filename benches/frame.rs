@@ -36,14 +36,14 @@ fn app(dir: &std::path::Path, topics: u64) -> Harness<'static, CanopyApp> {
     }
     for path in [
         "bench",
-        "bench/site001",
-        "bench/site001/line2",
-        "bench/site001/line2/machine32",
+        "bench/site000",
+        "bench/site000/line2",
+        "bench/site000/line2/machine32",
     ] {
         let id = tab.tree.find(path).expect("path exists");
         tab.view.set_expanded(id, true);
     }
-    let selected = tab.tree.find("bench/site001/line2/machine32/pressure");
+    let selected = tab.tree.find("bench/site000/line2/machine32/pressure");
     if let Some(id) = selected {
         tab.select(id);
     }

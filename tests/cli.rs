@@ -452,3 +452,179 @@ fn sub_reports_reconnects_on_stderr() {
     assert!(err.contains("reconnecting, attempt 1"), "{err}");
     assert!(err.contains("reconnected to mqtt://127.0.0.1"), "{err}");
 }
+
+/// `run` against the broker's plain TCP listener.
+fn run_on(broker: &Broker, args: &[&str]) -> Output {
+    let port = broker.ports.tcp.to_string();
+    let (command, rest) = args.split_first().expect("a subcommand");
+    let mut full = vec![*command];
+    // `bench load` / `bench publish`: the connection flags follow the second word.
+    let rest = if *command == "bench" {
+        let (what, rest) = rest.split_first().expect("bench what");
+        full.push(what);
+        rest
+    } else {
+        rest
+    };
+    full.extend(["-h", "127.0.0.1", "-p", &port]);
+    full.extend(rest);
+    run(&full)
+}
+
+fn mosquitto_sub(broker: &Broker, args: &[&str]) -> String {
+    let out = Command::new("mosquitto_sub")
+        .args(["-h", "127.0.0.1", "-p", &broker.ports.tcp.to_string(), "-W", "3"])
+        .args(args)
+        .output()
+        .expect("mosquitto_sub");
+    text(&out.stdout)
+}
+
+#[test]
+fn clear_retained_deletes_a_subtree_only() {
+    let broker = Broker::start();
+    for topic in ["keep/a", "gone/a", "gone/b/c", "gone/b/d"] {
+        let out = run_on(&broker, &["pub", "-t", topic, "-m", "v", "-r", "-q", "1"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let dry = run_on(&broker, &["clear-retained", "-t", "gone/#", "--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert_eq!(text(&dry.stdout), "gone/a\ngone/b/c\ngone/b/d\n");
+    assert!(text(&dry.stderr).contains("3 retained messages found"));
+
+    let out = run_on(&broker, &["clear-retained", "-t", "gone/#", "-v"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cleared 3 of 3 retained messages"),
+        "{}",
+        text(&out.stderr)
+    );
+    // What the broker still retains: only keep/a.
+    let left = mosquitto_sub(&broker, &["-t", "#", "-v", "-C", "1"]);
+    assert_eq!(left, "keep/a v\n");
+    let bad = run_on(&broker, &["clear-retained", "-t", "a/#/b"]);
+    assert_eq!(bad.status.code(), Some(5));
+}
+
+#[test]
+fn record_then_replay_preserves_payloads_retain_and_properties() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rec.jsonl");
+    let file_s = file.to_str().unwrap();
+    // A retained message, then live ones (one binary, one with MQTT 5 properties).
+    run_on(
+        &broker,
+        &["pub", "-t", "rec/retained", "-m", "kept", "-r", "-q", "1"],
+    );
+    let recorder = canopy()
+        .args(["record", "-h", "127.0.0.1", "-p", &broker.ports.tcp.to_string()])
+        .args(["-V", "5", "-t", "rec/#", "-o", file_s, "-C", "3"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let bin = dir.path().join("bin");
+    std::fs::write(&bin, [0u8, 159, 146, 150, 255]).unwrap();
+    run_on(
+        &broker,
+        &["pub", "-t", "rec/bin", "-f", bin.to_str().unwrap(), "-q", "1"],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    run_on(
+        &broker,
+        &[
+            "pub",
+            "-V",
+            "5",
+            "-t",
+            "rec/props",
+            "-m",
+            "{\"a\":1}",
+            "-q",
+            "1",
+            "--content-type",
+            "application/json",
+            "--user-property",
+            "k=v",
+        ],
+    );
+    let out = recorder.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let recorded = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = recorded.lines().collect();
+    assert_eq!(lines.len(), 3, "{recorded}");
+    assert!(lines[0].contains("\"retain\":true") && lines[0].contains("kept"));
+    assert!(lines[1].contains("\"encoding\":\"base64\""));
+    assert!(lines[2].contains("application/json"));
+
+    // Replay at 10x under a prefix while a v5 subscriber watches; a garbage line is skipped.
+    std::fs::write(&file, format!("{recorded}not json\n")).unwrap();
+    let watcher = sub(
+        &broker,
+        &["-V", "5", "-t", "again/#", "-F", "jsonl", "-C", "3", "-W", "20"],
+    );
+    let t = std::time::Instant::now();
+    let out = run_on(
+        &broker,
+        &["replay", "-V", "5", file_s, "--speed", "10x", "--prefix", "again"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("replayed 3 of 3") && stderr.contains("1 unreadable lines skipped"),
+        "{stderr}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(10));
+    let (code, stdout, _) = watcher.finish();
+    assert_eq!(code, Some(0));
+    let got: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(got[0]["topic"], "again/rec/retained");
+    assert_eq!(
+        got[0]["retain"], true,
+        "retain flags are replayed (and seen, retain as published)"
+    );
+    assert_eq!(got[1]["payload"], "AJ+Slv8=");
+    assert_eq!(got[2]["properties"]["content_type"], "application/json");
+    assert_eq!(got[2]["properties"]["user_properties"][0][0], "k");
+    // The broker now retains the replayed retained message.
+    assert_eq!(
+        mosquitto_sub(&broker, &["-t", "again/rec/retained", "-C", "1"]),
+        "kept\n"
+    );
+
+    let missing = run_on(&broker, &["replay", "/nonexistent/rec.jsonl"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("cannot open"));
+}
+
+#[test]
+fn bench_publish_then_load_counts_everything() {
+    let broker = Broker::start();
+    let out = run_on(
+        &broker,
+        &[
+            "bench", "publish", "--topics", "2000", "--retain", "--size", "120", "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sent["sent"], 2000);
+    assert_eq!(sent["delivered"], 2000);
+    let out = run_on(
+        &broker,
+        &["bench", "load", "--expect", "2000", "--json", "--timeout", "30"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let load: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(load["messages"], 2000);
+    assert_eq!(load["topics"], 2000);
+    assert!(load["peak_rss_bytes"].as_u64().unwrap() > 1_000_000);
+    // Expecting more than the broker has: exit code 6 after the timeout.
+    let out = run_on(
+        &broker,
+        &["bench", "load", "--expect", "2001", "--timeout", "1.5"],
+    );
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("timed out with 2000 of 2001"));
+}

@@ -3,8 +3,10 @@
 
 mod args;
 mod bench_cmd;
+mod clear_cmd;
 mod demo_cmd;
 mod pub_cmd;
+mod replay_cmd;
 mod sub_cmd;
 
 use std::process::ExitCode;
@@ -63,6 +65,12 @@ pub enum CliCommand {
     /// Benchmarks: `bench load` (engine + topic tree throughput and memory), `bench publish`
     /// (a load generator).
     Bench(bench_cmd::BenchArgs),
+    /// Delete the retained messages under topic filters (publishes empty retained messages).
+    ClearRetained(clear_cmd::ClearArgs),
+    /// Record everything received to a file (JSON Lines with timestamps).
+    Record(replay_cmd::RecordArgs),
+    /// Replay a recording to a broker at the recorded pace, faster, or as fast as possible.
+    Replay(replay_cmd::ReplayArgs),
 }
 
 /// Runs a subcommand and returns the process exit code.
@@ -72,6 +80,9 @@ pub fn run(command: CliCommand) -> ExitCode {
         CliCommand::Sub(args) => sub_cmd::run(args),
         CliCommand::Demo(args) => demo_cmd::run(args),
         CliCommand::Bench(args) => bench_cmd::run(args),
+        CliCommand::ClearRetained(args) => clear_cmd::run(args),
+        CliCommand::Record(args) => replay_cmd::record(args),
+        CliCommand::Replay(args) => replay_cmd::replay(args),
     };
     ExitCode::from(code)
 }

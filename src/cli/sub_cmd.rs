@@ -1,15 +1,16 @@
 //! `canopy sub`: subscribe and print messages.
 
 use std::io::Write as _;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use clap::{Args, ValueEnum};
 
 use super::args::{ConnectionArgs, parse_qos};
 use super::{complain, connect, exit, routine_event};
 use crate::engine::Event;
 use crate::model::message::{Message, QoS};
+use crate::model::recording::Line;
 use crate::model::topic::validate_filter;
 use crate::profiles::profile::Subscription;
 
@@ -52,47 +53,12 @@ pub struct SubArgs {
     /// Give up after this many seconds without reaching --count (exit code 6).
     #[arg(short = 'W', long = "timeout", value_name = "SECS")]
     pub timeout: Option<f64>,
-}
-
-/// A message as printed by `--format json/jsonl`.
-#[derive(serde::Serialize)]
-struct JsonMessage<'a> {
-    topic: &'a str,
-    /// UTF-8 text when the payload is valid UTF-8, else base64.
-    payload: String,
-    /// "utf8" or "base64".
-    encoding: &'static str,
-    qos: u8,
-    retain: bool,
-    dup: bool,
-    /// Milliseconds since the Unix epoch when Canopy received it.
-    timestamp_ms: u128,
-    #[serde(skip_serializing_if = "crate::model::message::Properties::is_empty")]
-    properties: &'a crate::model::message::Properties,
-}
-
-fn json_message(m: &Message) -> JsonMessage<'_> {
-    let (payload, encoding) = match std::str::from_utf8(&m.payload) {
-        Ok(text) => (text.to_owned(), "utf8"),
-        Err(_) => (
-            base64::engine::general_purpose::STANDARD.encode(&m.payload),
-            "base64",
-        ),
-    };
-    JsonMessage {
-        topic: &m.topic,
-        payload,
-        encoding,
-        qos: m.qos.level(),
-        retain: m.retain,
-        dup: m.dup,
-        timestamp_ms: m
-            .received
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or_default(),
-        properties: &m.properties,
-    }
+    /// Write to this file instead of standard output (created or truncated).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Reaching --timeout ends the run successfully (`canopy record --duration`).
+    #[arg(skip)]
+    pub timeout_is_ok: bool,
 }
 
 fn print(out: &mut impl std::io::Write, args: &SubArgs, m: &Message) -> std::io::Result<()> {
@@ -106,11 +72,11 @@ fn print(out: &mut impl std::io::Write, args: &SubArgs, m: &Message) -> std::io:
             out.write_all(b"\n")
         }
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json_message(m))?;
+            serde_json::to_writer_pretty(&mut *out, &Line::from_message(m))?;
             out.write_all(b"\n")
         }
         Format::Jsonl => {
-            serde_json::to_writer(&mut *out, &json_message(m))?;
+            serde_json::to_writer(&mut *out, &Line::from_message(m))?;
             out.write_all(b"\n")
         }
     }
@@ -146,8 +112,22 @@ pub fn run(args: SubArgs) -> u8 {
     let deadline = args
         .timeout
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let sink: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                complain(format!(
+                    "cannot create {}: {}",
+                    path.display(),
+                    crate::engine::errors::io_words(&e)
+                ));
+                session.close(|_| {});
+                return exit::ERROR;
+            }
+        },
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
     let mut received: u64 = 0;
     let mut pending_subacks = 1usize;
     let code = 'outer: loop {
@@ -155,6 +135,10 @@ pub fn run(args: SubArgs) -> u8 {
             d.saturating_duration_since(Instant::now())
         });
         if deadline.is_some() && wait.is_zero() {
+            if args.timeout_is_ok {
+                complain(format!("recorded {received} messages"));
+                break exit::OK;
+            }
             complain(format!("timed out after {received} messages"));
             break exit::TIMEOUT;
         }

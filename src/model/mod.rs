@@ -2,6 +2,7 @@
 
 pub mod message;
 pub mod payload;
+pub mod recording;
 pub mod segments;
 pub mod topic;
 pub mod topic_tree;

@@ -17,6 +17,7 @@ use super::{fonts, message, tree};
 use crate::engine::{Command, ConnectionState, Engine, Event, PublishOutcome};
 use crate::model::message::OutgoingMessage;
 use crate::model::payload::View;
+use crate::model::topic_tree::{Limits, TopicTree};
 use crate::profiles::Profile;
 use crate::profiles::profile::MqttVersion;
 use crate::profiles::profile::PasswordStorage;
@@ -105,6 +106,7 @@ struct Persisted {
     payload_view: View,
     publish: PublishState,
     hide_sys: bool,
+    limits: Limits,
 }
 
 /// Results of background work.
@@ -310,6 +312,7 @@ impl CanopyApp {
             },
         );
         tab.state = ConnectionState::Disconnected;
+        tab.tree = TopicTree::with_limits(self.persisted.limits);
         tab.pending.push_back(messages);
         self.tabs.push(tab);
         self.active = self.tabs.len() - 1;
@@ -631,6 +634,7 @@ impl CanopyApp {
                 self.next_id += 1;
                 let mut tab = ConnectionTab::new(id, profile.clone());
                 tab.view.hide_sys = self.persisted.hide_sys;
+                tab.tree = TopicTree::with_limits(self.persisted.limits);
                 self.tabs.push(tab);
                 self.tabs.len() - 1
             }
@@ -764,6 +768,13 @@ impl CanopyApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 egui::widgets::global_theme_preference_buttons(ui);
+                ui.menu_button("⚙ Settings", |ui| {
+                    if settings_ui(ui, &mut self.persisted.limits) {
+                        for tab in &mut self.tabs {
+                            tab.tree.set_limits(self.persisted.limits);
+                        }
+                    }
+                });
                 ui.label(
                     RichText::new(format!("zoom {:.0}% (Ctrl +/−)", ui.ctx().zoom_factor() * 100.0)).weak(),
                 );
@@ -920,4 +931,46 @@ impl eframe::App for CanopyApp {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+/// The history limits; returns whether they changed.
+fn settings_ui(ui: &mut Ui, limits: &mut Limits) -> bool {
+    const MIB: usize = 1024 * 1024;
+    let mut changed = false;
+    ui.label(RichText::new("Message history").strong());
+    egui::Grid::new("settings").num_columns(2).show(ui, |ui| {
+        let mut budget = limits.history_budget / MIB;
+        ui.label("Memory budget");
+        if ui
+            .add(egui::DragValue::new(&mut budget).range(0..=65536).suffix(" MiB"))
+            .on_hover_text("All topics' history together; the oldest is dropped first past it")
+            .changed()
+        {
+            limits.history_budget = budget * MIB;
+            changed = true;
+        }
+        ui.end_row();
+        ui.label("Messages per topic");
+        changed |= ui
+            .add(egui::DragValue::new(&mut limits.history_per_topic).range(1..=100_000))
+            .changed();
+        ui.end_row();
+        let mut cap = limits.history_payload_cap / 1024;
+        ui.label("Payload kept in history");
+        if ui
+            .add(egui::DragValue::new(&mut cap).range(1..=262_144).suffix(" KiB"))
+            .on_hover_text("Longer payloads are kept whole as the latest value, cut in history")
+            .changed()
+        {
+            limits.history_payload_cap = cap * 1024;
+            changed = true;
+        }
+        ui.end_row();
+    });
+    ui.label(
+        RichText::new("The latest message of every topic is always kept whole.")
+            .weak()
+            .small(),
+    );
+    changed
 }

@@ -88,6 +88,25 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) {
                 "{} topics",
                 widgets::count(u64::from(tab.tree.topic_count()))
             ));
+            ui.separator();
+            let limits = tab.tree.limits();
+            let history = format!(
+                "history {} of {}",
+                widgets::bytes(tab.tree.history_bytes()),
+                widgets::bytes(limits.history_budget)
+            );
+            if tab.tree.history_evicted() > 0 {
+                ui.label(RichText::new(format!("{history} · trimmed")).color(ui.visuals().warn_fg_color))
+                    .on_hover_text(format!(
+                        "{} older messages were dropped from history to stay within the budget; \
+                         the latest message of every topic is always kept. Settings changes the budget.",
+                        widgets::count(tab.tree.history_evicted())
+                    ));
+            } else {
+                ui.label(history).on_hover_text(
+                    "Memory used by message history (the latest message of every topic is kept apart)",
+                );
+            }
             if rate > 0.0 {
                 ui.ctx().request_repaint_after(Duration::from_millis(500));
             }

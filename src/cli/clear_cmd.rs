@@ -1,0 +1,158 @@
+//! `canopy clear-retained`: delete the retained messages under a topic filter.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use super::args::ConnectionArgs;
+use super::{CLI_ID, complain, connect, exit, routine_event};
+use crate::engine::{Command, Event, PublishOutcome};
+use crate::model::message::QoS;
+use crate::model::topic::validate_filter;
+use crate::profiles::profile::Subscription;
+
+/// Arguments of `canopy clear-retained`.
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct ClearArgs {
+    /// Where to connect.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Topic filter whose retained messages go (repeatable), e.g. `plant/line1/#`.
+    #[arg(short = 't', long = "topic", value_name = "FILTER", required = true)]
+    pub topics: Vec<String>,
+    /// Only list the retained topics that would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds without a new retained message after which the list is taken as complete.
+    #[arg(long, default_value = "1.0", value_name = "SECS")]
+    pub quiet: f64,
+    /// Print every topic deleted (or, with --dry-run, found).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+/// Runs `canopy clear-retained`.
+pub fn run(args: ClearArgs) -> u8 {
+    for filter in &args.topics {
+        if let Err(e) = validate_filter(filter) {
+            complain(format!("invalid topic filter `{filter}`: {e}"));
+            return exit::SUBSCRIBE;
+        }
+    }
+    let mut profile = match args.connection.profile() {
+        Ok(p) => p,
+        Err(e) => {
+            complain(e);
+            return exit::USAGE;
+        }
+    };
+    profile.subscriptions = args
+        .topics
+        .iter()
+        .map(|t| Subscription::new(t.clone(), QoS::AtLeastOnce))
+        .collect();
+    let session = match connect(profile, args.connection.retry) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    // The broker sends the retained messages right after the subscription; collect them
+    // until none has come for a while.
+    let quiet = Duration::from_secs_f64(args.quiet.max(0.05));
+    let mut found = BTreeSet::new();
+    let mut last_news = Instant::now();
+    let mut subscribed = false;
+    let mut code = None;
+    while code.is_none() {
+        let left = (last_news + quiet).saturating_duration_since(Instant::now());
+        if subscribed && left.is_zero() {
+            break;
+        }
+        let Some(event) = session.engine.recv_timeout(left.max(Duration::from_millis(10))) else {
+            continue;
+        };
+        match event {
+            Event::Messages { messages, .. } => {
+                for m in messages {
+                    if m.retain && !m.payload.is_empty() && found.insert(m.topic) {
+                        last_news = Instant::now();
+                    }
+                }
+            }
+            Event::Subscribed { results, .. } => {
+                for r in &results {
+                    if let Err(why) = &r.granted {
+                        complain(format!("subscription to `{}` refused: {why}", r.filter));
+                        code = Some(exit::SUBSCRIBE);
+                    }
+                }
+                subscribed = true;
+                last_news = Instant::now();
+            }
+            other => code = routine_event(&session.profile, other),
+        }
+    }
+    if let Some(code) = code {
+        session.close(|_| {});
+        return code;
+    }
+    if args.dry_run {
+        for topic in &found {
+            println!("{topic}");
+        }
+        eprintln!(
+            "canopy: {} retained messages found (dry run: nothing deleted)",
+            found.len()
+        );
+        session.close(|_| {});
+        return exit::OK;
+    }
+    // Unsubscribe first, so that our own deletions are not echoed back.
+    session.engine.send(Command::Unsubscribe {
+        id: CLI_ID,
+        filters: args.topics.clone(),
+    });
+    let topics: Vec<String> = found.into_iter().collect();
+    for (token, topic) in topics.iter().enumerate() {
+        session.engine.send(Command::ClearRetained {
+            id: CLI_ID,
+            token: token as u64,
+            topic: topic.clone(),
+        });
+    }
+    let (mut done, mut failed) = (0usize, 0usize);
+    let mut lost = false;
+    while done < topics.len() && !lost {
+        let Some(event) = session.engine.recv_timeout(Duration::from_secs(60)) else {
+            break;
+        };
+        match event {
+            Event::Published { token, outcome, .. } => {
+                done += 1;
+                let topic = topics.get(token as usize).map_or("?", String::as_str);
+                match outcome {
+                    PublishOutcome::Failed(why) => {
+                        failed += 1;
+                        complain(format!("`{topic}` not cleared: {why}"));
+                    }
+                    _ if args.verbose => println!("{topic}"),
+                    _ => {}
+                }
+            }
+            other => lost |= routine_event(&session.profile, other).is_some(),
+        }
+    }
+    session.close(|_| {});
+    let missing = topics.len() - done;
+    eprintln!(
+        "canopy: cleared {} of {} retained messages",
+        done - failed,
+        topics.len()
+    );
+    if failed + missing > 0 {
+        exit::PUBLISH
+    } else {
+        exit::OK
+    }
+}
