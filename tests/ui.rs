@@ -253,3 +253,62 @@ fn first_run_offers_a_sandbox_whose_demo_traffic_reaches_the_tree() {
     let path = dir.path().join("fresh/profiles.toml");
     step_until(&mut h, "the profiles file", |_| path.exists());
 }
+
+#[test]
+fn clear_retained_below_a_node_asks_then_deletes_exactly_that_subtree() {
+    let broker = Broker::start();
+    for topic in ["old/a", "old/b/c", "old/b/d", "keep/x"] {
+        publish_retained(&broker, topic, "v");
+    }
+    let mut h = app(&broker);
+    create_and_connect(&mut h, &broker, "Clean-up");
+    step_until(&mut h, "the retained topics in the tree", |h| {
+        h.state().active_tab().is_some_and(|t| {
+            ["old/a", "old/b/c", "old/b/d", "keep/x"]
+                .iter()
+                .all(|topic| t.tree.find(topic).is_some())
+        })
+    });
+    h.get_by_label("old").click();
+    step_until(&mut h, "the clear button", |h| {
+        h.query_by_label("🗑 Clear retained below…").is_some()
+    });
+    h.get_by_label("🗑 Clear retained below…").click();
+    step_until(&mut h, "the confirmation", |h| {
+        has_label_containing(h, "Delete the retained messages of 3 topics at or below old?")
+    });
+    h.get_by_label("Delete 3 retained messages").click();
+    step_until(&mut h, "the result notice", |h| {
+        h.state()
+            .notices()
+            .iter()
+            .any(|n| n.contains("Cleared 3 retained messages at or below old."))
+    });
+    // The broker agrees: only keep/x is still retained.
+    let mut c = Client::new();
+    let mut p = broker.tcp_profile();
+    p.subscriptions = vec![Subscription::new("#", QoS::AtLeastOnce)];
+    c.connect(3, p);
+    c.wait_messages(3, "keep/x", 1);
+    std::thread::sleep(Duration::from_millis(500));
+    let topics: Vec<&str> = c
+        .messages(3)
+        .iter()
+        .map(|m| m.topic.as_str())
+        .filter(|t| !t.starts_with('$'))
+        .collect();
+    assert_eq!(topics, ["keep/x"]);
+
+    // Nothing retained left below `old` (still selected): the dialog says so, deletes nothing.
+    step_until(&mut h, "the deletions echoed into the tree", |h| {
+        h.state().active_tab().is_some_and(|t| {
+            let mut tree = t.tree.clone();
+            let old = tree.find("old").unwrap();
+            tree.retained_below(old).is_empty()
+        })
+    });
+    h.get_by_label("🗑 Clear retained below…").click();
+    step_until(&mut h, "the nothing-to-do dialog", |h| {
+        has_label_containing(h, "No retained message is known at or below old.")
+    });
+}

@@ -394,6 +394,25 @@ impl TopicTree {
         .filter(|p| *p != ROOT)
     }
 
+    /// The topics at or below `id` whose latest message is retained and not empty (what the
+    /// broker retains, as far as this connection has seen), in tree order.
+    pub fn retained_below(&mut self, id: NodeId) -> Vec<NodeId> {
+        let mut found = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            let node = &self.nodes[n as usize];
+            if node
+                .latest
+                .as_ref()
+                .is_some_and(|m| m.retain && !m.payload.is_empty())
+            {
+                found.push(n);
+            }
+            stack.extend(self.sorted_children(n).iter().rev().copied());
+        }
+        found
+    }
+
     /// Sorts a node's children by name if some were added since the last sort.
     pub fn sort_children(&mut self, id: NodeId) {
         let node = &mut self.nodes[id as usize];
@@ -789,6 +808,26 @@ mod tests {
             vec!["home", "plant", "plant/line1", "plant/line2"]
         );
         assert_eq!(rows[2].depth, 1);
+    }
+
+    #[test]
+    fn retained_below_finds_the_subtree_only() {
+        let mut t = tree();
+        t.insert(msg("plant/line2/Pressure", "", true), Instant::now());
+        t.insert(msg("plant/line3", "9", true), Instant::now());
+        let plant = t.find("plant").unwrap();
+        let found: Vec<String> = t
+            .retained_below(plant)
+            .into_iter()
+            .map(|n| t.full_topic(n))
+            .collect();
+        assert_eq!(
+            found,
+            ["plant/line3"],
+            "temp's latest is not retained, an empty one is a deletion"
+        );
+        let line3 = t.find("plant/line3").unwrap();
+        assert_eq!(t.retained_below(line3), vec![line3]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::{fonts, message, tree};
 use crate::engine::{Command, ConnectionState, Engine, Event, PublishOutcome};
 use crate::model::message::OutgoingMessage;
 use crate::model::payload::View;
-use crate::model::topic_tree::{Limits, TopicTree};
+use crate::model::topic_tree::{Limits, NodeId, TopicTree};
 use crate::profiles::Profile;
 use crate::profiles::profile::MqttVersion;
 use crate::profiles::profile::PasswordStorage;
@@ -44,6 +44,8 @@ pub enum Action {
     Publish(OutgoingMessage),
     /// Delete a retained message on the active connection.
     ClearRetained(String),
+    /// Ask to delete every retained message at or below a node of the active connection.
+    ClearRetainedBelow(NodeId),
     /// Put a topic into the publish panel.
     UseTopic(String),
     /// Open the file picker for a TLS file of profile `index`.
@@ -141,6 +143,21 @@ enum Dialog {
     Export { all: bool, include_secrets: bool },
     /// The profiles file is damaged: restore the backup or start afresh.
     Damaged { backup: Option<ProfilesFile> },
+    /// Confirming the deletion of retained messages.
+    ClearRetained {
+        tab: u64,
+        root: String,
+        topics: Vec<String>,
+    },
+}
+
+/// Retained messages being deleted (their outcomes arrive as publish outcomes).
+struct ClearJob {
+    root: String,
+    topics: Vec<String>,
+    first_token: u64,
+    done: usize,
+    failed: Vec<String>,
 }
 
 /// The Canopy window.
@@ -158,6 +175,7 @@ pub struct CanopyApp {
     saver: Saver,
     config: AppConfig,
     dialog: Option<Dialog>,
+    clear_job: Option<ClearJob>,
     /// Stop flags of running demo-traffic generators, by connection id.
     demos: Vec<(u64, Arc<AtomicBool>)>,
     bg_tx: Sender<Background>,
@@ -276,6 +294,7 @@ impl CanopyApp {
             saver,
             config,
             dialog,
+            clear_job: None,
             demos: Vec::new(),
             bg_tx,
             bg_rx,
@@ -355,6 +374,30 @@ impl CanopyApp {
                     }
                 }
                 Event::Published { token, outcome, .. } => {
+                    if let Some(job) = &mut self.clear_job
+                        && (job.first_token..job.first_token + job.topics.len() as u64).contains(&token)
+                    {
+                        job.done += 1;
+                        if let PublishOutcome::Failed(why) = outcome {
+                            let topic = &job.topics[(token - job.first_token) as usize];
+                            job.failed.push(format!("{topic}: {why}"));
+                        }
+                        if job.done == job.topics.len() {
+                            let n = job.topics.len() - job.failed.len();
+                            self.notices.push(if job.failed.is_empty() {
+                                format!("Cleared {n} retained messages at or below {}.", job.root)
+                            } else {
+                                format!(
+                                    "Cleared {n} of {} retained messages at or below {}; failed: {}",
+                                    job.topics.len(),
+                                    job.root,
+                                    job.failed.join("; ")
+                                )
+                            });
+                            self.clear_job = None;
+                        }
+                        continue;
+                    }
                     if let PublishOutcome::Failed(why) = &outcome
                         && self.persisted.publish.recent.iter().all(|r| r.token != token)
                     {
@@ -500,6 +543,24 @@ impl CanopyApp {
                         id: tab.id,
                         token,
                         topic,
+                    });
+                }
+            }
+            Action::ClearRetainedBelow(node) => {
+                if self.clear_job.is_some() {
+                    self.notices
+                        .push("Wait until the retained messages being deleted are done.".into());
+                } else if let Some(tab) = self.tabs.get_mut(self.active) {
+                    let topics = tab
+                        .tree
+                        .retained_below(node)
+                        .into_iter()
+                        .map(|n| tab.tree.full_topic(n))
+                        .collect();
+                    self.dialog = Some(Dialog::ClearRetained {
+                        tab: tab.id,
+                        root: tab.tree.full_topic(node),
+                        topics,
                     });
                 }
             }
@@ -682,6 +743,7 @@ impl CanopyApp {
             }
             Dialog::Export { all, include_secrets } => dialogs::export_ui(ctx, all, include_secrets),
             Dialog::Damaged { backup } => dialogs::damaged_ui(ctx, backup.as_ref()),
+            Dialog::ClearRetained { root, topics, .. } => dialogs::clear_retained_ui(ctx, root, topics),
         };
         if matches!(outcome, DialogOutcome::Open) {
             return;
@@ -750,6 +812,25 @@ impl CanopyApp {
                 self.read_only = false;
                 self.profiles.dirty = true;
             }
+            (Dialog::ClearRetained { tab, root, topics }, DialogOutcome::Confirm) => {
+                let first_token = self.next_token;
+                for topic in &topics {
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    self.engine.send(Command::ClearRetained {
+                        id: tab,
+                        token,
+                        topic: topic.clone(),
+                    });
+                }
+                self.clear_job = Some(ClearJob {
+                    root,
+                    topics,
+                    first_token,
+                    done: 0,
+                    failed: Vec::new(),
+                });
+            }
             _ => {}
         }
     }
@@ -783,6 +864,21 @@ impl CanopyApp {
     }
 
     fn notices_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        if let Some(job) = &self.clear_job {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!(
+                    "Clearing retained messages at or below {}: {} of {}",
+                    job.root,
+                    job.done,
+                    job.topics.len()
+                ));
+                ui.add(
+                    egui::ProgressBar::new(job.done as f32 / job.topics.len().max(1) as f32)
+                        .desired_width(200.0),
+                );
+            });
+        }
         for (i, notice) in self.notices.iter().enumerate().rev().take(3) {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(format!("⚠ {notice}")).color(ui.visuals().warn_fg_color));

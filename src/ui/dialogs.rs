@@ -1,4 +1,5 @@
-//! Modal windows: password prompt, import decisions, export options, damaged profiles file.
+//! Modal windows: password prompt, import decisions, export options, damaged profiles file,
+//! confirmations.
 
 use egui::{Context, RichText};
 
@@ -29,6 +30,8 @@ pub enum DialogOutcome {
     RestoreBackup,
     /// Start with an empty list (the damaged file is kept aside).
     StartAfresh,
+    /// Go ahead (a confirmation).
+    Confirm,
 }
 
 fn modal(ctx: &Context, title: &str, add: impl FnOnce(&mut egui::Ui) -> DialogOutcome) -> DialogOutcome {
@@ -163,6 +166,51 @@ pub fn damaged_ui(ctx: &Context, backup: Option<&ProfilesFile>) -> DialogOutcome
                 outcome = DialogOutcome::StartAfresh;
             }
             if ui.button("Decide later (read-only)").clicked() {
+                outcome = DialogOutcome::Cancelled;
+            }
+        });
+        outcome
+    })
+}
+
+/// Confirms deleting the retained messages of `count` topics at or below `root`.
+pub fn clear_retained_ui(ctx: &Context, root: &str, topics: &[String]) -> DialogOutcome {
+    modal(ctx, "Clear retained messages", |ui| {
+        let n = topics.len();
+        if n == 0 {
+            ui.label(format!("No retained message is known at or below {root}."));
+            return if ui.button("Close").clicked() {
+                DialogOutcome::Cancelled
+            } else {
+                DialogOutcome::Open
+            };
+        }
+        ui.label(
+            RichText::new(format!(
+                "Delete the retained messages of {n} topic{} at or below {root}?",
+                if n == 1 { "" } else { "s" }
+            ))
+            .strong(),
+        );
+        ui.label("An empty retained message is published to each; this cannot be undone.");
+        egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
+            for t in topics.iter().take(200) {
+                ui.label(RichText::new(t).monospace().small());
+            }
+            if n > 200 {
+                ui.label(format!("… and {} more", n - 200));
+            }
+        });
+        let mut outcome = DialogOutcome::Open;
+        ui.horizontal(|ui| {
+            let label = format!("Delete {n} retained message{}", if n == 1 { "" } else { "s" });
+            if ui
+                .button(RichText::new(label).color(ui.visuals().error_fg_color))
+                .clicked()
+            {
+                outcome = DialogOutcome::Confirm;
+            }
+            if ui.button("Cancel").clicked() {
                 outcome = DialogOutcome::Cancelled;
             }
         });

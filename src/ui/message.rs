@@ -35,9 +35,12 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
             node.subtree_topics(),
             node.subtree_messages()
         ));
-        if ui.button("Use as publish topic").clicked() {
-            actions.push(Action::UseTopic(topic));
-        }
+        ui.horizontal(|ui| {
+            if ui.button("Use as publish topic").clicked() {
+                actions.push(Action::UseTopic(topic.clone()));
+            }
+            clear_below_button(ui, id, actions);
+        });
         return;
     }
     if tab.history_index >= node.history_len() {
@@ -96,6 +99,9 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
                 .clicked()
         {
             actions.push(Action::ClearRetained(topic.clone()));
+        }
+        if node.has_children() {
+            clear_below_button(ui, id, actions);
         }
     });
     ui.separator();
@@ -272,4 +278,14 @@ fn properties_ui(ui: &mut Ui, m: &StoredMessage) {
                     }
                 });
         });
+}
+
+fn clear_below_button(ui: &mut Ui, id: crate::model::topic_tree::NodeId, actions: &mut Vec<Action>) {
+    if ui
+        .button("🗑 Clear retained below…")
+        .on_hover_text("Delete the retained messages of every topic at or below this one (asks first)")
+        .clicked()
+    {
+        actions.push(Action::ClearRetainedBelow(id));
+    }
 }
