@@ -64,6 +64,9 @@ pub(crate) fn spawn(id: ConnectionId, profile: Profile, sink: EventSink, previou
     Handle { tx, join }
 }
 
+/// Packets taken on the fast path (already buffered, no select) before the select runs once.
+const FAST_STREAK: u32 = 64;
+
 async fn sleep_opt(at: Option<Instant>) {
     match at {
         Some(at) => sleep_until(at).await,
@@ -82,11 +85,30 @@ async fn run(id: ConnectionId, profile: Profile, sink: EventSink, mut rx: mpsc::
         }
     };
     c.client = Some(client);
+    let mut fast_streak = 0;
     loop {
         let result = {
             let poll = lp.poll();
             tokio::pin!(poll);
+            // Fast path: while packets are already buffered, take them without the select and
+            // its timers (the future is polled again, with the real waker, if it is pending).
+            // Every FAST_STREAK packets the select runs anyway, so commands and the batch timer
+            // are served during a flood.
+            let mut ready = None;
+            if fast_streak < FAST_STREAK && c.closing.is_none() {
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                if let std::task::Poll::Ready(r) = poll.as_mut().poll(&mut cx) {
+                    ready = Some(r);
+                    fast_streak += 1;
+                }
+            }
+            if ready.is_none() {
+                fast_streak = 0;
+            }
             loop {
+                if let Some(r) = ready.take() {
+                    break Some(r);
+                }
                 let flush_at = c.flush_deadline();
                 let close_at = c.closing;
                 tokio::select! {

@@ -222,8 +222,10 @@ impl Engine {
         let (control, mut control_rx) = mpsc::unbounded_channel::<Control>();
         let (tx, events) = std_mpsc::channel();
         let sink = EventSink { tx, notify };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        // One thread for every connection: the work is I/O and parsing, and keeping it on one
+        // thread saves the wake-ups between workers a multi-threaded runtime pays per packet
+        // (measured: ~10% of a core at 130,000 msg/s).
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .thread_name("canopy-engine")
             .enable_all()
             .build()?;
