@@ -53,7 +53,7 @@ fn step_until(
 }
 
 fn has_label_containing(h: &Harness<'static, CanopyApp>, text: &str) -> bool {
-    h.query_by_label_contains(text).is_some()
+    h.query_all_by_label_contains(text).next().is_some()
 }
 
 fn publish_retained(broker: &Broker, topic: &str, payload: &str) {
@@ -310,5 +310,70 @@ fn clear_retained_below_a_node_asks_then_deletes_exactly_that_subtree() {
     h.get_by_label("🗑 Clear retained below…").click();
     step_until(&mut h, "the nothing-to-do dialog", |h| {
         has_label_containing(h, "No retained message is known at or below old.")
+    });
+}
+
+#[test]
+fn subscriptions_are_added_granted_and_removed_while_connected() {
+    let broker = Broker::start();
+    publish_retained(&broker, "plant/line1/temp", "21");
+    let mut h = app(&broker);
+    h.get_by_label("➕ New").click();
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "URL")
+        .set_text_value_accesskit(&format!(
+            "mqtt://{}:{}@127.0.0.1:{}/",
+            crate::common::USER,
+            crate::common::PASSWORD,
+            broker.ports.auth
+        ));
+    h.step();
+    h.get_by_label("Apply").click();
+    h.step();
+    h.get_by_label("▶ Connect").click();
+    step_until(&mut h, "connected", |h| {
+        h.state().active_tab().is_some_and(|t| t.connected())
+    });
+    h.get_by_label_contains("📡 Subscriptions (").click();
+    step_until(&mut h, "the profile's subscription granted", |h| {
+        has_label_containing(h, "granted QoS 0")
+    });
+
+    let add = |h: &mut Harness<'static, CanopyApp>, filter: &str| {
+        h.get_by_role_and_label(Role::TextInput, "Subscribe to")
+            .set_text_value_accesskit(filter);
+        h.step();
+        h.get_by_label("➕ Subscribe").click();
+        h.step();
+    };
+    // A new subscription brings the retained message into the tree. (mosquitto grants every
+    // well-formed filter, its ACLs act on delivery, so a refusal cannot be staged here.)
+    add(&mut h, "plant/#");
+    step_until(&mut h, "plant in the tree", |h| {
+        h.query_by_label("plant").is_some()
+    });
+    step_until(&mut h, "plant/# granted", |h| {
+        h.state().active_tab().is_some_and(|t| {
+            t.subscriptions.iter().any(|s| {
+                s.sub.filter == "plant/#" && s.status == canopy::ui::tab::SubStatus::Granted(QoS::AtMostOnce)
+            })
+        })
+    });
+
+    // Unsubscribe from plant/#.
+    let before = h.state().active_tab().unwrap().subscriptions.len();
+    let index = h
+        .state()
+        .active_tab()
+        .unwrap()
+        .subscriptions
+        .iter()
+        .position(|s| s.sub.filter == "plant/#")
+        .unwrap();
+    h.get_all_by_label("Unsubscribe").nth(index).unwrap().click();
+    step_until(&mut h, "plant/# gone from the list", |h| {
+        h.state().active_tab().is_some_and(|t| {
+            t.subscriptions.len() == before - 1 && t.subscriptions.iter().all(|s| s.sub.filter != "plant/#")
+        })
     });
 }

@@ -118,6 +118,20 @@ pub enum RetainHandling {
     DoNotSend,
 }
 
+impl RetainHandling {
+    /// Every choice, in protocol order.
+    pub const ALL: [RetainHandling; 3] = [Self::SendOnSubscribe, Self::SendIfNew, Self::DoNotSend];
+
+    /// A short label for pickers.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SendOnSubscribe => "Retained: always",
+            Self::SendIfNew => "Retained: if new",
+            Self::DoNotSend => "Retained: never",
+        }
+    }
+}
+
 /// One subscription: a topic filter and its options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

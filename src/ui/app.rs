@@ -12,7 +12,8 @@ use egui::{Panel, RichText, Ui};
 use super::profiles::{FileCheck, FileTarget, ProfilesPanel, profiles_ui};
 use super::publish::{PublishState, publish_ui};
 use super::status_bar::status_bar_ui;
-use super::tab::ConnectionTab;
+use super::subscriptions::{SubscriptionAction, subscriptions_ui};
+use super::tab::{ConnectionTab, SubState, SubStatus};
 use super::{fonts, message, tree};
 use crate::engine::{Command, ConnectionState, Engine, Event, PublishOutcome};
 use crate::model::message::OutgoingMessage;
@@ -405,7 +406,16 @@ impl CanopyApp {
                     }
                     self.persisted.publish.outcome(token, outcome);
                 }
-                Event::Subscribed { .. } | Event::Unsubscribed { .. } => {}
+                Event::Subscribed { id, results } => {
+                    if let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) {
+                        tab.subscribed(&results);
+                    }
+                }
+                Event::Unsubscribed { id, filters } => {
+                    if let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) {
+                        tab.subscriptions.retain(|s| !filters.contains(&s.sub.filter));
+                    }
+                }
                 Event::Error { id, message } => {
                     let name = self
                         .tabs
@@ -702,6 +712,7 @@ impl CanopyApp {
         };
         let tab = &mut self.tabs[index];
         tab.profile = profile.clone();
+        tab.reset_subscriptions();
         tab.state = ConnectionState::Connecting;
         tab.state_since = Instant::now();
         self.active = index;
@@ -832,6 +843,33 @@ impl CanopyApp {
                 });
             }
             _ => {}
+        }
+    }
+
+    fn subscription_action(&mut self, id: u64, action: SubscriptionAction) {
+        let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) else {
+            return;
+        };
+        match action {
+            SubscriptionAction::Add(sub, identifier) => {
+                tab.subscriptions.retain(|s| s.sub.filter != sub.filter);
+                tab.subscriptions.push(SubState {
+                    sub: sub.clone(),
+                    identifier,
+                    status: SubStatus::Pending,
+                });
+                self.engine.send(Command::Subscribe {
+                    id,
+                    subscriptions: vec![sub],
+                    subscription_id: identifier,
+                });
+            }
+            SubscriptionAction::Remove(filter) => {
+                self.engine.send(Command::Unsubscribe {
+                    id,
+                    filters: vec![filter],
+                });
+            }
         }
     }
 
@@ -988,12 +1026,14 @@ impl eframe::App for CanopyApp {
                     message::message_ui(ui, tab, view, &mut actions);
                 });
         }
+        let mut sub_action = None;
         egui::CentralPanel::default().show(ui, |ui| {
             self.tabs_ui(ui, &mut actions);
             ui.separator();
             match self.tabs.get_mut(active) {
                 Some(tab) => {
                     let before = tab.view.selected;
+                    sub_action = subscriptions_ui(ui, tab).map(|a| (tab.id, a));
                     tree::tree_ui(ui, tab);
                     prefill_publish_topic(&mut self.persisted.publish, tab, before);
                     self.persisted.hide_sys = tab.view.hide_sys;
@@ -1007,6 +1047,9 @@ impl eframe::App for CanopyApp {
                 }
             }
         });
+        if let Some((id, action)) = sub_action {
+            self.subscription_action(id, action);
+        }
         let ctx = ui.ctx().clone();
         self.dialog_ui(&ctx);
         for action in actions {

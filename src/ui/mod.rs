@@ -7,6 +7,7 @@ pub mod message;
 pub mod profiles;
 pub mod publish;
 pub mod status_bar;
+pub mod subscriptions;
 pub mod tab;
 pub mod tree;
 pub mod widgets;

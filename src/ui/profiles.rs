@@ -10,8 +10,8 @@ use super::app::Action;
 use super::widgets;
 use crate::model::message::QoS;
 use crate::profiles::profile::{
-    LastWill, MqttVersion, PasswordStorage, Profile, RetainHandling, SandboxSettings, Subscription,
-    TransportKind, random_client_id, random_profile_id,
+    LastWill, MqttVersion, PasswordStorage, Profile, SandboxSettings, Subscription, TransportKind,
+    random_client_id, random_profile_id,
 };
 use crate::profiles::store::ProfilesFile;
 
@@ -593,35 +593,11 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                     changed |= ui
                         .checkbox(&mut sub.retain_as_published, "Retain as published")
                         .changed();
-                    egui::ComboBox::from_id_salt(("retain-handling", i))
-                        .selected_text(match sub.retain_handling {
-                            RetainHandling::SendOnSubscribe => "Retained: always",
-                            RetainHandling::SendIfNew => "Retained: if new",
-                            RetainHandling::DoNotSend => "Retained: never",
-                        })
-                        .show_ui(ui, |ui| {
-                            changed |= ui
-                                .selectable_value(
-                                    &mut sub.retain_handling,
-                                    RetainHandling::SendOnSubscribe,
-                                    "always",
-                                )
-                                .changed();
-                            changed |= ui
-                                .selectable_value(
-                                    &mut sub.retain_handling,
-                                    RetainHandling::SendIfNew,
-                                    "if new",
-                                )
-                                .changed();
-                            changed |= ui
-                                .selectable_value(
-                                    &mut sub.retain_handling,
-                                    RetainHandling::DoNotSend,
-                                    "never",
-                                )
-                                .changed();
-                        });
+                    changed |= widgets::retain_handling_selector(
+                        ui,
+                        ("retain-handling", i),
+                        &mut sub.retain_handling,
+                    );
                 });
             }
         }

@@ -6,10 +6,12 @@ use std::time::{Duration, Instant};
 
 use crate::engine::{ConnectionId, ConnectionState};
 use crate::model::message::Message;
+use crate::model::message::QoS;
 use crate::model::payload::{Rendered, View};
 use crate::model::topic_tree::{NodeId, Row, TopicTree};
 use crate::model::view::{FilterScan, RowBuilder};
 use crate::profiles::Profile;
+use crate::profiles::profile::Subscription;
 
 /// Messages per second over a sliding window.
 #[derive(Debug, Default)]
@@ -165,6 +167,28 @@ impl TreeView {
     }
 }
 
+/// What the broker said about a subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubStatus {
+    /// Sent, no answer yet (or not connected).
+    Pending,
+    /// Granted with this QoS.
+    Granted(QoS),
+    /// Refused, with the reason.
+    Refused(String),
+}
+
+/// A subscription of an open connection.
+#[derive(Debug, Clone)]
+pub struct SubState {
+    /// The filter and options.
+    pub sub: Subscription,
+    /// Its MQTT 5 subscription identifier.
+    pub identifier: Option<usize>,
+    /// The broker's answer.
+    pub status: SubStatus,
+}
+
 /// A cached rendering of the payload shown in the message view.
 #[derive(Debug, Clone)]
 pub struct RenderCache {
@@ -198,6 +222,10 @@ pub struct ConnectionTab {
     pub render_cache: Option<RenderCache>,
     /// Byte limit of the payload view (raised by "Show more").
     pub payload_limit: usize,
+    /// The subscriptions and what the broker answered.
+    pub subscriptions: Vec<SubState>,
+    /// The add-a-subscription form.
+    pub new_subscription: crate::ui::subscriptions::NewSubscription,
 }
 
 impl ConnectionTab {
@@ -215,6 +243,34 @@ impl ConnectionTab {
             pending: VecDeque::new(),
             render_cache: None,
             payload_limit: crate::ui::message::DEFAULT_PAYLOAD_LIMIT,
+            subscriptions: Vec::new(),
+            new_subscription: Default::default(),
+        }
+    }
+
+    /// Resets the subscription list to the profile's (on (re)connecting).
+    pub fn reset_subscriptions(&mut self) {
+        self.subscriptions = self
+            .profile
+            .subscriptions
+            .iter()
+            .map(|sub| SubState {
+                sub: sub.clone(),
+                identifier: None,
+                status: SubStatus::Pending,
+            })
+            .collect();
+    }
+
+    /// Records the broker's answers.
+    pub fn subscribed(&mut self, results: &[crate::engine::SubscribeResult]) {
+        for r in results {
+            if let Some(s) = self.subscriptions.iter_mut().find(|s| s.sub.filter == r.filter) {
+                s.status = match &r.granted {
+                    Ok(q) => SubStatus::Granted(*q),
+                    Err(why) => SubStatus::Refused(why.clone()),
+                };
+            }
         }
     }
 

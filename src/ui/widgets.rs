@@ -155,6 +155,23 @@ pub fn ok_color(ui: &Ui) -> Color32 {
     }
 }
 
+/// A picker for MQTT 5 retain handling; returns whether it changed.
+pub fn retain_handling_selector(
+    ui: &mut Ui,
+    id_salt: impl std::hash::Hash + std::fmt::Debug,
+    value: &mut crate::profiles::profile::RetainHandling,
+) -> bool {
+    let mut changed = false;
+    egui::ComboBox::from_id_salt(id_salt)
+        .selected_text(value.label())
+        .show_ui(ui, |ui| {
+            for choice in crate::profiles::profile::RetainHandling::ALL {
+                changed |= ui.selectable_value(value, choice, choice.label()).changed();
+            }
+        });
+    changed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,150 @@
+//! The subscriptions of an open connection: what was asked, what the broker granted or
+//! refused per filter, and adding or removing subscriptions while connected (with the MQTT 5
+//! options).
+
+use egui::{RichText, Ui};
+
+use super::tab::{ConnectionTab, SubStatus};
+use super::widgets;
+use crate::model::message::QoS;
+use crate::model::topic::validate_filter;
+use crate::profiles::profile::{MqttVersion, Subscription};
+
+/// The add-a-subscription form.
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    /// The subscription being composed.
+    pub sub: Subscription,
+    /// MQTT 5 subscription identifier (0: none).
+    pub identifier: usize,
+}
+
+impl Default for NewSubscription {
+    fn default() -> Self {
+        Self {
+            sub: Subscription::new("", QoS::AtMostOnce),
+            identifier: 0,
+        }
+    }
+}
+
+/// What the panel asks the engine to do.
+pub enum SubscriptionAction {
+    /// Subscribe with an optional subscription identifier.
+    Add(Subscription, Option<usize>),
+    /// Unsubscribe from a filter.
+    Remove(String),
+}
+
+/// Draws the subscriptions section of the tree panel.
+pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab) -> Option<SubscriptionAction> {
+    let mut action = None;
+    let v5 = tab.profile.version == MqttVersion::V5;
+    let refused = tab
+        .subscriptions
+        .iter()
+        .filter(|s| matches!(s.status, SubStatus::Refused(_)))
+        .count();
+    let title = if refused > 0 {
+        format!(
+            "📡 Subscriptions ({}, {refused} refused)",
+            tab.subscriptions.len()
+        )
+    } else {
+        format!("📡 Subscriptions ({})", tab.subscriptions.len())
+    };
+    egui::CollapsingHeader::new(title)
+        .id_salt(("subscriptions", tab.id))
+        .default_open(refused > 0)
+        .show(ui, |ui| {
+            egui::Grid::new(("subs", tab.id))
+                .striped(true)
+                .num_columns(4)
+                .show(ui, |ui| {
+                    for s in &tab.subscriptions {
+                        ui.label(RichText::new(&s.sub.filter).monospace());
+                        let mut options = format!("QoS {}", s.sub.qos);
+                        if v5 {
+                            if s.sub.no_local {
+                                options.push_str(" · no local");
+                            }
+                            if s.sub.retain_as_published {
+                                options.push_str(" · RAP");
+                            }
+                            options.push_str(&format!(" · {}", s.sub.retain_handling.label()));
+                            if let Some(id) = s.identifier {
+                                options.push_str(&format!(" · id {id}"));
+                            }
+                        }
+                        ui.label(RichText::new(options).small().weak());
+                        match &s.status {
+                            SubStatus::Pending => {
+                                ui.label(RichText::new("waiting for the broker").weak());
+                            }
+                            SubStatus::Granted(q) => {
+                                ui.label(
+                                    RichText::new(format!("granted QoS {q}")).color(widgets::ok_color(ui)),
+                                );
+                            }
+                            SubStatus::Refused(why) => {
+                                ui.label(
+                                    RichText::new(format!("refused: {why}"))
+                                        .color(ui.visuals().error_fg_color),
+                                );
+                            }
+                        }
+                        if ui
+                            .small_button("Unsubscribe")
+                            .on_hover_text(format!("Unsubscribe from {}", s.sub.filter))
+                            .clicked()
+                        {
+                            action = Some(SubscriptionAction::Remove(s.sub.filter.clone()));
+                        }
+                        ui.end_row();
+                    }
+                });
+            ui.separator();
+            let (open, tab_id) = (tab.open(), tab.id);
+            let form = &mut tab.new_subscription;
+            ui.horizontal(|ui| {
+                let l = ui.label("Subscribe to");
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut form.sub.filter)
+                            .hint_text("topic/filter/#")
+                            .desired_width(180.0),
+                    )
+                    .labelled_by(l.id);
+                widgets::qos_selector(ui, ("new-sub-qos", tab_id), &mut form.sub.qos);
+                let valid = validate_filter(&form.sub.filter);
+                let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let add = ui.add_enabled(valid.is_ok() && open, egui::Button::new("➕ Subscribe"));
+                if (add.clicked() || (enter && valid.is_ok())) && open {
+                    let id = (v5 && form.identifier > 0).then_some(form.identifier);
+                    action = Some(SubscriptionAction::Add(form.sub.clone(), id));
+                    form.sub.filter.clear();
+                }
+                if let (Err(e), false) = (valid, form.sub.filter.is_empty()) {
+                    widgets::error(ui, e.to_string());
+                }
+            });
+            if v5 {
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut form.sub.no_local, "No local")
+                        .on_hover_text("Do not receive what this connection publishes");
+                    ui.checkbox(&mut form.sub.retain_as_published, "Retain as published");
+                    widgets::retain_handling_selector(
+                        ui,
+                        ("new-sub-rh", tab_id),
+                        &mut form.sub.retain_handling,
+                    );
+                    ui.label("Subscription id");
+                    ui.add(egui::DragValue::new(&mut form.identifier).range(0..=268_435_455))
+                        .on_hover_text(
+                            "MQTT 5 subscription identifier (0: none); shown on the messages it matches",
+                        );
+                });
+            }
+        });
+    action
+}
