@@ -377,3 +377,121 @@ fn subscriptions_are_added_granted_and_removed_while_connected() {
         })
     });
 }
+
+#[test]
+fn decoders_json_tree_and_charts() {
+    use prost::Message as _;
+    let broker = Broker::start();
+    let sparkplug = canopy::model::decode::sparkplug::Payload {
+        timestamp: Some(1_764_140_000_000),
+        seq: Some(1),
+        metrics: vec![canopy::model::decode::sparkplug::Metric {
+            name: Some("Line speed".into()),
+            datatype: Some(10),
+            value: Some(canopy::model::decode::sparkplug::Value::Double(42.5)),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let mut c = Client::new();
+    c.connect(9, broker.tcp_profile());
+    c.wait_connected(9);
+    let send = |c: &mut Client, token: u64, topic: &str, payload: Vec<u8>| {
+        c.send(Command::Publish {
+            id: 9,
+            token,
+            message: Box::new(OutgoingMessage {
+                topic: topic.into(),
+                payload: Bytes::from(payload),
+                qos: QoS::AtLeastOnce,
+                retain: true,
+                properties: Properties::default(),
+            }),
+        });
+        c.wait_outcome(9, token);
+    };
+    send(&mut c, 1, "spBv1.0/plant/DDATA/edge1/press", sparkplug);
+    send(
+        &mut c,
+        2,
+        "sensors/json",
+        br#"{"temp": {"value": 20.5}, "ok": true}"#.to_vec(),
+    );
+    let mut h = app(&broker);
+    create_and_connect(&mut h, &broker, "Decoders");
+    let select = |h: &mut Harness<'static, CanopyApp>, topic: &str| {
+        let tab = h.state_mut().active_tab_mut().unwrap();
+        let id = tab.tree.find(topic).unwrap();
+        tab.select(id);
+        h.step();
+        h.step();
+    };
+    step_until(&mut h, "both topics", |h| {
+        h.state().active_tab().is_some_and(|t| {
+            t.tree.find("sensors/json").is_some() && t.tree.find("spBv1.0/plant/DDATA/edge1/press").is_some()
+        })
+    });
+
+    // Sparkplug B is detected from the topic and decoded into named, typed metrics.
+    select(&mut h, "spBv1.0/plant/DDATA/edge1/press");
+    let shown = |h: &Harness<'static, CanopyApp>| {
+        let cache = h
+            .state()
+            .active_tab()
+            .and_then(|t| t.render_cache.clone())
+            .unwrap();
+        (cache.rendered.view, cache.rendered.text)
+    };
+    let (view, text) = shown(&h);
+    assert_eq!(view, canopy::model::payload::View::Sparkplug);
+    assert!(text.contains("Line speed  Double    42.5"), "{text}");
+
+    // JSON as a tree; 📈 beside a number charts it, and new values extend the series.
+    select(&mut h, "sensors/json");
+    assert!(has_label_containing(&h, "{…} 2 keys"));
+    h.get_all_by_label("📈").next().unwrap().click();
+    step_until(&mut h, "the series", |h| {
+        h.state().active_tab().is_some_and(|t| t.charts.series.len() == 1)
+    });
+    assert_eq!(
+        h.state().active_tab().unwrap().charts.series[0].path,
+        ["temp", "value"]
+    );
+    h.step();
+    assert!(has_label_containing(&h, "📈 Charts (1)"));
+    for (i, v) in [21.5, 22.5].iter().enumerate() {
+        send(
+            &mut c,
+            10 + i as u64,
+            "sensors/json",
+            format!(r#"{{"temp": {{"value": {v}}}}}"#).into_bytes(),
+        );
+    }
+    step_until(&mut h, "three points", |h| {
+        h.state()
+            .active_tab()
+            .is_some_and(|t| t.charts.series[0].points.len() == 3)
+    });
+    let values: Vec<f64> = h.state().active_tab().unwrap().charts.series[0]
+        .points
+        .iter()
+        .map(|p| p[1])
+        .collect();
+    assert_eq!(values, [20.5, 21.5, 22.5]);
+    assert!(h.state().active_tab().unwrap().charts.to_csv().lines().count() == 4);
+
+    // A per-topic view override is remembered: Hex for this topic only.
+    h.get_by_label("Hex").click();
+    h.step();
+    h.step();
+    assert!(shown(&h).1.starts_with("00000000  7b 22 74 65"));
+    select(&mut h, "spBv1.0/plant/DDATA/edge1/press");
+    assert_eq!(
+        shown(&h).0,
+        canopy::model::payload::View::Sparkplug,
+        "other topics keep Auto"
+    );
+    select(&mut h, "sensors/json");
+    assert!(shown(&h).1.starts_with("00000000  7b 22 74 65"), "Hex remembered");
+}

@@ -1,9 +1,11 @@
 //! Pure data: messages, topics, the topic tree and the views over it. No network, no UI.
 
+pub mod decode;
 pub mod message;
 pub mod payload;
 pub mod recording;
 pub mod segments;
+pub mod series;
 pub mod topic;
 pub mod topic_tree;
 pub mod view;

@@ -1,7 +1,9 @@
-//! Payload views: text, pretty JSON, hex dump and base64, each bounded so a huge payload never
-//! costs more than what is shown.
+//! Payload views: text, pretty JSON, hex dump, base64 and the binary decoders of
+//! [`super::decode`], each bounded so a huge payload never costs more than what is shown.
 
 use base64::Engine as _;
+
+use super::decode;
 
 /// How to show a payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -17,11 +19,35 @@ pub enum View {
     Hex,
     /// Base64.
     Base64,
+    /// CBOR, as indented JSON-like text.
+    Cbor,
+    /// MessagePack, as indented JSON-like text.
+    MsgPack,
+    /// Sparkplug B (protobuf): the metrics with names, types and values.
+    Sparkplug,
+    /// Protobuf without a schema: field numbers, wire types and values.
+    Protobuf,
+    /// gzip: decompressed, then shown as Auto would.
+    Gzip,
+    /// A PNG or JPEG image.
+    Image,
 }
 
 impl View {
     /// Every view, in selector order.
-    pub const ALL: [View; 5] = [Self::Auto, Self::Text, Self::Json, Self::Hex, Self::Base64];
+    pub const ALL: [View; 11] = [
+        Self::Auto,
+        Self::Text,
+        Self::Json,
+        Self::Hex,
+        Self::Base64,
+        Self::Cbor,
+        Self::MsgPack,
+        Self::Sparkplug,
+        Self::Protobuf,
+        Self::Gzip,
+        Self::Image,
+    ];
 
     /// Label for the selector.
     pub fn label(self) -> &'static str {
@@ -31,6 +57,12 @@ impl View {
             Self::Json => "JSON",
             Self::Hex => "Hex",
             Self::Base64 => "Base64",
+            Self::Cbor => "CBOR",
+            Self::MsgPack => "MsgPack",
+            Self::Sparkplug => "Sparkplug",
+            Self::Protobuf => "Protobuf",
+            Self::Gzip => "gzip",
+            Self::Image => "Image",
         }
     }
 }
@@ -66,15 +98,47 @@ pub fn is_json(bytes: &[u8]) -> bool {
 
 /// The view Auto picks for these bytes.
 pub fn detect(bytes: &[u8], limit: usize) -> View {
-    if bytes.len() <= limit.max(1 << 20) && is_json(bytes) {
-        View::Json
-    } else if std::str::from_utf8(&bytes[..bytes.len().min(limit)]).is_ok()
-        || utf8_cut_ok(&bytes[..bytes.len().min(limit)])
-    {
-        View::Text
-    } else {
-        View::Hex
+    detect_for("", bytes, limit)
+}
+
+/// The view Auto picks for a payload of `topic`: Sparkplug under `spBv1.0/`, gzip and images by
+/// their magic bytes, JSON, text, then CBOR, MessagePack and protobuf for binary payloads that
+/// decode whole as one (containers only, so that stray bytes are not taken for a number), else hex.
+pub fn detect_for(topic: &str, bytes: &[u8], limit: usize) -> View {
+    let small = bytes.len() <= limit.max(1 << 20);
+    if topic.starts_with("spBv1.0/") && small && decode::sparkplug::decode(bytes).is_some() {
+        return View::Sparkplug;
     }
+    if decode::is_gzip(bytes) {
+        return View::Gzip;
+    }
+    if decode::image_info(bytes).is_some() {
+        return View::Image;
+    }
+    if small && is_json(bytes) {
+        return View::Json;
+    }
+    let head = &bytes[..bytes.len().min(limit)];
+    if std::str::from_utf8(head).is_ok() || utf8_cut_ok(head) {
+        return View::Text;
+    }
+    if small {
+        let container =
+            |first: u8, major: &[std::ops::RangeInclusive<u8>]| major.iter().any(|r| r.contains(&first));
+        let first = bytes.first().copied().unwrap_or(0);
+        // CBOR arrays (0x80-0x9f) and maps (0xa0-0xbf); MessagePack fixmap/fixarray and
+        // array/map 16/32.
+        if container(first, &[0x80..=0xbf]) && decode::cbor_text(bytes).is_some() {
+            return View::Cbor;
+        }
+        if container(first, &[0x80..=0x9f, 0xdc..=0xdf]) && decode::msgpack_text(bytes).is_some() {
+            return View::MsgPack;
+        }
+        if decode::protobuf_parse(bytes).is_some() {
+            return View::Protobuf;
+        }
+    }
+    View::Hex
 }
 
 /// A prefix cut in the middle of a multi-byte character is still text.
@@ -87,24 +151,37 @@ fn utf8_cut_ok(bytes: &[u8]) -> bool {
 
 /// Renders at most `limit` bytes of `bytes` in `view`.
 pub fn render(bytes: &[u8], view: View, limit: usize) -> Rendered {
+    render_for("", bytes, view, limit)
+}
+
+/// Renders at most about `limit` bytes of a payload of `topic` in `view` (Auto resolved with
+/// [`detect_for`]). A view that does not fit the bytes falls back to hex or text, with a note.
+pub fn render_for(topic: &str, bytes: &[u8], view: View, limit: usize) -> Rendered {
     let total = bytes.len();
     let view = if view == View::Auto {
-        detect(bytes, limit)
+        detect_for(topic, bytes, limit)
     } else {
         view
     };
     let cut = &bytes[..total.min(limit)];
+    let whole = |view: View, text: String| Rendered {
+        view,
+        text,
+        shown: total,
+        total,
+        note: None,
+    };
+    let fallback = |what: &str| {
+        let mut r = render_for(topic, bytes, View::Hex, limit);
+        r.note = Some(format!("not {what} (or too large to decode): shown as hex"));
+        r
+    };
+    let decodable = total <= limit.max(1 << 20);
     match view {
         View::Json => match pretty_json(bytes, limit) {
-            Some(text) => Rendered {
-                view,
-                text,
-                shown: total,
-                total,
-                note: None,
-            },
+            Some(text) => whole(view, text),
             None => {
-                let mut r = render(bytes, View::Text, limit);
+                let mut r = render_for(topic, bytes, View::Text, limit);
                 r.note = Some("not valid JSON (or too large to format): shown as text".into());
                 r
             }
@@ -129,6 +206,49 @@ pub fn render(bytes: &[u8], view: View, limit: usize) -> Rendered {
             shown: cut.len(),
             total,
             note: None,
+        },
+        View::Cbor => match decodable.then(|| decode::cbor_text(bytes)).flatten() {
+            Some(text) => whole(view, text),
+            None => fallback("valid CBOR"),
+        },
+        View::MsgPack => match decodable.then(|| decode::msgpack_text(bytes)).flatten() {
+            Some(text) => whole(view, text),
+            None => fallback("valid MessagePack"),
+        },
+        View::Protobuf => match decodable.then(|| decode::protobuf_text(bytes)).flatten() {
+            Some(text) => whole(view, text),
+            None => fallback("a protobuf message"),
+        },
+        View::Sparkplug => match decodable.then(|| decode::sparkplug::text(bytes)).flatten() {
+            Some(text) => whole(view, text),
+            None => fallback("a Sparkplug B payload"),
+        },
+        View::Image => match decode::image_info(bytes) {
+            Some((format, w, h)) => whole(view, format!("{format} image, {w} × {h} pixels, {total} bytes")),
+            None => fallback("a PNG or JPEG image"),
+        },
+        View::Gzip => match decode::gunzip(bytes, decode::GUNZIP_LIMIT) {
+            Ok((inner, cut_short)) => {
+                let mut r = render_for(topic, &inner, View::Auto, limit);
+                r.note = Some(format!(
+                    "gzip: {total} bytes decompressed to {}{} (shown as {})",
+                    inner.len(),
+                    if cut_short {
+                        " (cut at the 64 MiB limit)"
+                    } else {
+                        ""
+                    },
+                    r.view.label()
+                ));
+                r.view = View::Gzip;
+                r.total = inner.len();
+                r
+            }
+            Err(e) => {
+                let mut r = render_for(topic, bytes, View::Hex, limit);
+                r.note = Some(format!("{e}: shown as hex"));
+                r
+            }
         },
     }
 }
@@ -220,6 +340,44 @@ mod tests {
         assert_eq!(detect(b"21.5", 1000), View::Text);
         assert_eq!(detect("温度".as_bytes(), 1000), View::Text);
         assert_eq!(detect(&[0, 159, 146, 150], 1000), View::Hex);
+    }
+
+    #[test]
+    fn binary_formats_are_detected_and_json_never_taken_for_them() {
+        let mut cbor = Vec::new();
+        let value = std::collections::BTreeMap::from([("a", vec![1, 2])]);
+        ciborium::ser::into_writer(&value, &mut cbor).unwrap();
+        assert_eq!(detect(&cbor, 1000), View::Cbor);
+        let mut mp = Vec::new();
+        rmpv::encode::write_value(
+            &mut mp,
+            &rmpv::Value::Array(vec![1.into(), "x".into(), rmpv::Value::Nil]),
+        )
+        .unwrap();
+        assert_eq!(detect(&mp, 1000), View::MsgPack);
+        assert_eq!(
+            detect(&[0x08, 0x96, 0x01, 0x10, 0xff, 0x01], 1000),
+            View::Protobuf
+        );
+        let json = br#"{"timestamp": 1, "metrics": []}"#;
+        assert_eq!(detect_for("spBv1.0/g/NDATA/n", json, 1000), View::Json);
+        let r = render_for("spBv1.0/g/NDATA/n", json, View::Sparkplug, 1000);
+        assert_eq!(r.view, View::Hex);
+        assert!(r.note.unwrap().contains("not a Sparkplug B payload"));
+        let r = render(b"\x1f\x8bnot gzip", View::Auto, 1000);
+        assert_eq!(r.view, View::Hex);
+        assert!(r.note.unwrap().contains("not valid gzip"));
+    }
+
+    #[test]
+    fn gzip_shows_what_is_inside() {
+        use std::io::Write as _;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(br#"{"v":1}"#).unwrap();
+        let r = render(&enc.finish().unwrap(), View::Auto, 1000);
+        assert_eq!(r.view, View::Gzip);
+        assert_eq!(r.text, "{\n  \"v\": 1\n}");
+        assert!(r.note.unwrap().contains("decompressed to 7 (shown as JSON)"));
     }
 
     #[test]

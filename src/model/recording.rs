@@ -156,10 +156,11 @@ impl std::str::FromStr for Speed {
     type Err = String;
     /// `max` (or `0`) for as fast as possible, else a factor like `1`, `2x`, `0.5`.
     fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().trim_end_matches(['x', 'X']);
+        let s = s.trim();
         if s.eq_ignore_ascii_case("max") || s == "0" {
             return Ok(Speed::Fastest);
         }
+        let s = s.trim_end_matches(['x', 'X']);
         match s.parse::<f64>() {
             Ok(f) if f > 0.0 && f.is_finite() => Ok(Speed::Factor(f)),
             _ => Err(format!(

@@ -47,6 +47,13 @@ pub enum Action {
     ClearRetained(String),
     /// Ask to delete every retained message at or below a node of the active connection.
     ClearRetainedBelow(NodeId),
+    /// Chart a number from a topic's payloads (path into its JSON; empty: the payload).
+    Plot {
+        /// The topic.
+        topic: String,
+        /// Keys and indices into the JSON payload.
+        path: Vec<String>,
+    },
     /// Put a topic into the publish panel.
     UseTopic(String),
     /// Open the file picker for a TLS file of profile `index`.
@@ -106,10 +113,12 @@ impl AppConfig {
 struct Persisted {
     last_profile: Option<String>,
     show_publish: bool,
-    payload_view: View,
     publish: PublishState,
     hide_sys: bool,
     limits: Limits,
+    /// Payload view chosen per topic (Auto when absent).
+    topic_views: std::collections::BTreeMap<String, View>,
+    show_charts: bool,
 }
 
 /// Results of background work.
@@ -188,6 +197,8 @@ impl CanopyApp {
     /// Creates the app: starts the engine, reads the profiles file (once, before the first
     /// frame) and starts background helpers.
     pub fn new(cc: &eframe::CreationContext<'_>, config: AppConfig) -> Self {
+        // PNG / JPEG payload previews.
+        egui_extras::install_image_loaders(&cc.egui_ctx);
         let ctx = cc.egui_ctx.clone();
         let persisted: Persisted = cc
             .storage
@@ -574,6 +585,12 @@ impl CanopyApp {
                     });
                 }
             }
+            Action::Plot { topic, path } => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.charts.add(&topic, path, &tab.tree);
+                    self.persisted.show_charts = true;
+                }
+            }
             Action::UseTopic(topic) => {
                 self.persisted.publish.topic = topic;
                 self.persisted.show_publish = true;
@@ -885,6 +902,14 @@ impl CanopyApp {
             if ui.button(label).clicked() {
                 self.persisted.show_publish = !self.persisted.show_publish;
             }
+            let charted = self.tabs.get(self.active).map_or(0, |t| t.charts.series.len());
+            if ui
+                .selectable_label(self.persisted.show_charts, format!("📈 Charts ({charted})"))
+                .on_hover_text("Numbers from payloads over time")
+                .clicked()
+            {
+                self.persisted.show_charts = !self.persisted.show_charts;
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 egui::widgets::global_theme_preference_buttons(ui);
                 ui.menu_button("⚙ Settings", |ui| {
@@ -1014,7 +1039,7 @@ impl eframe::App for CanopyApp {
                     .collect();
                 profiles_ui(ui, &mut self.profiles, self.read_only, &open_tabs, &mut actions);
             });
-        let view = &mut self.persisted.payload_view;
+        let view = &mut self.persisted.topic_views;
         if let Some(tab) = self.tabs.get_mut(active) {
             Panel::right("message")
                 .resizable(true)
@@ -1049,6 +1074,11 @@ impl eframe::App for CanopyApp {
         });
         if let Some((id, action)) = sub_action {
             self.subscription_action(id, action);
+        }
+        if self.persisted.show_charts
+            && let Some(tab) = self.tabs.get_mut(active)
+        {
+            super::charts::charts_ui(ui.ctx(), &mut self.persisted.show_charts, tab, &mut actions);
         }
         let ctx = ui.ctx().clone();
         self.dialog_ui(&ctx);

@@ -1,6 +1,7 @@
 //! The message view: the selected topic's latest (or chosen) message with its properties,
 //! the payload as text / JSON / hex / base64, its history and a diff with the previous one.
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use egui::{Color32, RichText, Ui};
@@ -15,7 +16,12 @@ use crate::model::topic_tree::StoredMessage;
 pub const DEFAULT_PAYLOAD_LIMIT: usize = 64 * 1024;
 
 /// Draws the message view for the active connection's selection.
-pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions: &mut Vec<Action>) {
+pub fn message_ui(
+    ui: &mut Ui,
+    tab: &mut ConnectionTab,
+    views: &mut BTreeMap<String, View>,
+    actions: &mut Vec<Action>,
+) {
     let Some(id) = tab.view.selected else {
         ui.add_space(20.0);
         ui.vertical_centered(|ui| ui.label(RichText::new("Select a topic to see its messages.").weak()));
@@ -106,15 +112,23 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
     });
     ui.separator();
 
-    ui.horizontal(|ui| {
+    // The view chosen for this topic is remembered (Auto is the default and is not stored).
+    let mut view = views.get(&topic).copied().unwrap_or_default();
+    ui.horizontal_wrapped(|ui| {
         ui.label("Payload");
         for v in View::ALL {
-            ui.selectable_value(view, v, v.label());
+            if ui.selectable_value(&mut view, v, v.label()).clicked() {
+                if v == View::Auto {
+                    views.remove(&topic);
+                } else {
+                    views.insert(topic.clone(), v);
+                }
+            }
         }
     });
-    let key = (id, messages_on_topic, index, *view, tab.payload_limit);
+    let key = (id, messages_on_topic, index, view, tab.payload_limit);
     if tab.render_cache.as_ref().map(|c| c.key) != Some(key) {
-        let rendered = payload::render(&message.payload, *view, tab.payload_limit);
+        let rendered = payload::render_for(&topic, &message.payload, view, tab.payload_limit);
         tab.render_cache = Some(RenderCache { key, rendered });
     }
     let payload_bytes = message.payload.clone();
@@ -156,19 +170,72 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
         ui.ctx().copy_text(rendered.text.clone());
     }
     let text = rendered.text.clone();
-    egui::ScrollArea::vertical()
-        .id_salt("payload")
-        .max_height(ui.available_height() * 0.55)
-        .auto_shrink([false, true])
-        .show(ui, |ui| {
-            let mut shown = text.as_str();
-            ui.add(
-                egui::TextEdit::multiline(&mut shown)
-                    .code_editor()
-                    .desired_width(f32::INFINITY)
-                    .hint_text("(empty payload)"),
-            );
-        });
+    let shown_as = rendered.view;
+    if shown_as == View::Image {
+        ui.label(RichText::new(&text).weak());
+        let uri = format!("bytes://canopy/{}/{}/{index}.img", tab.id, messages_on_topic);
+        if tab.image.as_ref().is_none_or(|(u, _)| *u != uri) {
+            let bytes: std::sync::Arc<[u8]> = payload_bytes.to_vec().into();
+            if let Some((old, _)) = tab.image.replace((uri.clone(), bytes)) {
+                ui.ctx().forget_image(&old);
+            }
+        }
+        let bytes = tab
+            .image
+            .as_ref()
+            .map(|(_, b)| b.clone())
+            .unwrap_or_else(|| std::sync::Arc::from(&[][..]));
+        egui::ScrollArea::both()
+            .id_salt("image")
+            .max_height(ui.available_height() * 0.55)
+            .show(ui, |ui| {
+                ui.add(egui::Image::from_bytes(uri, bytes).max_width(ui.available_width()));
+            });
+    } else {
+        if shown_as == View::Json {
+            ui.checkbox(&mut tab.json_tree, "As a tree")
+                .on_hover_text("Browse the JSON; click 📈 beside a number to chart it over time");
+        }
+        let tree = (shown_as == View::Json && tab.json_tree)
+            .then(|| serde_json::from_slice::<serde_json::Value>(&payload_bytes).ok())
+            .flatten();
+        egui::ScrollArea::vertical()
+            .id_salt("payload")
+            .max_height(ui.available_height() * 0.55)
+            .auto_shrink([false, true])
+            .show(ui, |ui| match &tree {
+                Some(value) => {
+                    if let Some(path) = super::json_tree::json_tree_ui(ui, value) {
+                        actions.push(Action::Plot {
+                            topic: topic.clone(),
+                            path,
+                        });
+                    }
+                }
+                None => {
+                    ui.horizontal(|ui| {
+                        let mut shown = text.as_str();
+                        ui.add(
+                            egui::TextEdit::multiline(&mut shown)
+                                .code_editor()
+                                .desired_width(ui.available_width() - 40.0)
+                                .hint_text("(empty payload)"),
+                        );
+                        if text.trim().parse::<f64>().is_ok()
+                            && ui
+                                .button("📈")
+                                .on_hover_text("Chart this topic's value over time")
+                                .clicked()
+                        {
+                            actions.push(Action::Plot {
+                                topic: topic.clone(),
+                                path: Vec::new(),
+                            });
+                        }
+                    });
+                }
+            });
+    }
 
     egui::CollapsingHeader::new(format!("History ({})", history.len()))
         .default_open(true)
@@ -208,8 +275,8 @@ pub fn message_ui(ui: &mut Ui, tab: &mut ConnectionTab, view: &mut View, actions
         egui::CollapsingHeader::new("Diff with the previous message")
             .default_open(false)
             .show(ui, |ui| {
-                let old = payload::render(&previous, *view, DEFAULT_PAYLOAD_LIMIT).text;
-                let new = payload::render(&payload_bytes, *view, DEFAULT_PAYLOAD_LIMIT).text;
+                let old = payload::render_for(&topic, &previous, view, DEFAULT_PAYLOAD_LIMIT).text;
+                let new = payload::render_for(&topic, &payload_bytes, view, DEFAULT_PAYLOAD_LIMIT).text;
                 egui::ScrollArea::vertical()
                     .id_salt("diff")
                     .max_height(200.0)

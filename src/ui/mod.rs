@@ -1,8 +1,10 @@
 //! The desktop window (egui): one file per panel, the app in [`app`].
 
 pub mod app;
+pub mod charts;
 pub mod dialogs;
 pub mod fonts;
+pub mod json_tree;
 pub mod message;
 pub mod profiles;
 pub mod publish;

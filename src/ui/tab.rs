@@ -226,6 +226,13 @@ pub struct ConnectionTab {
     pub subscriptions: Vec<SubState>,
     /// The add-a-subscription form.
     pub new_subscription: crate::ui::subscriptions::NewSubscription,
+    /// The image shown in the message view: its loader URI and bytes (the loader's cache entry
+    /// is dropped when it changes).
+    pub image: Option<(String, std::sync::Arc<[u8]>)>,
+    /// Show JSON payloads as a collapsible tree.
+    pub json_tree: bool,
+    /// Series charted from this connection's messages.
+    pub charts: crate::model::series::Charts,
 }
 
 impl ConnectionTab {
@@ -245,6 +252,9 @@ impl ConnectionTab {
             payload_limit: crate::ui::message::DEFAULT_PAYLOAD_LIMIT,
             subscriptions: Vec::new(),
             new_subscription: Default::default(),
+            image: None,
+            json_tree: true,
+            charts: Default::default(),
         }
     }
 
@@ -289,6 +299,11 @@ impl ConnectionTab {
         while let Some(batch) = self.pending.pop_front() {
             let now = Instant::now();
             self.rate.add(now, batch.len() as u64);
+            if !self.charts.is_empty() {
+                for m in &batch {
+                    self.charts.feed(m);
+                }
+            }
             self.tree.insert_all(batch, now);
             if Instant::now() >= deadline {
                 break;
