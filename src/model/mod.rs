@@ -1,6 +1,7 @@
 //! Pure data: messages, topics, the topic tree and the views over it. No network, no UI.
 
 pub mod decode;
+pub mod export;
 pub mod message;
 pub mod payload;
 pub mod recording;

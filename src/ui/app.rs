@@ -70,12 +70,25 @@ pub enum Action {
         /// What it should contain.
         target: FileTarget,
     },
-    /// Ask where to save a payload, then save it.
-    SavePayload {
+    /// Ask where to save a file (a payload, chart series...), then save it off the UI thread.
+    SaveFile {
+        /// What it is, for the notice ("Payload", "Series").
+        what: &'static str,
         /// File name offered.
         suggested_name: String,
         /// The bytes.
-        payload: Bytes,
+        bytes: Bytes,
+    },
+    /// Export messages of the active connection to a file the user picks.
+    ExportMessages {
+        /// The node.
+        node: NodeId,
+        /// The latest values of its whole subtree (else its history).
+        subtree: bool,
+        /// The file format.
+        format: crate::model::export::Format,
+        /// File name offered.
+        suggested_name: String,
     },
     /// Dismiss the notice at this index.
     DismissNotice(usize),
@@ -134,7 +147,8 @@ enum Background {
     },
     Fonts(Option<fonts::FallbackFont>),
     Saver(SaverEvent),
-    PayloadSaved(Result<PathBuf, String>),
+    /// A file was saved (what, where) or not (why).
+    Saved(&'static str, Result<PathBuf, String>),
     /// Passwords read from the credential store at start-up (profile id, password).
     Secrets(Result<Vec<(String, String)>, String>),
     /// The sandbox broker is up: connect this (resolved) profile.
@@ -500,10 +514,10 @@ impl CanopyApp {
                 Background::Imported(Err(e)) => self.notices.push(format!("Nothing imported: {e}")),
                 Background::Exported(Ok(path)) => self.notices.push(format!("Profiles exported to {}", path.display())),
                 Background::Exported(Err(e)) => self.notices.push(format!("Profiles not exported: {e}")),
-                Background::PayloadSaved(Ok(path)) => {
-                    self.notices.push(format!("Payload saved to {}", path.display()));
+                Background::Saved(what, Ok(path)) => {
+                    self.notices.push(format!("{what} saved to {}", path.display()));
                 }
-                Background::PayloadSaved(Err(e)) => self.notices.push(format!("Payload not saved: {e}")),
+                Background::Saved(what, Err(e)) => self.notices.push(format!("{what} not saved: {e}")),
             }
         }
     }
@@ -628,25 +642,28 @@ impl CanopyApp {
                 };
                 Background::FileChecked { path, check }
             }),
-            Action::SavePayload {
+            Action::SaveFile {
+                what,
                 suggested_name,
-                payload,
+                bytes,
+            } => self.save_file(what, suggested_name, move || Ok(bytes.to_vec())),
+            Action::ExportMessages {
+                node,
+                subtree,
+                format,
+                suggested_name,
             } => {
-                let tx = self.bg_tx.clone();
-                let waker = self.ctx.clone();
-                std::thread::spawn(move || {
-                    let Some(path) = rfd::FileDialog::new()
-                        .set_file_name(format!("{suggested_name}.bin"))
-                        .save_file()
-                    else {
-                        return;
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    let entries = if subtree {
+                        crate::model::export::latest_below(&mut tab.tree, node)
+                    } else {
+                        crate::model::export::history(&tab.tree, node)
                     };
-                    let result = std::fs::write(&path, &payload)
-                        .map(|()| path)
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Background::PayloadSaved(result));
-                    waker.request_repaint();
-                });
+                    let what = if subtree { "Latest values" } else { "History" };
+                    self.save_file(what, suggested_name, move || {
+                        Ok(crate::model::export::write(&entries, format).into_bytes())
+                    });
+                }
             }
             Action::Import => {
                 let cert_dir = self.config.profiles_path.with_file_name("certificates");
@@ -861,6 +878,29 @@ impl CanopyApp {
             }
             _ => {}
         }
+    }
+
+    /// Asks where to save, then makes the bytes and writes them, all on a thread.
+    fn save_file(
+        &self,
+        what: &'static str,
+        suggested_name: String,
+        make: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
+    ) {
+        let tx = self.bg_tx.clone();
+        let waker = self.ctx.clone();
+        std::thread::spawn(move || {
+            let Some(path) = rfd::FileDialog::new().set_file_name(suggested_name).save_file() else {
+                return;
+            };
+            let result = make()
+                .and_then(|bytes| {
+                    std::fs::write(&path, bytes).map_err(|e| crate::engine::errors::io_words(&e))
+                })
+                .map(|()| path);
+            let _ = tx.send(Background::Saved(what, result));
+            waker.request_repaint();
+        });
     }
 
     fn subscription_action(&mut self, id: u64, action: SubscriptionAction) {

@@ -20,9 +20,10 @@ pub fn charts_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab, action
                 ui.checkbox(&mut charts.paused, "⏸ Pause")
                     .on_hover_text("Stop recording new points (zoom and pan stay available)");
                 if ui.button("Export CSV…").clicked() {
-                    actions.push(Action::SavePayload {
+                    actions.push(Action::SaveFile {
+                        what: "Series",
                         suggested_name: "canopy-series.csv".into(),
-                        payload: Bytes::from(charts.to_csv()),
+                        bytes: Bytes::from(charts.to_csv()),
                     });
                 }
                 ui.separator();

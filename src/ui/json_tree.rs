@@ -3,21 +3,21 @@
 use egui::{Color32, RichText, Ui};
 use serde_json::Value;
 
-/// Draws `value`; returns the path of a number whose 📈 was clicked.
+/// Draws `value`; returns the path of a number whose 📈 was clicked. Right-click a value to
+/// copy it or its JSON path (`$.a.b[0]`).
 pub fn json_tree_ui(ui: &mut Ui, value: &Value) -> Option<Vec<String>> {
     let mut picked = None;
     let mut path = Vec::new();
-    node(ui, None, value, &mut path, &mut picked);
+    let mut indices = Vec::new();
+    node(ui, None, value, (&mut path, &mut indices), &mut picked);
     picked
 }
 
-fn node(
-    ui: &mut Ui,
-    key: Option<&str>,
-    value: &Value,
-    path: &mut Vec<String>,
-    picked: &mut Option<Vec<String>>,
-) {
+/// Keys and indices from the root, and whether each is an array index.
+type Path<'a> = (&'a mut Vec<String>, &'a mut Vec<bool>);
+
+fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &mut Option<Vec<String>>) {
+    let (path, indices) = path;
     let name = key.map(|k| format!("{k}: ")).unwrap_or_default();
     match value {
         Value::Object(map) => {
@@ -28,8 +28,10 @@ fn node(
                 .show(ui, |ui| {
                     for (k, v) in map {
                         path.push(k.clone());
-                        node(ui, Some(k), v, path, picked);
+                        indices.push(false);
+                        node(ui, Some(k), v, (&mut *path, &mut *indices), picked);
                         path.pop();
+                        indices.pop();
                     }
                 });
         }
@@ -41,8 +43,10 @@ fn node(
                 .show(ui, |ui| {
                     for (i, v) in items.iter().enumerate().take(1000) {
                         path.push(i.to_string());
-                        node(ui, Some(&i.to_string()), v, path, picked);
+                        indices.push(true);
+                        node(ui, Some(&i.to_string()), v, (&mut *path, &mut *indices), picked);
                         path.pop();
+                        indices.pop();
                     }
                     if items.len() > 1000 {
                         ui.label(format!("… {} more", items.len() - 1000));
@@ -58,7 +62,19 @@ fn node(
                     _ => ("null".into(), Color32::GRAY),
                 };
                 ui.label(RichText::new(name).monospace());
-                ui.label(RichText::new(text).monospace().color(color));
+                let json_path = crate::model::export::json_path(path, |i| indices[i]);
+                ui.label(RichText::new(&text).monospace().color(color))
+                    .on_hover_text(&json_path)
+                    .context_menu(|ui| {
+                        if ui.button("Copy value").clicked() {
+                            ui.ctx().copy_text(text.clone());
+                            ui.close();
+                        }
+                        if ui.button("Copy JSON path").clicked() {
+                            ui.ctx().copy_text(json_path.clone());
+                            ui.close();
+                        }
+                    });
                 let numeric = matches!(leaf, Value::Number(_) | Value::Bool(_));
                 if numeric
                     && ui

@@ -46,6 +46,7 @@ pub fn message_ui(
                 actions.push(Action::UseTopic(topic.clone()));
             }
             clear_below_button(ui, id, actions);
+            export_menu(ui, id, &topic, actions);
         });
         return;
     }
@@ -109,6 +110,7 @@ pub fn message_ui(
         if node.has_children() {
             clear_below_button(ui, id, actions);
         }
+        export_menu(ui, id, &topic, actions);
     });
     ui.separator();
 
@@ -160,9 +162,10 @@ pub fn message_ui(
                 tab.payload_limit = tab.payload_limit.saturating_mul(8);
             }
             if ui.button("Save payload…").clicked() {
-                actions.push(Action::SavePayload {
-                    suggested_name: topic.replace('/', "_"),
-                    payload: payload_bytes.clone(),
+                actions.push(Action::SaveFile {
+                    what: "Payload",
+                    suggested_name: format!("{}.bin", topic.replace('/', "_")),
+                    bytes: payload_bytes.clone(),
                 });
             }
         });
@@ -355,4 +358,31 @@ fn clear_below_button(ui: &mut Ui, id: crate::model::topic_tree::NodeId, actions
     {
         actions.push(Action::ClearRetainedBelow(id));
     }
+}
+
+fn export_menu(ui: &mut Ui, id: crate::model::topic_tree::NodeId, topic: &str, actions: &mut Vec<Action>) {
+    use crate::model::export::Format;
+    ui.menu_button("Export ▾", |ui| {
+        let name = topic.replace('/', "_");
+        for (label, subtree, format) in [
+            ("History as JSON Lines…", false, Format::JsonLines),
+            ("History as CSV…", false, Format::Csv),
+            ("Latest values below as JSON Lines…", true, Format::JsonLines),
+            ("Latest values below as CSV…", true, Format::Csv),
+        ] {
+            if ui.button(label).clicked() {
+                actions.push(Action::ExportMessages {
+                    node: id,
+                    subtree,
+                    format,
+                    suggested_name: format!(
+                        "{name}{}.{}",
+                        if subtree { "-latest" } else { "-history" },
+                        format.extension()
+                    ),
+                });
+                ui.close();
+            }
+        }
+    });
 }
