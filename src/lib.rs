@@ -7,6 +7,7 @@
 //! - [`bench`]: the benchmarks' synthetic workload and memory figures.
 //! - [`ui`]: the egui desktop window.
 //! - [`sandbox`], [`demo`]: an embedded broker and demo traffic, for working offline.
+//! - [`replay`]: recording and replaying in the window.
 
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used)]
@@ -17,5 +18,6 @@ pub mod demo;
 pub mod engine;
 pub mod model;
 pub mod profiles;
+pub mod replay;
 pub mod sandbox;
 pub mod ui;

@@ -449,6 +449,9 @@ fn decoders_json_tree_and_charts() {
 
     // JSON as a tree; 📈 beside a number charts it, and new values extend the series.
     select(&mut h, "sensors/json");
+    h.get_by_label("As a tree").click();
+    h.step();
+    h.step();
     assert!(has_label_containing(&h, "{…} 2 keys"));
     h.get_all_by_label("📈").next().unwrap().click();
     step_until(&mut h, "the series", |h| {
@@ -494,4 +497,107 @@ fn decoders_json_tree_and_charts() {
     );
     select(&mut h, "sensors/json");
     assert!(shown(&h).1.starts_with("00000000  7b 22 74 65"), "Hex remembered");
+}
+
+#[test]
+fn record_in_the_window_then_replay_it() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("window.jsonl");
+    let mut h = app(&broker);
+    create_and_connect(&mut h, &broker, "Recorder");
+    h.state_mut()
+        .act(canopy::ui::app::Action::StartRecording(Some(file.clone())));
+    step_until(&mut h, "recording", |h| {
+        h.state().active_tab().is_some_and(|t| t.recorder.is_some())
+    });
+    assert!(has_label_containing(&h, "⏹ Stop recording"));
+
+    let mut c = Client::new();
+    c.connect(9, broker.tcp_profile());
+    c.wait_connected(9);
+    for (token, (topic, payload, retain)) in [
+        ("rec/a", &b"1"[..], true),
+        ("rec/bin", &[0u8, 255, 7][..], false),
+        ("rec/a", &b"2"[..], false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        c.send(Command::Publish {
+            id: 9,
+            token: token as u64,
+            message: Box::new(OutgoingMessage {
+                topic: topic.into(),
+                payload: Bytes::copy_from_slice(payload),
+                qos: QoS::AtLeastOnce,
+                retain,
+                properties: Properties::default(),
+            }),
+        });
+        c.wait_outcome(9, token as u64);
+    }
+    step_until(&mut h, "the three messages in the tree", |h| {
+        h.state().active_tab().is_some_and(|t| {
+            t.tree.find("rec/bin").is_some()
+                && t.tree
+                    .find("rec/a")
+                    .is_some_and(|a| t.tree.node(a).messages() == 2)
+        })
+    });
+    h.state_mut().act(canopy::ui::app::Action::StopRecording);
+    step_until(&mut h, "the recording notice", |h| {
+        h.state().notices().iter().any(|n| n.contains("Recorded "))
+    });
+    // The profile also subscribes to $SYS: keep our topics.
+    let lines: Vec<canopy::model::message::Message> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| canopy::model::recording::parse_line(l).unwrap().unwrap())
+        .filter(|m| m.topic.starts_with("rec/"))
+        .collect();
+    std::fs::write(
+        &file,
+        lines
+            .iter()
+            .map(|m| canopy::model::recording::Line::from_message(m).to_json() + "\n")
+            .collect::<String>(),
+    )
+    .unwrap();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(&lines[1].payload[..], &[0u8, 255, 7]);
+    assert!(lines[0].retain);
+
+    // Replay as fast as possible; a second client sees the same three messages, flags kept.
+    let mut watcher = Client::new();
+    let mut p = broker.tcp_profile();
+    p.subscriptions = vec![Subscription::new("rec/#", QoS::AtLeastOnce)];
+    p.subscriptions[0].retain_handling = canopy::profiles::profile::RetainHandling::DoNotSend;
+    watcher.connect(4, p);
+    watcher.wait_subscribed(4, 1);
+    h.state_mut().act(canopy::ui::app::Action::StartReplay {
+        path: Some(file.clone()),
+        speed: canopy::model::recording::Speed::Fastest,
+    });
+    step_until(&mut h, "the replay notice", |h| {
+        h.state()
+            .notices()
+            .iter()
+            .any(|n| n.contains("Replayed 3 messages"))
+    });
+    watcher.wait_messages(4, "rec/a", 2);
+    watcher.wait_messages(4, "rec/bin", 1);
+    let got: Vec<(String, Vec<u8>, bool)> = watcher
+        .messages(4)
+        .iter()
+        .map(|m| (m.topic.clone(), m.payload.to_vec(), m.retain))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("rec/a".to_owned(), b"1".to_vec(), true),
+            ("rec/bin".to_owned(), vec![0, 255, 7], false),
+            ("rec/a".to_owned(), b"2".to_vec(), false),
+        ]
+    );
 }

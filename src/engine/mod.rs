@@ -209,6 +209,17 @@ enum Control {
     Shutdown,
 }
 
+/// Sends commands to the engine from any thread (a replay, say).
+#[derive(Clone)]
+pub struct CommandSender(mpsc::UnboundedSender<Control>);
+
+impl CommandSender {
+    /// Sends a command; false once the engine has shut down.
+    pub fn send(&self, command: Command) -> bool {
+        self.0.send(Control::Command(command)).is_ok()
+    }
+}
+
 /// Handle to the engine thread. Dropping it closes every connection gracefully.
 pub struct Engine {
     control: mpsc::UnboundedSender<Control>,
@@ -259,6 +270,11 @@ impl Engine {
     pub fn send(&self, command: Command) {
         // Fails only after shutdown, when there is nobody left to act on it.
         let _ = self.control.send(Control::Command(command));
+    }
+
+    /// A sender for other threads.
+    pub fn sender(&self) -> CommandSender {
+        CommandSender(self.control.clone())
     }
 
     /// The next event if one is queued; never blocks.

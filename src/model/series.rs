@@ -22,12 +22,15 @@ pub struct Series {
 }
 
 impl Series {
-    /// `topic` or `topic › a › 0 › b`.
+    /// `topic` or `topic $.a[0].b`.
     pub fn label(&self) -> String {
         if self.path.is_empty() {
             self.topic.clone()
         } else {
-            format!("{} › {}", self.topic, self.path.join(" › "))
+            // Array indices are the all-digit keys (good enough for a label).
+            let path =
+                super::export::json_path(&self.path, |i| self.path[i].bytes().all(|b| b.is_ascii_digit()));
+            format!("{} {path}", self.topic)
         }
     }
 
@@ -222,7 +225,7 @@ mod tests {
         let csv = charts.to_csv();
         assert!(
             csv.starts_with(
-                "time_utc,unix_seconds,series,value\n1970-01-01T00:00:10.000Z,10.000,\"t › v\",1\n"
+                "time_utc,unix_seconds,series,value\n1970-01-01T00:00:10.000Z,10.000,\"t $.v\",1\n"
             ),
             "{csv}"
         );

@@ -47,6 +47,19 @@ pub enum Action {
     ClearRetained(String),
     /// Ask to delete every retained message at or below a node of the active connection.
     ClearRetainedBelow(NodeId),
+    /// Record everything the active connection receives (to `path`, or a file the user picks).
+    StartRecording(Option<PathBuf>),
+    /// Stop recording on the active connection.
+    StopRecording,
+    /// Replay a recording (from `path`, or a file the user picks) to the active connection.
+    StartReplay {
+        /// The recording; `None` asks.
+        path: Option<PathBuf>,
+        /// How fast.
+        speed: crate::model::recording::Speed,
+    },
+    /// Stop the replay under way.
+    StopReplay,
     /// Chart a number from a topic's payloads (path into its JSON; empty: the payload).
     Plot {
         /// The topic.
@@ -155,6 +168,15 @@ enum Background {
     SandboxReady(Box<Result<Profile, String>>),
     Imported(Result<crate::profiles::import::ImportReport, String>),
     Exported(Result<PathBuf, String>),
+    /// Start recording this tab's messages to this file.
+    RecordTo {
+        tab: u64,
+        path: PathBuf,
+    },
+    /// A recording ended.
+    Recorded(PathBuf, Result<u64, String>),
+    /// A replay advanced or ended.
+    Replay(crate::replay::ReplayProgress),
 }
 
 /// A modal the window is showing.
@@ -173,6 +195,13 @@ enum Dialog {
         root: String,
         topics: Vec<String>,
     },
+}
+
+/// A replay under way.
+struct ReplayJob {
+    control: Arc<crate::replay::ReplayControl>,
+    progress: crate::replay::ReplayProgress,
+    failed: u64,
 }
 
 /// Retained messages being deleted (their outcomes arrive as publish outcomes).
@@ -200,6 +229,7 @@ pub struct CanopyApp {
     config: AppConfig,
     dialog: Option<Dialog>,
     clear_job: Option<ClearJob>,
+    replay: Option<ReplayJob>,
     /// Stop flags of running demo-traffic generators, by connection id.
     demos: Vec<(u64, Arc<AtomicBool>)>,
     bg_tx: Sender<Background>,
@@ -321,6 +351,7 @@ impl CanopyApp {
             config,
             dialog,
             clear_job: None,
+            replay: None,
             demos: Vec::new(),
             bg_tx,
             bg_rx,
@@ -387,6 +418,9 @@ impl CanopyApp {
             match event {
                 Event::Messages { id, messages } => {
                     if let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) {
+                        if let Some(recorder) = &tab.recorder {
+                            recorder.record(&messages);
+                        }
                         tab.pending.push_back(messages);
                     }
                 }
@@ -400,6 +434,13 @@ impl CanopyApp {
                     }
                 }
                 Event::Published { token, outcome, .. } => {
+                    if token >= crate::replay::REPLAY_TOKENS {
+                        if let Some(job) = &mut self.replay {
+                            job.control.outcomes.fetch_add(1, Ordering::Relaxed);
+                            job.failed += u64::from(matches!(outcome, PublishOutcome::Failed(_)));
+                        }
+                        continue;
+                    }
                     if let Some(job) = &mut self.clear_job
                         && (job.first_token..job.first_token + job.topics.len() as u64).contains(&token)
                     {
@@ -512,6 +553,52 @@ impl CanopyApp {
                 },
                 Background::Imported(Ok(report)) => self.dialog = Some(Dialog::Import(report)),
                 Background::Imported(Err(e)) => self.notices.push(format!("Nothing imported: {e}")),
+                Background::RecordTo { tab, path } => {
+                    if let Some(t) = self.tabs.iter_mut().find(|t| t.id == tab) {
+                        let tx = self.bg_tx.clone();
+                        let waker = self.ctx.clone();
+                        let file = path.clone();
+                        t.recorder = Some(crate::replay::Recorder::start(path, move |result| {
+                            let _ = tx.send(Background::Recorded(file, result));
+                            waker.request_repaint();
+                        }));
+                    }
+                }
+                Background::Recorded(path, Ok(n)) => {
+                    self.notices.push(format!("Recorded {n} messages to {}", path.display()));
+                }
+                Background::Recorded(path, Err(e)) => {
+                    self.notices.push(format!("Recording to {} failed: {e}", path.display()));
+                }
+                Background::Replay(progress) => {
+                    if let Some(job) = &mut self.replay {
+                        job.progress = progress.clone();
+                    }
+                    if progress.finished {
+                        let failed = self.replay.as_ref().map_or(0, |j| j.failed);
+                        self.replay = None;
+                        let skipped = if progress.skipped > 0 {
+                            format!(", {} unreadable lines skipped", progress.skipped)
+                        } else {
+                            String::new()
+                        };
+                        let failed = if failed > 0 {
+                            format!(", {failed} not delivered")
+                        } else {
+                            String::new()
+                        };
+                        match progress.error {
+                            Some(e) => self.notices.push(format!(
+                                "Replay ended after {} messages: {e}{skipped}{failed}",
+                                progress.sent
+                            )),
+                            None if progress.sent > 0 || progress.skipped > 0 => self
+                                .notices
+                                .push(format!("Replayed {} messages{skipped}{failed}", progress.sent)),
+                            None => {}
+                        }
+                    }
+                }
                 Background::Exported(Ok(path)) => self.notices.push(format!("Profiles exported to {}", path.display())),
                 Background::Exported(Err(e)) => self.notices.push(format!("Profiles not exported: {e}")),
                 Background::Saved(what, Ok(path)) => {
@@ -539,6 +626,11 @@ impl CanopyApp {
                 self.ctx.request_repaint_after(due - now);
             }
         }
+    }
+
+    /// Carries out an action as if a panel had asked for it (for tests and tools).
+    pub fn act(&mut self, action: Action) {
+        self.apply(action);
     }
 
     fn apply(&mut self, action: Action) {
@@ -597,6 +689,77 @@ impl CanopyApp {
                         root: tab.tree.full_topic(node),
                         topics,
                     });
+                }
+            }
+            Action::StartRecording(path) => {
+                let Some(tab) = self.tabs.get(self.active) else {
+                    return;
+                };
+                let tab = tab.id;
+                let tx = self.bg_tx.clone();
+                let waker = self.ctx.clone();
+                std::thread::spawn(move || {
+                    let path = path.or_else(|| {
+                        rfd::FileDialog::new()
+                            .set_title("Record to")
+                            .set_file_name("canopy-recording.jsonl")
+                            .save_file()
+                    });
+                    if let Some(path) = path {
+                        let _ = tx.send(Background::RecordTo { tab, path });
+                        waker.request_repaint();
+                    }
+                });
+            }
+            Action::StopRecording => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    // Dropping the recorder lets its thread finish the file and report.
+                    tab.recorder = None;
+                }
+            }
+            Action::StartReplay { path, speed } => {
+                let Some(tab) = self.tabs.get(self.active) else {
+                    return;
+                };
+                if self.replay.is_some() {
+                    self.notices.push("A replay is already running.".into());
+                    return;
+                }
+                let id = tab.id;
+                let control = Arc::new(crate::replay::ReplayControl::default());
+                self.replay = Some(ReplayJob {
+                    control: control.clone(),
+                    progress: Default::default(),
+                    failed: 0,
+                });
+                let engine = self.engine.sender();
+                let tx = self.bg_tx.clone();
+                let waker = self.ctx.clone();
+                std::thread::spawn(move || {
+                    let report = |p: &crate::replay::ReplayProgress| {
+                        let _ = tx.send(Background::Replay(p.clone()));
+                        waker.request_repaint();
+                    };
+                    let path = path.or_else(|| {
+                        rfd::FileDialog::new()
+                            .set_title("Replay a recording")
+                            .add_filter("Recordings", &["jsonl", "json", "txt"])
+                            .pick_file()
+                    });
+                    match path {
+                        Some(path) => {
+                            crate::replay::replay(&path, speed, id, &engine, &control, report);
+                        }
+                        None => report(&crate::replay::ReplayProgress {
+                            finished: true,
+                            ..Default::default()
+                        }),
+                    }
+                });
+            }
+            Action::StopReplay => {
+                if let Some(job) = &self.replay {
+                    job.control.stop.store(true, Ordering::Relaxed);
                 }
             }
             Action::Plot { topic, path } => {
@@ -1013,6 +1176,63 @@ impl CanopyApp {
                 }
                 ui.separator();
             }
+            let Some(tab) = self.tabs.get(self.active) else {
+                return;
+            };
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                match &self.replay {
+                    Some(job) => {
+                        if ui.button("⏹ Stop replay").clicked() {
+                            actions.push(Action::StopReplay);
+                        }
+                        ui.label(format!("Replaying… {} sent", job.progress.sent));
+                        ui.spinner();
+                    }
+                    None => {
+                        ui.add_enabled_ui(tab.connected(), |ui| {
+                            ui.menu_button("⏵ Replay…", |ui| {
+                                use crate::model::recording::Speed;
+                                ui.label("Publish a recording to this connection:");
+                                for (label, speed) in [
+                                    ("at the recorded pace", Speed::Factor(1.0)),
+                                    ("10× faster", Speed::Factor(10.0)),
+                                    ("as fast as possible", Speed::Fastest),
+                                ] {
+                                    if ui.button(label).clicked() {
+                                        actions.push(Action::StartReplay { path: None, speed });
+                                        ui.close();
+                                    }
+                                }
+                            });
+                        });
+                    }
+                }
+                match &tab.recorder {
+                    Some(r) => {
+                        let stop = ui
+                            .button(
+                                RichText::new(format!("⏹ Stop recording ({})", r.written()))
+                                    .color(ui.visuals().error_fg_color),
+                            )
+                            .on_hover_text(format!("Recording to {}", r.path.display()));
+                        if stop.clicked() {
+                            actions.push(Action::StopRecording);
+                        }
+                        ui.ctx().request_repaint_after(Duration::from_millis(500));
+                    }
+                    None => {
+                        if ui
+                            .add_enabled(tab.open(), egui::Button::new("⏺ Record…"))
+                            .on_hover_text(
+                                "Record everything this connection receives to a file (JSON Lines)",
+                            )
+                            .clicked()
+                        {
+                            actions.push(Action::StartRecording(None));
+                        }
+                    }
+                }
+            });
         });
     }
 }

@@ -79,7 +79,7 @@ fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &
                 if numeric
                     && ui
                         .small_button("📈")
-                        .on_hover_text(format!("Chart {} over time", path.join(" › ")))
+                        .on_hover_text(format!("Chart {json_path} over time"))
                         .clicked()
                 {
                     *picked = Some(path.clone());

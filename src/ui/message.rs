@@ -362,7 +362,7 @@ fn clear_below_button(ui: &mut Ui, id: crate::model::topic_tree::NodeId, actions
 
 fn export_menu(ui: &mut Ui, id: crate::model::topic_tree::NodeId, topic: &str, actions: &mut Vec<Action>) {
     use crate::model::export::Format;
-    ui.menu_button("Export ▾", |ui| {
+    ui.menu_button("💾 Export", |ui| {
         let name = topic.replace('/', "_");
         for (label, subtree, format) in [
             ("History as JSON Lines…", false, Format::JsonLines),

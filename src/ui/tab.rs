@@ -233,6 +233,8 @@ pub struct ConnectionTab {
     pub json_tree: bool,
     /// Series charted from this connection's messages.
     pub charts: crate::model::series::Charts,
+    /// Recording what this connection receives.
+    pub recorder: Option<crate::replay::Recorder>,
 }
 
 impl ConnectionTab {
@@ -253,8 +255,9 @@ impl ConnectionTab {
             subscriptions: Vec::new(),
             new_subscription: Default::default(),
             image: None,
-            json_tree: true,
+            json_tree: false,
             charts: Default::default(),
+            recorder: None,
         }
     }
 
