@@ -601,3 +601,80 @@ fn record_in_the_window_then_replay_it() {
         ]
     );
 }
+
+#[test]
+fn broker_stats_from_sys_and_request_response() {
+    let broker = Broker::start();
+    let mut h = app(&broker);
+    create_and_connect(&mut h, &broker, "Stats");
+    // mosquitto publishes $SYS every second here (sys_interval 1).
+    step_until(&mut h, "$SYS topics", |h| {
+        h.state()
+            .active_tab()
+            .is_some_and(|t| t.tree.find("$SYS/broker/version").is_some())
+    });
+    h.get_by_label("📊 Broker").click();
+    step_until(&mut h, "the broker window", |h| {
+        has_label_containing(h, "mosquitto $SYS layout")
+    });
+    assert!(has_label_containing(&h, "mosquitto version"));
+    assert!(has_label_containing(&h, "Clients connected"));
+
+    // A responder answers requests on svc/req to their response topic, echoing the correlation.
+    let mut responder = Client::new();
+    let mut p = broker.tcp_profile();
+    p.subscriptions = vec![Subscription::new("svc/req", QoS::AtLeastOnce)];
+    responder.connect(6, p);
+    responder.wait_subscribed(6, 1);
+    h.state_mut()
+        .act(canopy::ui::app::Action::Publish(OutgoingMessage {
+            topic: "svc/req".into(),
+            payload: Bytes::from_static(b"ping"),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            properties: Properties {
+                response_topic: Some("svc/reply/canopy".into()),
+                correlation_data: Some(Bytes::from_static(b"req-1")),
+                ..Properties::default()
+            },
+        }));
+    h.step();
+    // The profile's `#` already covers the response topic: no extra subscription is made.
+    assert!(
+        !h.state()
+            .active_tab()
+            .unwrap()
+            .subscriptions
+            .iter()
+            .any(|s| s.sub.filter == "svc/reply/canopy")
+    );
+    responder.wait_messages(6, "svc/req", 1);
+    let request = responder.messages(6)[0].clone();
+    let respond = |c: &mut Client, token: u64, correlation: &'static [u8], payload: &'static [u8]| {
+        c.send(Command::Publish {
+            id: 6,
+            token,
+            message: Box::new(OutgoingMessage {
+                topic: request.properties.response_topic.clone().unwrap(),
+                payload: Bytes::from_static(payload),
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                properties: Properties {
+                    correlation_data: Some(Bytes::from_static(correlation)),
+                    ..Properties::default()
+                },
+            }),
+        });
+        c.wait_outcome(6, token);
+    };
+    respond(&mut responder, 1, b"someone-else", b"not ours");
+    respond(&mut responder, 2, b"req-1", b"pong");
+    h.get_by_label("Publish…").click();
+    step_until(&mut h, "the reply matched", |h| {
+        has_label_containing(h, "1 reply")
+    });
+    let tab = h.state().active_tab().unwrap();
+    assert_eq!(tab.requests.list.len(), 1);
+    assert_eq!(&tab.requests.list[0].replies[0].payload[..], b"pong");
+    assert!(has_label_containing(&h, "reply "));
+}

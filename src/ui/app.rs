@@ -145,6 +145,7 @@ struct Persisted {
     /// Payload view chosen per topic (Auto when absent).
     topic_views: std::collections::BTreeMap<String, View>,
     show_charts: bool,
+    show_broker: bool,
 }
 
 /// Results of background work.
@@ -421,6 +422,11 @@ impl CanopyApp {
                         if let Some(recorder) = &tab.recorder {
                             recorder.record(&messages);
                         }
+                        if !tab.requests.list.is_empty() {
+                            for m in &messages {
+                                tab.requests.offer(m);
+                            }
+                        }
                         tab.pending.push_back(messages);
                     }
                 }
@@ -651,7 +657,38 @@ impl CanopyApp {
                 }
             }
             Action::Publish(message) => {
-                if let Some(tab) = self.tabs.get(self.active) {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    if tab.profile.version == MqttVersion::V5
+                        && let Some(response_topic) = message.properties.response_topic.clone()
+                    {
+                        // Request/response: listen on the response topic (unless a subscription
+                        // already covers it) and match replies by correlation data.
+                        let covered = tab
+                            .subscriptions
+                            .iter()
+                            .any(|s| crate::model::topic::matches(&s.sub.filter, &response_topic));
+                        if !covered && crate::model::topic::validate_filter(&response_topic).is_ok() {
+                            let sub = crate::profiles::profile::Subscription::new(
+                                response_topic.clone(),
+                                crate::model::message::QoS::AtLeastOnce,
+                            );
+                            tab.subscriptions.push(SubState {
+                                sub: sub.clone(),
+                                identifier: None,
+                                status: SubStatus::Pending,
+                            });
+                            self.engine.send(Command::Subscribe {
+                                id: tab.id,
+                                subscriptions: vec![sub],
+                                subscription_id: None,
+                            });
+                        }
+                        tab.requests.add(
+                            message.topic.clone(),
+                            response_topic,
+                            message.properties.correlation_data.clone(),
+                        );
+                    }
                     let token = self.next_token;
                     self.next_token += 1;
                     self.persisted.publish.sent(token, message.clone());
@@ -1113,6 +1150,13 @@ impl CanopyApp {
             {
                 self.persisted.show_charts = !self.persisted.show_charts;
             }
+            if ui
+                .selectable_label(self.persisted.show_broker, "📊 Broker")
+                .on_hover_text("Clients, message rates, uptime and version from $SYS")
+                .clicked()
+            {
+                self.persisted.show_broker = !self.persisted.show_broker;
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 egui::widgets::global_theme_preference_buttons(ui);
                 ui.menu_button("⚙ Settings", |ui| {
@@ -1283,6 +1327,11 @@ impl eframe::App for CanopyApp {
                 .show(ui, |ui| {
                     ui.add_space(4.0);
                     publish_ui(ui, &mut self.persisted.publish, connected, v5, &mut actions);
+                    if let Some(tab) = self.tabs.get(active)
+                        && !tab.requests.list.is_empty()
+                    {
+                        super::publish::requests_ui(ui, &tab.requests);
+                    }
                 });
         }
         Panel::left("profiles")
@@ -1334,6 +1383,11 @@ impl eframe::App for CanopyApp {
         });
         if let Some((id, action)) = sub_action {
             self.subscription_action(id, action);
+        }
+        if self.persisted.show_broker
+            && let Some(tab) = self.tabs.get_mut(active)
+        {
+            super::broker_stats::broker_stats_ui(ui.ctx(), &mut self.persisted.show_broker, tab);
         }
         if self.persisted.show_charts
             && let Some(tab) = self.tabs.get_mut(active)

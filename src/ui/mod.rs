@@ -1,6 +1,7 @@
 //! The desktop window (egui): one file per panel, the app in [`app`].
 
 pub mod app;
+pub mod broker_stats;
 pub mod charts;
 pub mod dialogs;
 pub mod fonts;

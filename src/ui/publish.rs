@@ -305,6 +305,47 @@ pub fn publish_ui(
     });
 }
 
+/// MQTT 5 requests sent from the panel and the replies matched to them.
+pub fn requests_ui(ui: &mut Ui, requests: &crate::model::requests::Requests) {
+    egui::CollapsingHeader::new(format!("Requests and replies ({})", requests.list.len()))
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("requests")
+                .max_height(140.0)
+                .show(ui, |ui| {
+                    for r in requests.list.iter().rev() {
+                        let correlation = r
+                            .correlation
+                            .as_ref()
+                            .map(|c| format!(" · correlation {}", crate::model::payload::preview(c, 24)))
+                            .unwrap_or_default();
+                        let replies = match r.replies.len() {
+                            0 => "waiting for a reply".to_owned(),
+                            1 => "1 reply".to_owned(),
+                            n => format!("{n} replies"),
+                        };
+                        ui.label(format!(
+                            "{}  {} · replies on {}{correlation} · {replies}",
+                            super::widgets::clock(r.sent),
+                            r.topic,
+                            r.response_topic
+                        ));
+                        for reply in &r.replies {
+                            ui.label(
+                                egui::RichText::new(format!(
+                                    "    reply {}  {}",
+                                    super::widgets::clock(reply.received),
+                                    crate::model::payload::preview(&reply.payload, 80)
+                                ))
+                                .monospace(),
+                            );
+                        }
+                    }
+                });
+        });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -235,6 +235,8 @@ pub struct ConnectionTab {
     pub charts: crate::model::series::Charts,
     /// Recording what this connection receives.
     pub recorder: Option<crate::replay::Recorder>,
+    /// MQTT 5 requests published from here and their replies.
+    pub requests: crate::model::requests::Requests,
 }
 
 impl ConnectionTab {
@@ -258,6 +260,7 @@ impl ConnectionTab {
             json_tree: false,
             charts: Default::default(),
             recorder: None,
+            requests: Default::default(),
         }
     }
 

@@ -203,7 +203,7 @@ impl Broker {
             )
         };
         let config = format!(
-            "per_listener_settings true\nuser root\npersistence false\nmax_queued_messages 0\nlog_dest file {log}\nlog_type all\n\
+            "per_listener_settings true\nuser root\npersistence false\nsys_interval 1\nmax_queued_messages 0\nlog_dest file {log}\nlog_type all\n\
              listener {tcp} 127.0.0.1\nallow_anonymous true\n\
              listener {ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n\
              listener {tlsp} 127.0.0.1\nallow_anonymous true\n{server_tls}\
