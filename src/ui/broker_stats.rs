@@ -11,8 +11,10 @@ use crate::model::sys_stats::{self, Layout};
 pub fn broker_stats_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
     let stats = sys_stats::read(&mut tab.tree);
     egui::Window::new("📊 Broker")
+        .id(egui::Id::unique("broker-window"))
         .open(open)
         .default_size([520.0, 460.0])
+        .default_pos([440.0, 120.0])
         .resizable(true)
         .show(ctx, |ui| {
             let Some(stats) = stats else {

@@ -11,8 +11,10 @@ use super::tab::ConnectionTab;
 /// Draws the charts window of `tab` while `open`.
 pub fn charts_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab, actions: &mut Vec<Action>) {
     egui::Window::new("📈 Charts")
+        .id(egui::Id::unique("charts-window"))
         .open(open)
-        .default_size([760.0, 420.0])
+        .default_size([760.0, 380.0])
+        .default_pos([430.0, 440.0])
         .resizable(true)
         .show(ctx, |ui| {
             let charts = &mut tab.charts;
@@ -50,7 +52,7 @@ pub fn charts_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab, action
             }
             let paused = charts.paused;
             let mut plot = Plot::new(("charts", tab.id))
-                .legend(Legend::default())
+                .legend(Legend::default().position(egui_plot::Corner::LeftTop))
                 .x_axis_formatter(|mark, _| clock(mark.value));
             if !paused {
                 plot = plot.auto_bounds(egui::Vec2b::new(true, true));
