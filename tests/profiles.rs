@@ -454,3 +454,24 @@ fn export_then_import_merges_with_conflicts_reported() {
     assert_eq!(existing[0].port, 8884);
     assert!(lines[0].contains("replaced"));
 }
+
+#[test]
+fn a_hand_written_file_with_missing_fields_is_not_taken_for_another_window() {
+    // No ids or client ids: each parse fills them with fresh random values.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profiles.toml");
+    std::fs::write(
+        &path,
+        "version = 1\n\n[[profiles]]\nname = \"Hand made\"\nhost = \"10.0.0.9\"\n",
+    )
+    .unwrap();
+    let base = canopy::profiles::store::load(&path).unwrap();
+    let (tx, rx) = channel();
+    let saver = Saver::start(path.clone(), base, false, move |e| tx.send(e).unwrap());
+    // Two disk checks pass (every 1.5 s) without a "changed in another window" report.
+    match rx.recv_timeout(std::time::Duration::from_secs(4)) {
+        Err(_) => {}
+        Ok(event) => panic!("unexpected {event:?}"),
+    }
+    drop(saver);
+}

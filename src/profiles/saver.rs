@@ -70,9 +70,14 @@ impl Drop for Saver {
     }
 }
 
-fn read_disk(path: &std::path::Path) -> Option<Result<ProfilesFile, String>> {
+/// The file's text and its parsed list.
+fn read_disk(path: &std::path::Path) -> Option<Result<(String, ProfilesFile), String>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Some(toml::from_str(&text).map_err(|e| e.to_string())),
+        Ok(text) => Some(
+            toml::from_str(&text)
+                .map(|f| (text, f))
+                .map_err(|e| e.to_string()),
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => Some(Err(e.to_string())),
     }
@@ -89,6 +94,10 @@ fn run(
     let mut ours: Option<ProfilesFile> = None;
     let mut stored_secrets: HashMap<String, Option<String>> = HashMap::new();
     let mut secrets_warned = false;
+    // The file's text as last read or written: an unchanged text is never "someone else's
+    // change", even when parsing it fills fields the file leaves out with fresh random values
+    // (a hand-written file without client ids).
+    let mut seen = std::fs::read_to_string(&path).ok();
     loop {
         let message = match rx.recv_timeout(WATCH_INTERVAL) {
             Ok(m) => Some(m),
@@ -112,7 +121,11 @@ fn run(
         }
         // Did someone else change the file since we last read or wrote it?
         let theirs = match read_disk(&path) {
-            Some(Ok(disk)) if for_disk(&disk) != base => Some(disk),
+            Some(Ok((text, _))) if seen.as_deref() == Some(text.as_str()) => None,
+            Some(Ok((text, disk))) => {
+                seen = Some(text);
+                (for_disk(&disk) != base).then_some(disk)
+            }
             Some(Err(e)) if wants_write => {
                 on_event(SaverEvent::Failed(format!(
                     "the profiles file changed on disk and cannot be read ({e}); not overwritten"
@@ -197,7 +210,10 @@ fn run(
         }
         let disk = for_disk(full);
         match store::save(&path, &disk) {
-            Ok(()) => base = disk,
+            Ok(()) => {
+                base = disk;
+                seen = std::fs::read_to_string(&path).ok();
+            }
             Err(e) => on_event(SaverEvent::Failed(e.to_string())),
         }
     }

@@ -13,6 +13,9 @@ use crate::model::view::{FilterScan, RowBuilder};
 use crate::profiles::Profile;
 use crate::profiles::profile::Subscription;
 
+/// Batches (up to 4,096 messages each) allowed to wait for the per-frame apply budget.
+pub const MAX_PENDING_BATCHES: usize = 256;
+
 /// Messages per second over a sliding window.
 #[derive(Debug, Default)]
 pub struct RateMeter {
@@ -300,7 +303,9 @@ impl ConnectionTab {
         !self.state.is_final()
     }
 
-    /// Applies pending batches until `deadline`; returns whether some are left.
+    /// Applies pending batches until `deadline`; returns whether some are left. Past
+    /// [`MAX_PENDING_BATCHES`] waiting batches the deadline is ignored until the backlog is back
+    /// under it: a slow frame is better than memory growing without bound.
     pub fn apply_pending(&mut self, deadline: Instant) -> bool {
         while let Some(batch) = self.pending.pop_front() {
             let now = Instant::now();
@@ -311,7 +316,7 @@ impl ConnectionTab {
                 }
             }
             self.tree.insert_all(batch, now);
-            if Instant::now() >= deadline {
+            if Instant::now() >= deadline && self.pending.len() <= MAX_PENDING_BATCHES {
                 break;
             }
         }
