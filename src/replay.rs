@@ -89,11 +89,37 @@ pub const REPLAY_TOKENS: u64 = 1 << 62;
 /// Publishes at most this many messages ahead of their outcomes.
 const WINDOW: u64 = 10_000;
 
+/// How to replay.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// Pace.
+    pub speed: Speed,
+    /// Publish under this first level (`replay` turns `a/b` into `replay/a/b`).
+    pub prefix: Option<String>,
+    /// Publish with this QoS instead of the recorded one.
+    pub qos: Option<crate::model::message::QoS>,
+    /// Keep the recorded retain flags (else publish everything unretained).
+    pub retain: bool,
+}
+
+impl ReplayOptions {
+    /// As recorded, at `speed`.
+    pub fn at(speed: Speed) -> Self {
+        Self {
+            speed,
+            prefix: None,
+            qos: None,
+            retain: true,
+        }
+    }
+}
+
 /// Replays `path` to connection `id` on the calling thread, reporting progress about every
-/// 100 ms and at the end.
+/// 100 ms and at the end. Publish outcomes must be counted into `control.outcomes` by whoever
+/// receives the engine's events (tokens from [`REPLAY_TOKENS`]).
 pub fn replay(
     path: &std::path::Path,
-    speed: Speed,
+    options: &ReplayOptions,
     id: ConnectionId,
     engine: &CommandSender,
     control: &ReplayControl,
@@ -125,7 +151,10 @@ pub fn replay(
                 continue;
             }
         };
-        let due = start + speed.due(*first.get_or_insert(message.received), message.received);
+        let due = start
+            + options
+                .speed
+                .due(*first.get_or_insert(message.received), message.received);
         loop {
             if control.stop.load(Ordering::Relaxed) {
                 state.error = Some("stopped".into());
@@ -142,10 +171,18 @@ pub fn replay(
             }
             std::thread::sleep(wait.clamp(Duration::from_millis(1), Duration::from_millis(50)));
         }
+        let mut out = to_outgoing(message);
+        if let Some(prefix) = &options.prefix {
+            out.topic = format!("{}/{}", prefix.trim_end_matches('/'), out.topic);
+        }
+        if let Some(qos) = options.qos {
+            out.qos = qos;
+        }
+        out.retain &= options.retain;
         if !engine.send(Command::Publish {
             id,
             token: REPLAY_TOKENS + state.sent,
-            message: Box::new(to_outgoing(message)),
+            message: Box::new(out),
         }) {
             state.error = Some("the engine stopped".into());
             break;

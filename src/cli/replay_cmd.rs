@@ -1,18 +1,20 @@
 //! `canopy record` and `canopy replay`: capture what a broker sends to a file (JSON Lines,
 //! see [`crate::model::recording`]) and play it back to any broker at any speed.
 
-use std::io::BufRead as _;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
 use super::args::{ConnectionArgs, parse_qos};
 use super::sub_cmd::{Format, SubArgs};
 use super::{CLI_ID, complain, connect, exit, routine_event};
-use crate::engine::{Command, Event, PublishOutcome};
+use crate::engine::{Event, PublishOutcome};
 use crate::model::message::QoS;
-use crate::model::recording::{Speed, parse_line, to_outgoing};
+use crate::model::recording::Speed;
+use crate::replay::{ReplayControl, ReplayOptions, ReplayProgress};
 
 /// Arguments of `canopy record`.
 #[derive(Debug, Args)]
@@ -77,19 +79,17 @@ pub struct ReplayArgs {
     pub no_retain: bool,
 }
 
-/// Runs `canopy replay`.
+/// Runs `canopy replay`: the window's replayer on a thread, outcomes counted here.
 pub fn replay(args: ReplayArgs) -> u8 {
-    let file = match std::fs::File::open(&args.file) {
-        Ok(f) => f,
-        Err(e) => {
-            complain(format!(
-                "cannot open {}: {}",
-                args.file.display(),
-                crate::engine::errors::io_words(&e)
-            ));
-            return exit::ERROR;
-        }
-    };
+    // Open it first: a missing file is reported before connecting.
+    if let Err(e) = std::fs::File::open(&args.file) {
+        complain(format!(
+            "cannot open {}: {}",
+            args.file.display(),
+            crate::engine::errors::io_words(&e)
+        ));
+        return exit::ERROR;
+    }
     let mut profile = match args.connection.profile() {
         Ok(p) => p,
         Err(e) => {
@@ -103,100 +103,72 @@ pub fn replay(args: ReplayArgs) -> u8 {
         Err(code) => return code,
     };
     let start = Instant::now();
-    let mut first: Option<SystemTime> = None;
-    let (mut sent, mut done, mut failed, mut bad) = (0u64, 0u64, 0u64, 0u64);
-    let mut code = None;
-    let handle = |event: Event, done: &mut u64, failed: &mut u64| match event {
-        Event::Published { outcome, .. } => {
-            *done += 1;
-            if let PublishOutcome::Failed(why) = outcome {
-                *failed += 1;
-                complain(format!("not delivered: {why}"));
-            }
-            None
-        }
-        other => routine_event(&session.profile, other),
+    let options = ReplayOptions {
+        speed: args.speed,
+        prefix: args.prefix.clone(),
+        qos: args.qos,
+        retain: !args.no_retain,
     };
-    for (number, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                complain(format!("cannot read {}: {e}", args.file.display()));
-                code = Some(exit::ERROR);
-                break;
-            }
-        };
-        let message = match parse_line(&line) {
-            Ok(Some(m)) => m,
-            Ok(None) => continue,
-            Err(e) => {
-                bad += 1;
-                complain(format!("{}:{}: skipped: {e}", args.file.display(), number + 1));
-                continue;
-            }
-        };
-        let due = start
-            + args
-                .speed
-                .due(*first.get_or_insert(message.received), message.received);
-        // Wait for the message's time, handling outcomes meanwhile; keep at most 10,000 in
-        // flight so a fast replay does not queue the whole file in memory.
-        loop {
-            let now = Instant::now();
-            let wait = due.saturating_duration_since(now);
-            if wait.is_zero() && sent - done < 10_000 {
-                break;
-            }
-            let wait = if wait.is_zero() {
-                Duration::from_millis(50)
-            } else {
-                wait
-            };
-            if let Some(event) = session.engine.recv_timeout(wait) {
-                code = handle(event, &mut done, &mut failed);
-                if code.is_some() {
-                    break;
-                }
-            }
+    let control = Arc::new(ReplayControl::default());
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<ReplayProgress>();
+    let worker = {
+        let (engine, control, file) = (session.engine.sender(), control.clone(), args.file.clone());
+        std::thread::spawn(move || {
+            let last = crate::replay::replay(&file, &options, CLI_ID, &engine, &control, |_| {});
+            let _ = done_tx.send(last);
+        })
+    };
+    let (mut outcomes, mut failed) = (0u64, 0u64);
+    let mut finished: Option<ReplayProgress> = None;
+    let mut code = None;
+    while code.is_none() {
+        if finished.is_none()
+            && let Ok(last) = done_rx.try_recv()
+        {
+            finished = Some(last);
         }
-        if code.is_some() {
+        if let Some(last) = &finished
+            && outcomes >= last.sent
+        {
             break;
         }
-        let mut out = to_outgoing(message);
-        if let Some(prefix) = &args.prefix {
-            out.topic = format!("{}/{}", prefix.trim_end_matches('/'), out.topic);
-        }
-        if let Some(qos) = args.qos {
-            out.qos = qos;
-        }
-        out.retain &= !args.no_retain;
-        session.engine.send(Command::Publish {
-            id: CLI_ID,
-            token: sent,
-            message: Box::new(out),
-        });
-        sent += 1;
-    }
-    while code.is_none() && done < sent {
-        match session.engine.recv_timeout(Duration::from_secs(30)) {
-            Some(event) => code = handle(event, &mut done, &mut failed),
-            None => break,
+        let Some(event) = session.engine.recv_timeout(Duration::from_millis(50)) else {
+            continue;
+        };
+        match event {
+            Event::Published { outcome, .. } => {
+                outcomes += 1;
+                control.outcomes.fetch_add(1, Ordering::Relaxed);
+                if let PublishOutcome::Failed(why) = outcome {
+                    failed += 1;
+                    complain(format!("not delivered: {why}"));
+                }
+            }
+            other => code = routine_event(&session.profile, other),
         }
     }
+    control.stop.store(true, Ordering::Relaxed);
+    let _ = worker.join();
+    let last = finished.or_else(|| done_rx.try_recv().ok()).unwrap_or_default();
     session.close(|_| {});
+    if let Some(e) = last.error.as_deref().filter(|e| *e != "stopped") {
+        complain(e);
+    }
     eprintln!(
-        "canopy: replayed {} of {sent} messages in {:.2} s{}",
-        done - failed,
+        "canopy: replayed {} of {} messages in {:.2} s{}",
+        outcomes - failed,
+        last.sent,
         start.elapsed().as_secs_f64(),
-        if bad > 0 {
-            format!(" ({bad} unreadable lines skipped)")
+        if last.skipped > 0 {
+            format!(" ({} unreadable lines skipped)", last.skipped)
         } else {
             String::new()
         }
     );
     match code {
         Some(code) => code,
-        None if failed > 0 || done < sent => exit::PUBLISH,
+        None if failed > 0 || outcomes < last.sent => exit::PUBLISH,
+        None if last.error.is_some() => exit::ERROR,
         None => exit::OK,
     }
 }

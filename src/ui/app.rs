@@ -785,7 +785,8 @@ impl CanopyApp {
                     });
                     match path {
                         Some(path) => {
-                            crate::replay::replay(&path, speed, id, &engine, &control, report);
+                            let options = crate::replay::ReplayOptions::at(speed);
+                            crate::replay::replay(&path, &options, id, &engine, &control, report);
                         }
                         None => report(&crate::replay::ReplayProgress {
                             finished: true,
