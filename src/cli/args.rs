@@ -122,6 +122,14 @@ fn parse_version(s: &str) -> Result<MqttVersion, String> {
 }
 
 impl ConnectionArgs {
+    /// The profile, or (after saying what is wrong on stderr) the usage exit code.
+    pub fn profile_or_exit(&self) -> Result<Profile, u8> {
+        self.profile().map_err(|e| {
+            super::complain(e);
+            super::exit::USAGE
+        })
+    }
+
     /// Builds the profile these arguments describe.
     pub fn profile(&self) -> Result<Profile, String> {
         let mut p = match &self.profile {

@@ -109,12 +109,9 @@ fn load(args: LoadArgs) -> u8 {
         complain(format!("invalid topic filter `{}`: {e}", args.filter));
         return exit::SUBSCRIBE;
     }
-    let mut profile = match args.connection.profile() {
+    let mut profile = match args.connection.profile_or_exit() {
         Ok(p) => p,
-        Err(e) => {
-            complain(e);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     profile.subscriptions = vec![Subscription::new(args.filter.clone(), args.qos)];
     let mut tree = TopicTree::with_limits(Limits {
@@ -212,12 +209,9 @@ fn load(args: LoadArgs) -> u8 {
 const PUBLISH_WINDOW: u64 = 20_000;
 
 fn publish(args: PublishArgs) -> u8 {
-    let mut profile = match args.connection.profile() {
+    let mut profile = match args.connection.profile_or_exit() {
         Ok(p) => p,
-        Err(e) => {
-            complain(e);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     profile.subscriptions.clear();
     if let Err(e) = crate::model::topic::validate_topic_name(&args.prefix) {

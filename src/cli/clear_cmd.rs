@@ -41,12 +41,9 @@ pub fn run(args: ClearArgs) -> u8 {
             return exit::SUBSCRIBE;
         }
     }
-    let mut profile = match args.connection.profile() {
+    let mut profile = match args.connection.profile_or_exit() {
         Ok(p) => p,
-        Err(e) => {
-            complain(e);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     profile.subscriptions = args
         .topics

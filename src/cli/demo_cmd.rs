@@ -25,12 +25,9 @@ pub struct DemoArgs {
 
 /// Runs `canopy demo`.
 pub fn run(args: DemoArgs) -> u8 {
-    let profile = match args.connection.profile() {
+    let profile = match args.connection.profile_or_exit() {
         Ok(p) => p,
-        Err(e) => {
-            complain(e);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let profile = match crate::sandbox::resolve(profile) {
         Ok(p) => p,

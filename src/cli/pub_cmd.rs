@@ -134,15 +134,12 @@ pub fn run(args: PubArgs) -> u8 {
         complain(format!("invalid topic `{}`: {e}", args.topic));
         return exit::USAGE;
     }
-    let profile = match args.connection.profile() {
+    let profile = match args.connection.profile_or_exit() {
         Ok(mut p) => {
             p.subscriptions.clear();
             p
         }
-        Err(e) => {
-            complain(e);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let single: Option<Bytes> = if let Some(m) = &args.message {
         Some(Bytes::from(m.clone()))

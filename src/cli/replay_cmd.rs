@@ -90,12 +90,9 @@ pub fn replay(args: ReplayArgs) -> u8 {
         ));
         return exit::ERROR;
     }
-    let mut profile = match args.connection.profile() {
+    let mut profile = match args.connection.profile_or_exit() {
         Ok(p) => p,
-        Err(e) => {
-            complain(e);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     profile.subscriptions.clear();
     let session = match connect(profile, args.connection.retry) {
