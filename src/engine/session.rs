@@ -598,49 +598,33 @@ impl Loop {
             publishes: Vec::new(),
             completed: Vec::new(),
         };
+        // The same sorting for both protocol versions' request types.
+        macro_rules! restore {
+            ($l:expr, $requests:expr, $Request:ty) => {{
+                type R = $Request;
+                let mut keep: VecDeque<R> = VecDeque::new();
+                for request in $requests {
+                    match request {
+                        R::Publish(mut p) => {
+                            restored.publishes.push(p.pkid);
+                            if !session_present {
+                                p.pkid = 0;
+                                p.dup = false;
+                            }
+                            keep.push_back(R::Publish(p));
+                        }
+                        R::PubRel(rel) if !session_present => restored.completed.push(rel.pkid),
+                        R::Subscribe(_) | R::Unsubscribe(_) => {}
+                        other if session_present => keep.push_back(other),
+                        _ => {}
+                    }
+                }
+                $l.pending = keep;
+            }};
+        }
         match (self, saved) {
-            (Loop::V4(l), Saved::V4(requests)) => {
-                use rumqttc::Request;
-                let mut keep: VecDeque<Request> = VecDeque::new();
-                for request in requests {
-                    match request {
-                        Request::Publish(mut p) => {
-                            restored.publishes.push(p.pkid);
-                            if !session_present {
-                                p.pkid = 0;
-                                p.dup = false;
-                            }
-                            keep.push_back(Request::Publish(p));
-                        }
-                        Request::PubRel(rel) if !session_present => restored.completed.push(rel.pkid),
-                        Request::Subscribe(_) | Request::Unsubscribe(_) => {}
-                        other if session_present => keep.push_back(other),
-                        _ => {}
-                    }
-                }
-                l.pending = keep;
-            }
-            (Loop::V5(l), Saved::V5(requests)) => {
-                use rumqttc::v5::Request;
-                let mut keep: VecDeque<Request> = VecDeque::new();
-                for request in requests {
-                    match request {
-                        Request::Publish(mut p) => {
-                            restored.publishes.push(p.pkid);
-                            if !session_present {
-                                p.pkid = 0;
-                                p.dup = false;
-                            }
-                            keep.push_back(Request::Publish(p));
-                        }
-                        Request::PubRel(rel) if !session_present => restored.completed.push(rel.pkid),
-                        Request::Subscribe(_) | Request::Unsubscribe(_) => {}
-                        other if session_present => keep.push_back(other),
-                        _ => {}
-                    }
-                }
-                l.pending = keep;
-            }
+            (Loop::V4(l), Saved::V4(requests)) => restore!(l, requests, rumqttc::Request),
+            (Loop::V5(l), Saved::V5(requests)) => restore!(l, requests, rumqttc::v5::Request),
             // A loop only ever saves its own kind of request.
             _ => {}
         }

@@ -178,6 +178,8 @@ enum Background {
     Recorded(PathBuf, Result<u64, String>),
     /// A replay advanced or ended.
     Replay(crate::replay::ReplayProgress),
+    /// The demo traffic generator stopped on an error.
+    Demo(String),
 }
 
 /// A modal the window is showing.
@@ -570,6 +572,7 @@ impl CanopyApp {
                         }));
                     }
                 }
+                Background::Demo(e) => self.notices.push(format!("Demo traffic stopped: {e}")),
                 Background::Recorded(path, Ok(n)) => {
                     self.notices.push(format!("Recorded {n} messages to {}", path.display()));
                 }
@@ -963,7 +966,7 @@ impl CanopyApp {
             let tx = self.bg_tx.clone();
             std::thread::spawn(move || {
                 crate::demo::run(profile, sandbox.rate, None, stop, |e| {
-                    let _ = tx.send(Background::Saver(SaverEvent::Failed(e)));
+                    let _ = tx.send(Background::Demo(e));
                 });
             });
         }
