@@ -418,6 +418,11 @@ fn decoders_json_tree_and_charts() {
         "sensors/json",
         br#"{"temp": {"value": 20.5}, "ok": true}"#.to_vec(),
     );
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(8, 4, image::Rgb([200, 40, 40]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    send(&mut c, 3, "cams/1/snapshot", png);
     let mut h = app(&broker);
     create_and_connect(&mut h, &broker, "Decoders");
     let select = |h: &mut Harness<'static, CanopyApp>, topic: &str| {
@@ -446,6 +451,18 @@ fn decoders_json_tree_and_charts() {
     let (view, text) = shown(&h);
     assert_eq!(view, canopy::model::payload::View::Sparkplug);
     assert!(text.contains("Line speed  Double    42.5"), "{text}");
+
+    // A PNG payload is previewed as an image.
+    step_until(&mut h, "the snapshot topic", |h| {
+        h.state()
+            .active_tab()
+            .is_some_and(|t| t.tree.find("cams/1/snapshot").is_some())
+    });
+    select(&mut h, "cams/1/snapshot");
+    let (view, text) = shown(&h);
+    assert_eq!(view, canopy::model::payload::View::Image);
+    assert!(text.starts_with("PNG image, 8 × 4 pixels"), "{text}");
+    assert!(h.state().active_tab().unwrap().image.is_some());
 
     // JSON as a tree; 📈 beside a number charts it, and new values extend the series.
     select(&mut h, "sensors/json");
@@ -677,4 +694,62 @@ fn broker_stats_from_sys_and_request_response() {
     assert_eq!(tab.requests.list.len(), 1);
     assert_eq!(&tab.requests.list[0].replies[0].payload[..], b"pong");
     assert!(has_label_containing(&h, "reply "));
+
+    // Without a subscription covering it, the response topic is subscribed to.
+    h.get_by_label_contains("📡 Subscriptions (").click();
+    h.step();
+    let hash = h
+        .state()
+        .active_tab()
+        .unwrap()
+        .subscriptions
+        .iter()
+        .position(|s| s.sub.filter == "#")
+        .unwrap();
+    h.get_all_by_label("Unsubscribe").nth(hash).unwrap().click();
+    step_until(&mut h, "# unsubscribed", |h| {
+        h.state()
+            .active_tab()
+            .is_some_and(|t| t.subscriptions.iter().all(|s| s.sub.filter != "#"))
+    });
+    h.state_mut()
+        .act(canopy::ui::app::Action::Publish(OutgoingMessage {
+            topic: "svc/req".into(),
+            payload: Bytes::from_static(b"ping 2"),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            properties: Properties {
+                response_topic: Some("svc/reply/second".into()),
+                correlation_data: Some(Bytes::from_static(b"req-2")),
+                ..Properties::default()
+            },
+        }));
+    step_until(&mut h, "the response topic subscribed", |h| {
+        h.state().active_tab().is_some_and(|t| {
+            t.subscriptions.iter().any(|s| {
+                s.sub.filter == "svc/reply/second"
+                    && matches!(s.status, canopy::ui::tab::SubStatus::Granted(_))
+            })
+        })
+    });
+    responder.wait_messages(6, "svc/req", 2);
+    responder.send(Command::Publish {
+        id: 6,
+        token: 3,
+        message: Box::new(OutgoingMessage {
+            topic: "svc/reply/second".into(),
+            payload: Bytes::from_static(b"pong 2"),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            properties: Properties {
+                correlation_data: Some(Bytes::from_static(b"req-2")),
+                ..Properties::default()
+            },
+        }),
+    });
+    step_until(&mut h, "the second reply", |h| {
+        h.state()
+            .active_tab()
+            .is_some_and(|t| t.requests.list.get(1).is_some_and(|r| r.replies.len() == 1))
+    });
 }
