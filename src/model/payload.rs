@@ -292,6 +292,30 @@ pub fn hex_dump(bytes: &[u8]) -> String {
     out
 }
 
+/// A one-line preview of a payload of `topic`: Sparkplug B payloads (small ones) as their
+/// metrics, anything else as [`preview`] does.
+pub fn preview_for(topic: &str, bytes: &[u8], max_chars: usize) -> String {
+    if topic.starts_with("spBv1.0/")
+        && bytes.len() <= 4096
+        && let Some(p) = decode::sparkplug::decode(bytes)
+    {
+        let metrics: Vec<String> = p
+            .metrics
+            .iter()
+            .take(8)
+            .map(|m| {
+                let name = m
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("alias {}", m.alias.unwrap_or(0)));
+                format!("{name}={}", decode::sparkplug::value_text(m).0)
+            })
+            .collect();
+        return preview(metrics.join(" · ").as_bytes(), max_chars);
+    }
+    preview(bytes, max_chars)
+}
+
 /// A one-line preview of a payload for the tree (at most `max_chars` characters).
 pub fn preview(bytes: &[u8], max_chars: usize) -> String {
     let head = &bytes[..bytes.len().min(max_chars * 4)];
@@ -410,6 +434,24 @@ mod tests {
         let first = d.lines().next().unwrap();
         assert!(first.starts_with("00000000  41 42"));
         assert!(first.ends_with("ABCDEFGHIJKLMNOP"));
+    }
+
+    #[test]
+    fn sparkplug_previews_show_metrics() {
+        use prost::Message as _;
+        let p = decode::sparkplug::Payload {
+            seq: Some(1),
+            metrics: vec![decode::sparkplug::Metric {
+                name: Some("Speed".into()),
+                datatype: Some(10),
+                value: Some(decode::sparkplug::Value::Double(42.5)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+        .encode_to_vec();
+        assert_eq!(preview_for("spBv1.0/g/DDATA/n/d", &p, 80), "Speed=42.5");
+        assert!(preview_for("other/topic", &p, 80).starts_with("0x "));
     }
 
     #[test]

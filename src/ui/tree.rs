@@ -151,9 +151,13 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                     row_ui.allocate_ui(egui::vec2(width, row_height), |ui| {
                         ui.add(
                             egui::Label::new(
-                                RichText::new(payload::preview(&latest.payload, 120))
-                                    .monospace()
-                                    .weak(),
+                                RichText::new(payload::preview_for(
+                                    &tab.tree.full_topic(row.id),
+                                    &latest.payload,
+                                    120,
+                                ))
+                                .monospace()
+                                .weak(),
                             )
                             .truncate(),
                         );
