@@ -142,7 +142,7 @@ pub fn message_ui(
             (
                 m.received(),
                 m.original_len(),
-                payload::preview(&m.payload, 40),
+                payload::preview_for(&topic, &m.payload, 40),
                 m.retain,
             )
         })
