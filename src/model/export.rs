@@ -1,8 +1,6 @@
 //! Exports: a topic's history or a subtree's latest values as JSON Lines (the recording
 //! format, so an export can be replayed) or CSV.
 
-use base64::Engine as _;
-
 use super::recording::Line;
 use super::topic_tree::{NodeId, StoredMessage, TopicTree};
 
@@ -53,26 +51,15 @@ pub fn latest_below(tree: &mut TopicTree, id: NodeId) -> Vec<Entry> {
 }
 
 fn line(topic: &str, m: &StoredMessage) -> Line {
-    let (payload, encoding) = match std::str::from_utf8(&m.payload) {
-        Ok(text) => (text.to_owned(), "utf8"),
-        Err(_) => (
-            base64::engine::general_purpose::STANDARD.encode(&m.payload),
-            "base64",
-        ),
-    };
-    Line {
-        topic: topic.to_owned(),
-        payload,
-        encoding: encoding.into(),
-        qos: m.qos.level(),
-        retain: m.retain,
-        dup: m.dup,
-        timestamp_ms: m
-            .received()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        properties: m.properties().clone(),
-    }
+    Line::new(
+        topic,
+        &m.payload,
+        m.qos,
+        m.retain,
+        m.dup,
+        m.received(),
+        m.properties(),
+    )
 }
 
 fn csv_field(s: &str) -> String {

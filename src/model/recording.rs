@@ -52,25 +52,45 @@ fn utf8() -> String {
 impl Line {
     /// The line for a received message.
     pub fn from_message(m: &Message) -> Self {
-        let (payload, encoding) = match std::str::from_utf8(&m.payload) {
+        Self::new(
+            &m.topic,
+            &m.payload,
+            m.qos,
+            m.retain,
+            m.dup,
+            m.received,
+            &m.properties,
+        )
+    }
+
+    /// A line from a message's parts (the payload as UTF-8 text when it is, else base64).
+    pub fn new(
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        dup: bool,
+        received: SystemTime,
+        properties: &Properties,
+    ) -> Self {
+        let (payload, encoding) = match std::str::from_utf8(payload) {
             Ok(text) => (text.to_owned(), "utf8"),
             Err(_) => (
-                base64::engine::general_purpose::STANDARD.encode(&m.payload),
+                base64::engine::general_purpose::STANDARD.encode(payload),
                 "base64",
             ),
         };
         Self {
-            topic: m.topic.clone(),
+            topic: topic.to_owned(),
             payload,
             encoding: encoding.into(),
-            qos: m.qos.level(),
-            retain: m.retain,
-            dup: m.dup,
-            timestamp_ms: m
-                .received
+            qos: qos.level(),
+            retain,
+            dup,
+            timestamp_ms: received
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-            properties: m.properties.clone(),
+            properties: properties.clone(),
         }
     }
 
