@@ -130,6 +130,23 @@ impl ConnectionArgs {
         })
     }
 
+    /// The profile subscribing to `filters` at `qos` (its own subscriptions replaced). An invalid
+    /// filter is reported with the subscription exit code, before anything else.
+    pub fn subscribing_profile(&self, filters: &[String], qos: QoS) -> Result<Profile, u8> {
+        for filter in filters {
+            if let Err(e) = crate::model::topic::validate_filter(filter) {
+                super::complain(format!("invalid topic filter `{filter}`: {e}"));
+                return Err(super::exit::SUBSCRIBE);
+            }
+        }
+        let mut profile = self.profile_or_exit()?;
+        profile.subscriptions = filters
+            .iter()
+            .map(|f| crate::profiles::profile::Subscription::new(f.clone(), qos))
+            .collect();
+        Ok(profile)
+    }
+
     /// Builds the profile these arguments describe.
     pub fn profile(&self) -> Result<Profile, String> {
         let mut p = match &self.profile {

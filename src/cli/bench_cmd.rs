@@ -10,9 +10,7 @@ use super::{CLI_ID, complain, connect, exit, report_state, routine_event};
 use crate::bench::{Workload, peak_rss};
 use crate::engine::{Command, Event, PublishOutcome};
 use crate::model::message::{OutgoingMessage, QoS};
-use crate::model::topic::validate_filter;
 use crate::model::topic_tree::{Limits, TopicTree};
-use crate::profiles::profile::Subscription;
 
 /// Arguments of `canopy bench`.
 #[derive(Debug, Args)]
@@ -105,15 +103,13 @@ pub fn run(args: BenchArgs) -> u8 {
 }
 
 fn load(args: LoadArgs) -> u8 {
-    if let Err(e) = validate_filter(&args.filter) {
-        complain(format!("invalid topic filter `{}`: {e}", args.filter));
-        return exit::SUBSCRIBE;
-    }
-    let mut profile = match args.connection.profile_or_exit() {
+    let profile = match args
+        .connection
+        .subscribing_profile(std::slice::from_ref(&args.filter), args.qos)
+    {
         Ok(p) => p,
         Err(code) => return code,
     };
-    profile.subscriptions = vec![Subscription::new(args.filter.clone(), args.qos)];
     let mut tree = TopicTree::with_limits(Limits {
         history_budget: args.history_budget.saturating_mul(1024 * 1024),
         ..Limits::default()

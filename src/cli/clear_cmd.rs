@@ -9,8 +9,6 @@ use super::args::ConnectionArgs;
 use super::{CLI_ID, complain, connect, exit, routine_event};
 use crate::engine::{Command, Event, PublishOutcome};
 use crate::model::message::QoS;
-use crate::model::topic::validate_filter;
-use crate::profiles::profile::Subscription;
 
 /// Arguments of `canopy clear-retained`.
 #[derive(Debug, Args)]
@@ -35,21 +33,13 @@ pub struct ClearArgs {
 
 /// Runs `canopy clear-retained`.
 pub fn run(args: ClearArgs) -> u8 {
-    for filter in &args.topics {
-        if let Err(e) = validate_filter(filter) {
-            complain(format!("invalid topic filter `{filter}`: {e}"));
-            return exit::SUBSCRIBE;
-        }
-    }
-    let mut profile = match args.connection.profile_or_exit() {
+    let profile = match args
+        .connection
+        .subscribing_profile(&args.topics, QoS::AtLeastOnce)
+    {
         Ok(p) => p,
         Err(code) => return code,
     };
-    profile.subscriptions = args
-        .topics
-        .iter()
-        .map(|t| Subscription::new(t.clone(), QoS::AtLeastOnce))
-        .collect();
     let session = match connect(profile, args.connection.retry) {
         Ok(s) => s,
         Err(code) => return code,

@@ -11,8 +11,6 @@ use super::{complain, connect, exit, routine_event};
 use crate::engine::Event;
 use crate::model::message::{Message, QoS};
 use crate::model::recording::Line;
-use crate::model::topic::validate_filter;
-use crate::profiles::profile::Subscription;
 
 /// How `canopy sub` prints messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,21 +82,10 @@ fn print(out: &mut impl std::io::Write, args: &SubArgs, m: &Message) -> std::io:
 
 /// Runs `canopy sub`.
 pub fn run(args: SubArgs) -> u8 {
-    for filter in &args.topics {
-        if let Err(e) = validate_filter(filter) {
-            complain(format!("invalid topic filter `{filter}`: {e}"));
-            return exit::SUBSCRIBE;
-        }
-    }
-    let mut profile = match args.connection.profile_or_exit() {
+    let profile = match args.connection.subscribing_profile(&args.topics, args.qos) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    profile.subscriptions = args
-        .topics
-        .iter()
-        .map(|t| Subscription::new(t.clone(), args.qos))
-        .collect();
     let session = match connect(profile, args.connection.retry) {
         Ok(s) => s,
         Err(code) => return code,
