@@ -276,6 +276,9 @@ pub mod sparkplug {
 
     use prost::Message as _;
 
+    /// The first topic level of Sparkplug B topics.
+    pub const NAMESPACE: &str = "spBv1.0";
+
     /// A Sparkplug B payload.
     #[derive(Clone, PartialEq, prost::Message)]
     pub struct Payload {

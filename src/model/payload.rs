@@ -106,7 +106,10 @@ pub fn detect(bytes: &[u8], limit: usize) -> View {
 /// decode whole as one (containers only, so that stray bytes are not taken for a number), else hex.
 pub fn detect_for(topic: &str, bytes: &[u8], limit: usize) -> View {
     let small = bytes.len() <= limit.max(1 << 20);
-    if topic.starts_with("spBv1.0/") && small && decode::sparkplug::decode(bytes).is_some() {
+    let sparkplug_topic = topic
+        .strip_prefix(decode::sparkplug::NAMESPACE)
+        .is_some_and(|rest| rest.starts_with('/'));
+    if sparkplug_topic && small && decode::sparkplug::decode(bytes).is_some() {
         return View::Sparkplug;
     }
     if decode::is_gzip(bytes) {
@@ -295,25 +298,33 @@ pub fn hex_dump(bytes: &[u8]) -> String {
 /// A one-line preview of a payload of `topic`: Sparkplug B payloads (small ones) as their
 /// metrics, anything else as [`preview`] does.
 pub fn preview_for(topic: &str, bytes: &[u8], max_chars: usize) -> String {
-    if topic.starts_with("spBv1.0/")
-        && bytes.len() <= 4096
-        && let Some(p) = decode::sparkplug::decode(bytes)
-    {
-        let metrics: Vec<String> = p
-            .metrics
-            .iter()
-            .take(8)
-            .map(|m| {
-                let name = m
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("alias {}", m.alias.unwrap_or(0)));
-                format!("{name}={}", decode::sparkplug::value_text(m).0)
-            })
-            .collect();
-        return preview(metrics.join(" · ").as_bytes(), max_chars);
+    topic
+        .strip_prefix(decode::sparkplug::NAMESPACE)
+        .is_some_and(|rest| rest.starts_with('/'))
+        .then(|| sparkplug_preview(bytes, max_chars))
+        .flatten()
+        .unwrap_or_else(|| preview(bytes, max_chars))
+}
+
+/// A Sparkplug B payload (at most 4 KiB) as a one-line list of its metrics, if it is one.
+pub fn sparkplug_preview(bytes: &[u8], max_chars: usize) -> Option<String> {
+    if bytes.len() > 4096 {
+        return None;
     }
-    preview(bytes, max_chars)
+    let p = decode::sparkplug::decode(bytes)?;
+    let metrics: Vec<String> = p
+        .metrics
+        .iter()
+        .take(8)
+        .map(|m| {
+            let name = m
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("alias {}", m.alias.unwrap_or(0)));
+            format!("{name}={}", decode::sparkplug::value_text(m).0)
+        })
+        .collect();
+    Some(preview(metrics.join(" · ").as_bytes(), max_chars))
 }
 
 /// A one-line preview of a payload for the tree (at most `max_chars` characters).

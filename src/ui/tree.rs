@@ -6,8 +6,8 @@ use egui::{Align, Color32, Key, Layout, RichText, Sense, Ui};
 
 use super::tab::ConnectionTab;
 use super::widgets;
-use crate::model::payload;
 use crate::model::topic_tree::NodeId;
+use crate::model::{decode, payload};
 
 /// How long a node stays highlighted after an update.
 const HIGHLIGHT: Duration = Duration::from_millis(1200);
@@ -146,16 +146,24 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         .on_hover_text("The latest message is retained");
                 }
                 if let Some(latest) = node.latest() {
+                    // Below the Sparkplug namespace (found from the top-level ancestor, without
+                    // building the row's full topic every frame).
+                    let sparkplug = tab
+                        .tree
+                        .ancestors(row.id)
+                        .last()
+                        .is_some_and(|top| tab.tree.name(top) == decode::sparkplug::NAMESPACE);
                     // Leave room for the counts and age on the right; cut the preview to fit.
                     let width = (row_ui.available_width() - 150.0).max(0.0);
                     row_ui.allocate_ui(egui::vec2(width, row_height), |ui| {
                         ui.add(
                             egui::Label::new(
-                                RichText::new(payload::preview_for(
-                                    &tab.tree.full_topic(row.id),
-                                    &latest.payload,
-                                    120,
-                                ))
+                                RichText::new(
+                                    sparkplug
+                                        .then(|| payload::sparkplug_preview(&latest.payload, 120))
+                                        .flatten()
+                                        .unwrap_or_else(|| payload::preview(&latest.payload, 120)),
+                                )
                                 .monospace()
                                 .weak(),
                             )
