@@ -81,10 +81,9 @@ pub fn extract(payload: &[u8], path: &[String]) -> Option<f64> {
     .filter(|v| v.is_finite())
 }
 
-fn seconds(m: &Message) -> f64 {
-    m.received
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+/// Seconds since the Unix epoch, as the charts' x axis counts time (0 before the epoch).
+pub fn unix_seconds(t: std::time::SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl Charts {
@@ -110,11 +109,7 @@ impl Charts {
                 if let Some(m) = node.message(i)
                     && let Some(v) = extract(&m.payload, &series.path)
                 {
-                    let t = m
-                        .received()
-                        .duration_since(UNIX_EPOCH)
-                        .map_or(0.0, |d| d.as_secs_f64());
-                    series.push(t, v);
+                    series.push(unix_seconds(m.received()), v);
                 }
             }
         }
@@ -148,7 +143,7 @@ impl Charts {
             if let Some(series) = self.series.get_mut(i)
                 && let Some(v) = extract(&m.payload, &series.path)
             {
-                series.push(seconds(m), v);
+                series.push(unix_seconds(m.received), v);
             }
         }
     }

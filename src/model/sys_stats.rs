@@ -1,8 +1,6 @@
 //! Broker statistics read from the `$SYS` topics in a topic tree, for the mosquitto layout
 //! (`$SYS/broker/...`) and the EMQX one (`$SYS/brokers/<node>/...`).
 
-use std::time::UNIX_EPOCH;
-
 use super::topic_tree::{NodeId, TopicTree};
 
 /// Which `$SYS` layout the broker uses.
@@ -108,8 +106,8 @@ fn figure(tree: &TopicTree, id: NodeId, label: &'static str, chart: bool) -> Opt
             .filter_map(|i| node.message(i))
             .filter_map(|m| {
                 let v: f64 = std::str::from_utf8(&m.payload).ok()?.trim().parse().ok()?;
-                let t = m.received().duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
-                Some([t, v])
+                // Stored times are never before the epoch.
+                Some([super::series::unix_seconds(m.received()), v])
             })
             .collect()
     } else {
