@@ -62,16 +62,19 @@ fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &
                     _ => ("null".into(), Color32::GRAY),
                 };
                 ui.label(RichText::new(name).monospace());
-                let json_path = crate::model::export::json_path(path, |i| indices[i]);
+                // Built only when hovered or copied, not for every leaf every frame.
+                let json_path = || crate::model::export::json_path(path, |i| indices[i]);
                 ui.label(RichText::new(&text).monospace().color(color))
-                    .on_hover_text(&json_path)
+                    .on_hover_ui(|ui| {
+                        ui.label(json_path());
+                    })
                     .context_menu(|ui| {
                         if ui.button("Copy value").clicked() {
                             ui.ctx().copy_text(text.clone());
                             ui.close();
                         }
                         if ui.button("Copy JSON path").clicked() {
-                            ui.ctx().copy_text(json_path.clone());
+                            ui.ctx().copy_text(json_path());
                             ui.close();
                         }
                     });
@@ -79,7 +82,9 @@ fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &
                 if numeric
                     && ui
                         .small_button("📈")
-                        .on_hover_text(format!("Chart {json_path} over time"))
+                        .on_hover_ui(|ui| {
+                            ui.label(format!("Chart {} over time", json_path()));
+                        })
                         .clicked()
                 {
                     *picked = Some(path.clone());
