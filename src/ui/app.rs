@@ -660,47 +660,22 @@ impl CanopyApp {
                 }
             }
             Action::Publish(message) => {
-                if let Some(tab) = self.tabs.get_mut(self.active) {
-                    if tab.profile.version == MqttVersion::V5
-                        && let Some(response_topic) = message.properties.response_topic.clone()
-                    {
-                        // Request/response: listen on the response topic (unless a subscription
-                        // already covers it) and match replies by correlation data.
-                        let covered = tab
-                            .subscriptions
-                            .iter()
-                            .any(|s| crate::model::topic::matches(&s.sub.filter, &response_topic));
-                        if !covered && crate::model::topic::validate_filter(&response_topic).is_ok() {
-                            let sub = crate::profiles::profile::Subscription::new(
-                                response_topic.clone(),
-                                crate::model::message::QoS::AtLeastOnce,
-                            );
-                            tab.subscriptions.push(SubState {
-                                sub: sub.clone(),
-                                identifier: None,
-                                status: SubStatus::Pending,
-                            });
-                            self.engine.send(Command::Subscribe {
-                                id: tab.id,
-                                subscriptions: vec![sub],
-                                subscription_id: None,
-                            });
-                        }
-                        tab.requests.add(
-                            message.topic.clone(),
-                            response_topic,
-                            message.properties.correlation_data.clone(),
-                        );
-                    }
-                    let token = self.next_token;
-                    self.next_token += 1;
-                    self.persisted.publish.sent(token, message.clone());
-                    self.engine.send(Command::Publish {
-                        id: tab.id,
-                        token,
-                        message: Box::new(message),
-                    });
+                let Some(tab) = self.tabs.get_mut(self.active) else {
+                    return;
+                };
+                let id = tab.id;
+                // Request/response: listen on the response topic before the request goes out.
+                if let Some(sub) = tab.track_request(&message) {
+                    self.subscription_action(id, SubscriptionAction::Add(sub, None));
                 }
+                let token = self.next_token;
+                self.next_token += 1;
+                self.persisted.publish.sent(token, message.clone());
+                self.engine.send(Command::Publish {
+                    id,
+                    token,
+                    message: Box::new(message),
+                });
             }
             Action::ClearRetained(topic) => {
                 if let Some(tab) = self.tabs.get(self.active) {

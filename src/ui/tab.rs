@@ -281,6 +281,31 @@ impl ConnectionTab {
             .collect();
     }
 
+    /// Remembers an MQTT 5 request (a publish with a response topic) so that replies are
+    /// matched by correlation data. Returns the subscription to make when none of this
+    /// connection's subscriptions covers the response topic.
+    pub fn track_request(
+        &mut self,
+        message: &crate::model::message::OutgoingMessage,
+    ) -> Option<Subscription> {
+        if self.profile.version != crate::profiles::profile::MqttVersion::V5 {
+            return None;
+        }
+        let response_topic = message.properties.response_topic.clone()?;
+        let covered = self
+            .subscriptions
+            .iter()
+            .any(|s| crate::model::topic::matches(&s.sub.filter, &response_topic));
+        let listen = (!covered && crate::model::topic::validate_filter(&response_topic).is_ok())
+            .then(|| Subscription::new(response_topic.clone(), QoS::AtLeastOnce));
+        self.requests.add(
+            message.topic.clone(),
+            response_topic,
+            message.properties.correlation_data.clone(),
+        );
+        listen
+    }
+
     /// Records the broker's answers.
     pub fn subscribed(&mut self, results: &[crate::engine::SubscribeResult]) {
         for r in results {
