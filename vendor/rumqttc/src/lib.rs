@@ -487,6 +487,8 @@ pub struct MqttOptions {
     /// If set to `true` MQTT acknowledgements are not sent automatically.
     /// Every incoming publish packet must be manually acknowledged with `client.ack(...)` method.
     manual_acks: bool,
+    /// Protocol written in CONNECT: MQTT 3.1.1 (default) or 3.1. Canopy patch.
+    protocol: Protocol,
     #[cfg(feature = "proxy")]
     /// Proxy configuration.
     proxy: Option<Proxy>,
@@ -521,6 +523,7 @@ impl MqttOptions {
             inflight: 100,
             last_will: None,
             manual_acks: false,
+            protocol: Protocol::V4,
             #[cfg(feature = "proxy")]
             proxy: None,
             #[cfg(feature = "websocket")]
@@ -652,6 +655,18 @@ impl MqttOptions {
     /// Clean session
     pub fn clean_session(&self) -> bool {
         self.clean_session
+    }
+
+    /// Speak MQTT 3.1 (`MQIsdp`, level 3) instead of 3.1.1 (`Protocol::V5` is not valid
+    /// here: use the `v5` module). Canopy patch.
+    pub fn set_protocol(&mut self, protocol: Protocol) -> &mut Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// The protocol written in CONNECT. Canopy patch.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
     }
 
     /// Username and password

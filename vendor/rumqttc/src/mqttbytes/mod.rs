@@ -89,8 +89,20 @@ pub enum PacketType {
 /// Protocol type
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    /// MQTT 3.1 (protocol name `MQIsdp`, level 3). Canopy patch.
+    V3,
     V4,
     V5,
+}
+
+impl Protocol {
+    /// The protocol name written in CONNECT: `MQIsdp` for MQTT 3.1, `MQTT` after. Canopy patch.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::V3 => "MQIsdp",
+            Protocol::V4 | Protocol::V5 => "MQTT",
+        }
+    }
 }
 
 /// Quality of service

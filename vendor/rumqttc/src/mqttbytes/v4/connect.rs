@@ -41,7 +41,7 @@ impl Connect {
     }
 
     fn len(&self) -> usize {
-        let mut len = 2 + "MQTT".len() // protocol name
+        let mut len = 2 + self.protocol.name().len() // protocol name
                               + 1            // protocol version
                               + 1            // connect flags
                               + 2; // keep alive
@@ -68,14 +68,14 @@ impl Connect {
         // Variable header
         let protocol_name = read_mqtt_string(&mut bytes)?;
         let protocol_level = read_u8(&mut bytes)?;
-        if protocol_name != "MQTT" {
-            return Err(Error::InvalidProtocol);
-        }
-
-        let protocol = match protocol_level {
-            4 => Protocol::V4,
-            5 => Protocol::V5,
-            num => return Err(Error::InvalidProtocolLevel(num)),
+        let protocol = match (protocol_name.as_str(), protocol_level) {
+            ("MQIsdp", 3) => Protocol::V3,
+            ("MQTT", _) => match protocol_level {
+                4 => Protocol::V4,
+                5 => Protocol::V5,
+                num => return Err(Error::InvalidProtocolLevel(num)),
+            },
+            _ => return Err(Error::InvalidProtocol),
         };
 
         let connect_flags = read_u8(&mut bytes)?;
@@ -102,14 +102,15 @@ impl Connect {
         let len = self.len();
         buffer.put_u8(0b0001_0000);
         let count = write_remaining_length(buffer, len)?;
-        write_mqtt_string(buffer, "MQTT");
+        write_mqtt_string(buffer, self.protocol.name());
 
         match self.protocol {
+            Protocol::V3 => buffer.put_u8(0x03),
             Protocol::V4 => buffer.put_u8(0x04),
             Protocol::V5 => buffer.put_u8(0x05),
         }
 
-        let flags_index = 1 + count + 2 + 4 + 1;
+        let flags_index = 1 + count + 2 + self.protocol.name().len() + 1;
 
         let mut connect_flags = 0;
         if self.clean_session {
