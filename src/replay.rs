@@ -51,8 +51,13 @@ impl Recorder {
     }
 
     /// Queues a batch for writing (a copy: the tree keeps the originals).
+    /// Messages no subscription asked for are not recorded (see `Message::subscribed`).
     pub fn record(&self, batch: &[Message]) {
-        let _ = self.tx.send(batch.to_vec());
+        let asked: Vec<Message> = batch.iter().filter(|m| m.subscribed).cloned().collect();
+        if !asked.is_empty() {
+            // Fails only once the writer thread ended, which reports its own error.
+            let _ = self.tx.send(asked);
+        }
     }
 
     /// Messages written so far.

@@ -1,8 +1,12 @@
 //! Integration tests: one binary (fast to link), one module per area, all against a real
 //! mosquitto started by `common::Broker`.
 
+mod chaos;
 mod cli;
 mod common;
 mod engine;
+mod pressure;
 mod profiles;
+mod proxy;
 mod ui;
+mod versions;

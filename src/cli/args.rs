@@ -33,7 +33,8 @@ pub struct ConnectionArgs {
     /// WebSocket path.
     #[arg(long, value_name = "PATH")]
     pub ws_path: Option<String>,
-    /// MQTT version: 5 or 3.1.1.
+    /// MQTT version: auto (the default: 5, falling back to 3.1.1 then 3.1 when the broker
+    /// refuses), 5, 3.1.1 or 3.1.
     #[arg(short = 'V', long = "mqtt-version", value_parser = parse_version)]
     pub mqtt_version: Option<MqttVersion>,
     /// Client id (default: canopy- and a random suffix).
@@ -46,13 +47,18 @@ pub struct ConnectionArgs {
     /// other users of the machine).
     #[arg(short = 'P', long, env = "CANOPY_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Proxy: http://[user:pass@]host:port, socks5://[user:pass@]host:port, or `system` for
+    /// the ALL_PROXY / HTTPS_PROXY / NO_PROXY environment variables.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
     /// Keep-alive in seconds (at least 5).
     #[arg(short = 'k', long)]
     pub keepalive: Option<u16>,
     /// Keep the session on the broker (clean session / clean start off).
     #[arg(short = 'c', long)]
     pub no_clean: bool,
-    /// MQTT 5 session expiry interval in seconds.
+    /// MQTT 5 session expiry interval in seconds (with -c and none given: never, as
+    /// mosquitto_sub does; without an expiry the broker drops the session at disconnect).
     #[arg(long)]
     pub session_expiry: Option<u32>,
     /// CA certificate file (PEM); implies TLS.
@@ -117,7 +123,9 @@ fn parse_version(s: &str) -> Result<MqttVersion, String> {
     match s.to_ascii_lowercase().as_str() {
         "5" | "5.0" | "mqttv5" | "v5" => Ok(MqttVersion::V5),
         "3.1.1" | "311" | "4" | "mqttv311" | "v311" => Ok(MqttVersion::V311),
-        _ => Err(format!("unknown MQTT version `{s}`: use 5 or 3.1.1")),
+        "3.1" | "31" | "3" | "mqttv31" | "v31" => Ok(MqttVersion::V31),
+        "auto" => Ok(MqttVersion::Auto),
+        _ => Err(format!("unknown MQTT version `{s}`: use auto, 5, 3.1.1 or 3.1")),
     }
 }
 
@@ -213,6 +221,9 @@ impl ConnectionArgs {
         }
         if let Some(s) = self.session_expiry {
             p.session_expiry_secs = s;
+        }
+        if let Some(proxy) = &self.proxy {
+            p.proxy.clone_from(proxy);
         }
         if let Some(ca) = &self.cafile {
             p.tls.ca_file = Some(ca.clone());

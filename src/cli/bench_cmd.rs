@@ -141,7 +141,8 @@ fn load(args: LoadArgs) -> u8 {
             Event::Messages { messages, .. } => {
                 let now = Instant::now();
                 first.get_or_insert(now);
-                tree.insert_all(messages, now);
+                // Only what our own filters match (some brokers send more, unasked).
+                tree.insert_all(messages.into_iter().filter(|m| m.subscribed), now);
             }
             Event::Subscribed { results, .. } => {
                 if let Some(Err(why)) = results.first().map(|r| &r.granted) {

@@ -50,6 +50,7 @@ pub fn run(args: ClearArgs) -> u8 {
     let mut found = BTreeSet::new();
     let mut last_news = Instant::now();
     let mut subscribed = false;
+    let mut unasked = 0u64;
     let mut code = None;
     while code.is_none() {
         let left = (last_news + quiet).saturating_duration_since(Instant::now());
@@ -62,6 +63,12 @@ pub fn run(args: ClearArgs) -> u8 {
         match event {
             Event::Messages { messages, .. } => {
                 for m in messages {
+                    // Only what our own filters match: some brokers push other retained
+                    // messages unasked, and deleting those would destroy data.
+                    if !m.subscribed {
+                        unasked += 1;
+                        continue;
+                    }
                     if m.retain && !m.payload.is_empty() && found.insert(m.topic) {
                         last_news = Instant::now();
                     }
@@ -83,6 +90,11 @@ pub fn run(args: ClearArgs) -> u8 {
     if let Some(code) = code {
         session.close(|_| {});
         return code;
+    }
+    if unasked > 0 {
+        eprintln!(
+            "canopy: ignored {unasked} messages the broker sent outside the given filters (left untouched)"
+        );
     }
     if args.dry_run {
         for topic in &found {

@@ -96,6 +96,20 @@ pub(crate) fn complain(message: impl std::fmt::Display) {
 pub(crate) struct Session {
     pub engine: Engine,
     pub profile: Profile,
+    /// The version the broker accepted and, when it was not the first tried, why.
+    pub version: crate::profiles::profile::MqttVersion,
+    pub negotiation: Option<String>,
+}
+
+impl Session {
+    /// "mqtt://host:1883 with MQTT 3.1.1 (the broker refused MQTT 5.0)", for `-d`.
+    pub(crate) fn describe(&self) -> String {
+        let mut text = format!("{} with {}", self.profile.url(), self.version.label());
+        if let Some(why) = &self.negotiation {
+            text.push_str(&format!(" ({why})"));
+        }
+        text
+    }
 }
 
 /// The connection id the CLI uses (it opens one connection).
@@ -123,7 +137,16 @@ pub(crate) fn connect(profile: Profile, retry: bool) -> Result<Session, u8> {
         };
         if let Event::State { state, .. } = event {
             match state {
-                ConnectionState::Connected { .. } => return Ok(Session { engine, profile }),
+                ConnectionState::Connected {
+                    version, negotiation, ..
+                } => {
+                    return Ok(Session {
+                        engine,
+                        profile,
+                        version,
+                        negotiation,
+                    });
+                }
                 ConnectionState::Failed { reason } => {
                     complain(format!("cannot connect to {}: {reason}", profile.url()));
                     let code = if reason.kind == crate::engine::ErrorKind::Settings {

@@ -91,7 +91,7 @@ pub fn run(args: SubArgs) -> u8 {
         Err(code) => return code,
     };
     if args.debug {
-        complain(format!("connected to {}", session.profile.url()));
+        complain(format!("connected to {}", session.describe()));
     }
     let deadline = args
         .timeout
@@ -131,7 +131,8 @@ pub fn run(args: SubArgs) -> u8 {
         };
         match event {
             Event::Messages { messages, .. } => {
-                for m in &messages {
+                // Only what our own filters match (some brokers send more, unasked).
+                for m in messages.iter().filter(|m| m.subscribed) {
                     if let Err(e) = print(&mut out, &args, m) {
                         if e.kind() == std::io::ErrorKind::BrokenPipe {
                             break 'outer exit::OK;

@@ -4,8 +4,10 @@
 //! file is the whole protocol between the threads.
 
 pub mod backoff;
+mod budget;
 mod connection;
 pub mod errors;
+pub mod proxy;
 mod session;
 pub mod tls;
 
@@ -66,6 +68,12 @@ pub enum Command {
         /// The message.
         message: Box<OutgoingMessage>,
     },
+    /// Cut a reconnect wait short: try again now (the "Retry now" button). Ignored unless
+    /// the connection is waiting to reconnect.
+    RetryNow {
+        /// Which connection.
+        id: ConnectionId,
+    },
     /// Delete the retained message of a topic (publishes an empty retained payload).
     ClearRetained {
         /// Which connection.
@@ -86,8 +94,12 @@ pub enum ConnectionState {
     Connected {
         /// Whether the broker resumed a stored session.
         session_present: bool,
-        /// The protocol version in use.
+        /// The protocol version in use (never `Auto`: what negotiation settled on).
         version: MqttVersion,
+        /// How the version was reached when it was not the first choice, in words ("the
+        /// broker refused MQTT 5.0"); also other adjustments made to connect (a shortened
+        /// client id for MQTT 3.1).
+        negotiation: Option<String>,
     },
     /// The connection was lost or could not be made; waiting before the next attempt.
     Reconnecting {
@@ -193,6 +205,9 @@ pub type Notifier = Arc<dyn Fn() + Send + Sync>;
 pub(crate) struct EventSink {
     tx: std_mpsc::Sender<Event>,
     notify: Notifier,
+    /// Bytes of received messages queued for the consumer: connection tasks stop reading
+    /// their sockets while it is spent (backpressure), the receiving side gives it back.
+    pub(crate) budget: Arc<budget::Budget>,
 }
 
 impl EventSink {
@@ -224,15 +239,29 @@ impl CommandSender {
 pub struct Engine {
     control: mpsc::UnboundedSender<Control>,
     events: std_mpsc::Receiver<Event>,
+    budget: Arc<budget::Budget>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Engine {
     /// Starts the engine thread. `notify` is called whenever events are queued.
     pub fn start(notify: Notifier) -> std::io::Result<Self> {
+        Self::with_queue_limit(notify, budget::DEFAULT_QUEUE_BYTES)
+    }
+
+    /// Starts the engine with at most `queue_bytes` of received messages waiting for the
+    /// consumer (payload and topic bytes plus a fixed overhead per message). When the
+    /// consumer falls that far behind, the engine stops reading from the brokers, so TCP
+    /// pushes back and memory does not grow with the lag.
+    pub fn with_queue_limit(notify: Notifier, queue_bytes: usize) -> std::io::Result<Self> {
         let (control, mut control_rx) = mpsc::unbounded_channel::<Control>();
         let (tx, events) = std_mpsc::channel();
-        let sink = EventSink { tx, notify };
+        let budget = Arc::new(budget::Budget::new(queue_bytes));
+        let sink = EventSink {
+            tx,
+            notify,
+            budget: budget.clone(),
+        };
         // One thread for every connection: the work is I/O and parsing, and keeping it on one
         // thread saves the wake-ups between workers a multi-threaded runtime pays per packet
         // (measured: ~10% of a core at 130,000 msg/s).
@@ -262,6 +291,7 @@ impl Engine {
         Ok(Self {
             control,
             events,
+            budget,
             thread: Some(thread),
         })
     }
@@ -279,12 +309,19 @@ impl Engine {
 
     /// The next event if one is queued; never blocks.
     pub fn try_recv(&self) -> Option<Event> {
-        self.events.try_recv().ok()
+        self.events.try_recv().ok().inspect(|e| self.taken(e))
     }
 
     /// Waits up to `timeout` for the next event.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
-        self.events.recv_timeout(timeout).ok()
+        self.events.recv_timeout(timeout).ok().inspect(|e| self.taken(e))
+    }
+
+    /// Gives the queue budget of a batch of messages back once the consumer has it.
+    fn taken(&self, event: &Event) {
+        if let Event::Messages { messages, .. } = event {
+            self.budget.release(messages);
+        }
     }
 }
 
@@ -305,6 +342,7 @@ fn route(connections: &mut HashMap<ConnectionId, connection::Handle>, sink: &Eve
         | Command::Subscribe { id, .. }
         | Command::Unsubscribe { id, .. }
         | Command::Publish { id, .. }
+        | Command::RetryNow { id }
         | Command::ClearRetained { id, .. } => *id,
     };
     match command {
@@ -322,7 +360,7 @@ fn route(connections: &mut HashMap<ConnectionId, connection::Handle>, sink: &Eve
                         token,
                         outcome: PublishOutcome::Failed("not connected".into()),
                     });
-                } else if !matches!(other, Command::Disconnect { .. }) {
+                } else if !matches!(other, Command::Disconnect { .. } | Command::RetryNow { .. }) {
                     sink.send(Event::Error {
                         id,
                         message: "not connected".into(),

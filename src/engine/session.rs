@@ -46,6 +46,8 @@ pub(crate) enum Incoming {
     SentDisconnect,
     /// The broker sent DISCONNECT (MQTT 5), with its reason.
     BrokerDisconnect { reason: String },
+    /// A packet that breaks the protocol (an unknown topic alias...): dropped, reported.
+    Violation(String),
     /// Anything else (pings, our acks...).
     Other,
 }
@@ -75,7 +77,7 @@ pub(crate) enum Client {
 /// The event-loop half.
 pub(crate) enum Loop {
     V4(Box<rumqttc::EventLoop>),
-    V5(Box<rumqttc::v5::EventLoop>),
+    V5(Box<rumqttc::v5::EventLoop>, Aliases),
 }
 
 fn qos4(q: QoS) -> QoS4 {
@@ -157,9 +159,14 @@ pub(crate) fn validate(profile: &Profile) -> Result<(), ConnectError> {
     if profile.keep_alive_secs < 5 {
         return Err(settings_error("keep-alive must be at least 5 seconds"));
     }
-    if profile.version == MqttVersion::V311 && profile.client_id.is_empty() && !profile.clean_session {
+    if profile.version != MqttVersion::V5 && profile.client_id.is_empty() && !profile.clean_session {
         return Err(settings_error(
-            "MQTT 3.1.1 needs a client id when clean session is off",
+            "keeping the session needs a client id (MQTT 3.1.1 and 3.1 do not assign one)",
+        ));
+    }
+    if profile.client_id.len() > 65_535 {
+        return Err(settings_error(
+            "the client id is longer than MQTT allows (65,535 bytes)",
         ));
     }
     if let Some(will) = &profile.last_will
@@ -175,25 +182,46 @@ pub(crate) fn validate(profile: &Profile) -> Result<(), ConnectError> {
     Ok(())
 }
 
-/// Creates the client and event loop for a profile.
-pub(crate) fn open(profile: &Profile) -> Result<(Client, Loop), ConnectError> {
+/// MQTT 3.1 allows client ids of 1 to 23 characters; a longer or empty one is replaced by a
+/// short random id (the caller tells the user).
+pub(crate) fn v31_client_id(client_id: &str) -> Option<String> {
+    let fits = !client_id.is_empty() && client_id.len() <= 23;
+    (!fits).then(|| {
+        let mut id = crate::profiles::profile::random_client_id();
+        id.truncate(23);
+        id
+    })
+}
+
+/// Creates the client and event loop for a profile, speaking `version` (never `Auto`: the
+/// caller picks the candidate to try).
+pub(crate) fn open(profile: &Profile, version: MqttVersion) -> Result<(Client, Loop), ConnectError> {
     validate(profile)?;
     let transport = transport(profile)?;
     let host = broker_address(profile);
+    let proxy = super::proxy::resolve(&profile.proxy, &profile.host, |name| std::env::var(name).ok())?
+        .map(|p| p.to_rumqttc());
     let will = profile.last_will.as_ref().filter(|w| !w.topic.is_empty());
     let credentials = profile
         .username
         .as_ref()
         .filter(|u| !u.is_empty())
         .map(|u| (u.clone(), profile.password.clone().unwrap_or_default()));
-    match profile.version {
-        MqttVersion::V311 => {
+    match version {
+        MqttVersion::V311 | MqttVersion::V31 => {
+            // For MQTT 3.1 the connection has already made the id fit (`v31_client_id`).
             let mut o = rumqttc::MqttOptions::new(profile.client_id.clone(), host, profile.port);
             o.set_transport(transport)
                 .set_keep_alive(profile.keep_alive())
                 .set_clean_session(profile.clean_session)
                 .set_max_packet_size(MAX_PACKET, MAX_PACKET)
                 .set_request_channel_capacity(REQUEST_CAPACITY);
+            if version == MqttVersion::V31 {
+                o.set_protocol(rumqttc::Protocol::V3);
+            }
+            if let Some(proxy) = proxy {
+                o.set_proxy(proxy);
+            }
             if let Some((user, pass)) = credentials {
                 o.set_credentials(user, pass);
             }
@@ -207,21 +235,23 @@ pub(crate) fn open(profile: &Profile) -> Result<(Client, Loop), ConnectError> {
             }
             let (client, mut eventloop) = rumqttc::AsyncClient::new(o, REQUEST_CAPACITY);
             let mut net = rumqttc::NetworkOptions::new();
-            net.set_connection_timeout(10);
+            net.set_connection_timeout(CONNECT_TIMEOUT_SECS);
             eventloop.set_network_options(net);
             Ok((Client::V4(client), Loop::V4(Box::new(eventloop))))
         }
-        MqttVersion::V5 => {
+        MqttVersion::V5 | MqttVersion::Auto => {
             let mut o = rumqttc::v5::MqttOptions::new(profile.client_id.clone(), host, profile.port);
             o.set_transport(transport)
                 .set_keep_alive(profile.keep_alive())
                 .set_clean_start(profile.clean_session)
                 .set_max_packet_size(Some(MAX_PACKET as u32))
-                .set_topic_alias_max(Some(1024))
+                // Aliases save the broker bandwidth; `Loop::poll` resolves them.
+                .set_topic_alias_max(Some(TOPIC_ALIAS_MAX))
                 .set_request_channel_capacity(REQUEST_CAPACITY)
-                .set_connection_timeout(10);
-            if profile.session_expiry_secs > 0 {
-                o.set_session_expiry_interval(Some(profile.session_expiry_secs));
+                .set_connection_timeout(CONNECT_TIMEOUT_SECS);
+            o.set_session_expiry_interval(profile.effective_session_expiry());
+            if let Some(proxy) = proxy {
+                o.set_proxy(proxy);
             }
             if let Some((user, pass)) = credentials {
                 o.set_credentials(user, pass);
@@ -236,7 +266,44 @@ pub(crate) fn open(profile: &Profile) -> Result<(Client, Loop), ConnectError> {
                 ));
             }
             let (client, eventloop) = rumqttc::v5::AsyncClient::new(o, REQUEST_CAPACITY);
-            Ok((Client::V5(client), Loop::V5(Box::new(eventloop))))
+            Ok((
+                Client::V5(client),
+                Loop::V5(Box::new(eventloop), Aliases::default()),
+            ))
+        }
+    }
+}
+
+/// Seconds allowed for the network connection plus CONNACK.
+const CONNECT_TIMEOUT_SECS: u64 = 10;
+/// Topic aliases we let an MQTT 5 broker use.
+const TOPIC_ALIAS_MAX: u16 = 1024;
+
+/// The topic each alias stands for on the current network connection (MQTT 5 §3.3.2.3.4: an
+/// alias is set by a PUBLISH carrying both, may be reassigned to another topic at any time,
+/// and is forgotten when the network connection ends).
+#[derive(Default)]
+pub(crate) struct Aliases(std::collections::HashMap<u16, String>);
+
+impl Aliases {
+    /// The full topic of an incoming PUBLISH, learning or applying its alias.
+    fn resolve(&mut self, topic: String, alias: Option<u16>) -> Result<String, String> {
+        match alias {
+            Some(0) => Err("the broker sent topic alias 0, which MQTT 5 forbids".into()),
+            Some(a) if a > TOPIC_ALIAS_MAX => Err(format!(
+                "the broker sent topic alias {a}, above the maximum of {TOPIC_ALIAS_MAX} we allowed"
+            )),
+            Some(a) if topic.is_empty() => self
+                .0
+                .get(&a)
+                .cloned()
+                .ok_or_else(|| format!("the broker used topic alias {a} without ever saying its topic")),
+            Some(a) => {
+                self.0.insert(a, topic.clone());
+                Ok(topic)
+            }
+            None if topic.is_empty() => Err("the broker sent a message with an empty topic".into()),
+            None => Ok(topic),
         }
     }
 }
@@ -411,34 +478,98 @@ fn refused_words(code: &str) -> ConnectError {
 }
 
 fn map_err4(e: &rumqttc::ConnectionError) -> ConnectError {
+    use rumqttc::{ConnectionError as C, StateError as S};
     match e {
-        rumqttc::ConnectionError::ConnectionRefused(code) => refused_words(&format!("{code:?}")),
-        rumqttc::ConnectionError::NetworkTimeout | rumqttc::ConnectionError::FlushTimeout => {
-            ConnectError::new(ErrorKind::Timeout, "the broker did not answer in time")
-        }
-        rumqttc::ConnectionError::MqttState(rumqttc::StateError::AwaitPingResp) => ConnectError::new(
+        C::ConnectionRefused(code) => refused_words(&format!("{code:?}")),
+        C::NetworkTimeout | C::FlushTimeout => timeout(),
+        C::MqttState(S::AwaitPingResp) => no_ping(),
+        C::MqttState(S::ConnectionAborted) => closed(),
+        C::MqttState(S::Io(io)) | C::Io(io) => lost_or(describe(io)),
+        C::MqttState(S::Deserialization(e)) => unreadable(e),
+        C::MqttState(S::Unsolicited(pkid)) => ConnectError::new(
             ErrorKind::ConnectionLost,
-            "the broker stopped answering (no ping response)",
+            format!("the broker acknowledged packet {pkid}, which we never sent (protocol error)"),
         ),
+        C::NotConnAck(packet) => not_connack(&format!("{packet:?}")),
+        C::Proxy(p) => proxy_words(p),
         other => lost_or(describe(other)),
     }
 }
 
 fn map_err5(e: &rumqttc::v5::ConnectionError) -> ConnectError {
+    use rumqttc::v5::{ConnectionError as C, StateError as S};
     match e {
-        rumqttc::v5::ConnectionError::ConnectionRefused(code) => refused_words(&format!("{code:?}")),
-        rumqttc::v5::ConnectionError::Timeout(_) => {
-            ConnectError::new(ErrorKind::Timeout, "the broker did not answer in time")
-        }
-        rumqttc::v5::ConnectionError::MqttState(rumqttc::v5::StateError::AwaitPingResp) => ConnectError::new(
-            ErrorKind::ConnectionLost,
-            "the broker stopped answering (no ping response)",
-        ),
+        C::ConnectionRefused(code) => refused_words(&format!("{code:?}")),
+        C::Timeout(_) => timeout(),
+        C::MqttState(S::AwaitPingResp) => no_ping(),
+        C::MqttState(S::ConnectionAborted) => closed(),
+        C::MqttState(S::Io(io)) | C::Io(io) => lost_or(describe(io)),
         // rumqttc's v5 deserialisation error does not expose its cause as a source.
-        rumqttc::v5::ConnectionError::MqttState(rumqttc::v5::StateError::Deserialization(
-            rumqttc::v5::mqttbytes::Error::Io(io),
-        )) => lost_or(describe(io)),
+        C::MqttState(S::Deserialization(rumqttc::v5::mqttbytes::Error::Io(io))) => lost_or(describe(io)),
+        C::MqttState(S::Deserialization(e)) => unreadable(e),
+        C::MqttState(S::Unsolicited(pkid)) => ConnectError::new(
+            ErrorKind::ConnectionLost,
+            format!("the broker acknowledged packet {pkid}, which we never sent (protocol error)"),
+        ),
+        C::MqttState(S::ServerDisconnect {
+            reason_code,
+            reason_string,
+        }) => ConnectError::new(
+            ErrorKind::ConnectionLost,
+            match reason_string {
+                Some(why) => format!("the broker closed the connection ({reason_code:?}: {why})"),
+                None => format!("the broker closed the connection ({reason_code:?})"),
+            },
+        ),
+        C::NotConnAck(packet) => not_connack(&format!("{packet:?}")),
+        C::Proxy(p) => proxy_words(p),
         other => lost_or(describe(other)),
+    }
+}
+
+fn timeout() -> ConnectError {
+    ConnectError::new(ErrorKind::Timeout, "the broker did not answer in time")
+}
+
+fn no_ping() -> ConnectError {
+    ConnectError::new(
+        ErrorKind::ConnectionLost,
+        "the broker stopped answering (no ping response)",
+    )
+}
+
+fn closed() -> ConnectError {
+    ConnectError::new(ErrorKind::ConnectionLost, "the broker closed the connection")
+}
+
+fn unreadable(e: &dyn std::fmt::Debug) -> ConnectError {
+    ConnectError::new(
+        ErrorKind::ConnectionLost,
+        format!("the broker sent a packet that breaks the MQTT protocol ({e:?}); the connection was closed"),
+    )
+}
+
+fn not_connack(packet: &str) -> ConnectError {
+    let name = packet.split(['(', ' ', '{']).next().unwrap_or(packet);
+    ConnectError::new(
+        ErrorKind::Refused,
+        format!("the broker answered CONNECT with {name} instead of CONNACK (protocol error)"),
+    )
+}
+
+fn proxy_words(e: &rumqttc::ProxyError) -> ConnectError {
+    use rumqttc::ProxyError as P;
+    match e {
+        P::Io(io) => {
+            let inner = describe(io);
+            ConnectError::new(inner.kind, format!("proxy: {}", inner.message))
+        }
+        P::Socks5(why) => ConnectError::new(ErrorKind::Refused, format!("proxy: {why}")),
+        P::Proxy(http) => ConnectError::new(
+            ErrorKind::Refused,
+            format!("proxy: the HTTP proxy refused the tunnel ({http})"),
+        ),
+        other => ConnectError::new(ErrorKind::Refused, format!("proxy: {other}")),
     }
 }
 
@@ -492,6 +623,9 @@ impl Loop {
                     Event::Incoming(Packet::ConnAck(ack)) => Incoming::ConnAck {
                         session_present: ack.session_present,
                     },
+                    Event::Incoming(Packet::Publish(p)) if p.topic.is_empty() => {
+                        Incoming::Violation("the broker sent a message with an empty topic".into())
+                    }
                     Event::Incoming(Packet::Publish(p)) => Incoming::Publish(Message {
                         topic: p.topic,
                         payload: p.payload,
@@ -500,6 +634,8 @@ impl Loop {
                         dup: p.dup,
                         received: SystemTime::now(),
                         properties: Properties::default(),
+                        // Set by the connection, which knows its subscriptions.
+                        subscribed: false,
                     }),
                     Event::Incoming(Packet::SubAck(ack)) => Incoming::SubAck {
                         pkid: ack.pkid,
@@ -528,24 +664,35 @@ impl Loop {
                     _ => Incoming::Other,
                 })
             }
-            Loop::V5(l) => {
+            Loop::V5(l, aliases) => {
                 use p5::Packet;
                 use rumqttc::Outgoing;
                 use rumqttc::v5::Event;
                 let event = l.poll().await.map_err(|e| map_err5(&e))?;
                 Ok(match event {
-                    Event::Incoming(Packet::ConnAck(ack)) => Incoming::ConnAck {
-                        session_present: ack.session_present,
-                    },
-                    Event::Incoming(Packet::Publish(p)) => Incoming::Publish(Message {
-                        topic: topic_string(p.topic),
-                        payload: p.payload,
-                        qos: from_qos5(p.qos),
-                        retain: p.retain,
-                        dup: p.dup,
-                        received: SystemTime::now(),
-                        properties: props_from_5(p.properties),
-                    }),
+                    Event::Incoming(Packet::ConnAck(ack)) => {
+                        // Aliases live as long as one network connection.
+                        aliases.0.clear();
+                        Incoming::ConnAck {
+                            session_present: ack.session_present,
+                        }
+                    }
+                    Event::Incoming(Packet::Publish(p)) => {
+                        let alias = p.properties.as_ref().and_then(|props| props.topic_alias);
+                        match aliases.resolve(topic_string(p.topic), alias) {
+                            Ok(topic) => Incoming::Publish(Message {
+                                topic,
+                                payload: p.payload,
+                                qos: from_qos5(p.qos),
+                                retain: p.retain,
+                                dup: p.dup,
+                                received: SystemTime::now(),
+                                properties: props_from_5(p.properties),
+                                subscribed: false,
+                            }),
+                            Err(why) => Incoming::Violation(why),
+                        }
+                    }
                     Event::Incoming(Packet::SubAck(ack)) => Incoming::SubAck {
                         pkid: ack.pkid,
                         results: ack.return_codes.iter().map(suback5).collect(),
@@ -586,7 +733,7 @@ impl Loop {
     pub(crate) fn take_pending(&mut self) -> Saved {
         match self {
             Loop::V4(l) => Saved::V4(l.pending.drain(..).collect()),
-            Loop::V5(l) => Saved::V5(l.pending.drain(..).collect()),
+            Loop::V5(l, _) => Saved::V5(l.pending.drain(..).collect()),
         }
     }
 
@@ -624,7 +771,7 @@ impl Loop {
         }
         match (self, saved) {
             (Loop::V4(l), Saved::V4(requests)) => restore!(l, requests, rumqttc::Request),
-            (Loop::V5(l), Saved::V5(requests)) => restore!(l, requests, rumqttc::v5::Request),
+            (Loop::V5(l, _), Saved::V5(requests)) => restore!(l, requests, rumqttc::v5::Request),
             // A loop only ever saves its own kind of request.
             _ => {}
         }

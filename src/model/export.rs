@@ -42,7 +42,9 @@ pub fn latest_below(tree: &mut TopicTree, id: NodeId) -> Vec<Entry> {
     let mut out = Vec::new();
     let mut stack = vec![id];
     while let Some(n) = stack.pop() {
-        if let Some(m) = tree.node(n).latest() {
+        let node = tree.node(n);
+        // Topics no subscription asked for stay out of exports (see `Node::unasked`).
+        if let Some(m) = node.latest().filter(|_| !node.unasked()) {
             out.push((tree.full_topic(n), m.clone()));
         }
         stack.extend(tree.sorted_children(n).iter().rev().copied());

@@ -106,6 +106,11 @@ pub struct Message {
     pub received: SystemTime,
     /// MQTT 5 properties (empty for 3.1.1).
     pub properties: Properties,
+    /// Whether one of the connection's subscriptions matches the topic. Some brokers send
+    /// messages nobody asked for (amqtt pushes retained messages of other clients'
+    /// subscriptions at CONNECT; aedes sends `$` topics to `#`): those are shown as such and
+    /// never cleared, exported, recorded or printed by a command that filters.
+    pub subscribed: bool,
 }
 
 /// A message to publish.

@@ -112,6 +112,8 @@ impl Line {
             dup: self.dup,
             received: UNIX_EPOCH + Duration::from_millis(self.timestamp_ms),
             properties: self.properties.clone(),
+            // Only messages a subscription asked for are ever recorded.
+            subscribed: true,
         })
     }
 

@@ -136,6 +136,9 @@ impl StoredMessage {
 const NO_PARENT: NodeId = NodeId::MAX;
 const CHILDREN_UNSORTED: u8 = 1;
 const HISTORY_TRIMMED: u8 = 2;
+/// The latest message arrived although no subscription matches its topic (see
+/// [`Message::subscribed`]).
+const UNASKED: u8 = 4;
 
 /// One level of a topic path.
 #[derive(Debug, Clone)]
@@ -231,6 +234,12 @@ impl Node {
     /// Whether older messages of this topic were evicted to stay within the history budget.
     pub fn history_trimmed(&self) -> bool {
         self.flags & HISTORY_TRIMMED != 0
+    }
+
+    /// Whether the broker sent the newest message although none of our subscriptions matches
+    /// its topic. Such topics are shown, marked, and never cleared or exported.
+    pub fn unasked(&self) -> bool {
+        self.flags & UNASKED != 0
     }
 
     /// Whether the newest message is retained.
@@ -395,16 +404,18 @@ impl TopicTree {
     }
 
     /// The topics at or below `id` whose latest message is retained and not empty (what the
-    /// broker retains, as far as this connection has seen), in tree order.
+    /// broker retains, as far as this connection has seen), in tree order. Topics no
+    /// subscription asked for are left out: clearing them would act outside the user's filters.
     pub fn retained_below(&mut self, id: NodeId) -> Vec<NodeId> {
         let mut found = Vec::new();
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
             let node = &self.nodes[n as usize];
-            if node
-                .latest
-                .as_ref()
-                .is_some_and(|m| m.retain && !m.payload.is_empty())
+            if !node.unasked()
+                && node
+                    .latest
+                    .as_ref()
+                    .is_some_and(|m| m.retain && !m.payload.is_empty())
             {
                 found.push(n);
             }
@@ -471,6 +482,11 @@ impl TopicTree {
             + 1;
         let node = &mut self.nodes[id as usize];
         node.messages += 1;
+        if message.subscribed {
+            node.flags &= !UNASKED;
+        } else {
+            node.flags |= UNASKED;
+        }
         let stored = StoredMessage::new(message, node.messages);
         let new_topic = node.latest.is_none();
         if let Some(previous) = node.latest.replace(stored) {

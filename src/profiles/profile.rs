@@ -69,25 +69,63 @@ impl TransportKind {
     }
 }
 
-/// The MQTT protocol version spoken on a connection.
+/// The MQTT protocol version of a profile: one pinned version, or `Auto` negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum MqttVersion {
+    /// Try 5.0, then 3.1.1, then 3.1, moving on only when the broker refuses the version
+    /// (see `engine::negotiate`). A connection reports the version it settled on.
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// MQTT 3.1 (protocol name `MQIsdp`, level 3): client ids of 1 to 23 characters.
+    #[serde(rename = "3.1")]
+    V31,
     /// MQTT 3.1.1 (protocol level 4).
     #[serde(rename = "3.1.1")]
     V311,
     /// MQTT 5.0 (protocol level 5).
-    #[default]
     #[serde(rename = "5.0")]
     V5,
 }
 
 impl MqttVersion {
-    /// "MQTT 3.1.1" or "MQTT 5".
+    /// Every choice, in the order a version picker lists them.
+    pub const ALL: [MqttVersion; 4] = [Self::Auto, Self::V5, Self::V311, Self::V31];
+
+    /// "MQTT 5.0", "MQTT 3.1.1", "MQTT 3.1" or "Auto".
     pub fn label(self) -> &'static str {
         match self {
+            Self::Auto => "Auto",
+            Self::V31 => "MQTT 3.1",
             Self::V311 => "MQTT 3.1.1",
-            Self::V5 => "MQTT 5",
+            Self::V5 => "MQTT 5.0",
         }
+    }
+
+    /// "auto", "3.1", "3.1.1" or "5.0", as written in files and on the command line.
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::V31 => "3.1",
+            Self::V311 => "3.1.1",
+            Self::V5 => "5.0",
+        }
+    }
+
+    /// The versions to try, in order: all three for `Auto`, else just the pinned one.
+    pub fn candidates(self) -> &'static [MqttVersion] {
+        match self {
+            Self::Auto => &[Self::V5, Self::V311, Self::V31],
+            Self::V31 => &[Self::V31],
+            Self::V311 => &[Self::V311],
+            Self::V5 => &[Self::V5],
+        }
+    }
+
+    /// Whether MQTT 5 features (properties, subscription options) may be used: true for
+    /// 5.0 and for `Auto`, which tries 5.0 first (a connection knows what it got).
+    pub fn allows_v5(self) -> bool {
+        matches!(self, Self::V5 | Self::Auto)
     }
 }
 
@@ -252,8 +290,14 @@ pub struct Profile {
     pub keep_alive_secs: u16,
     /// Clean session (3.1.1) / clean start (5.0).
     pub clean_session: bool,
-    /// MQTT 5 session expiry interval in seconds (0 = session ends with the connection).
+    /// MQTT 5 session expiry interval in seconds. 0 means the default: "never" when the
+    /// session is kept (`clean_session` off, as `mosquitto_sub -c` does), else the session
+    /// ends with the connection. Without an expiry an MQTT 5 broker drops a kept session at
+    /// every disconnect, and QoS 1/2 messages sent meanwhile are lost.
     pub session_expiry_secs: u32,
+    /// Proxy: empty for none, `system` for the `ALL_PROXY`/`HTTPS_PROXY`/`NO_PROXY`
+    /// environment, or a URL `http://[user:pass@]host:port` / `socks5://[user:pass@]host:port`.
+    pub proxy: String,
     /// Optional last will.
     pub last_will: Option<LastWill>,
     /// Subscriptions made on every connect.
@@ -276,13 +320,14 @@ impl Default for Profile {
             port: 1883,
             transport: TransportKind::Tcp,
             ws_path: "/mqtt".to_owned(),
-            version: MqttVersion::V5,
+            version: MqttVersion::Auto,
             client_id: random_client_id(),
             username: None,
             password: None,
             keep_alive_secs: 60,
             clean_session: true,
             session_expiry_secs: 0,
+            proxy: String::new(),
             last_will: None,
             subscriptions: vec![
                 Subscription::new("#", QoS::AtMostOnce),
@@ -389,6 +434,17 @@ impl Profile {
     /// Keep-alive as a duration.
     pub fn keep_alive(&self) -> Duration {
         Duration::from_secs(u64::from(self.keep_alive_secs))
+    }
+
+    /// The MQTT 5 session expiry to send, in seconds: the configured one, or "never"
+    /// (`u32::MAX`) when the session is kept and none is configured, `None` when the session
+    /// ends with the connection.
+    pub fn effective_session_expiry(&self) -> Option<u32> {
+        match (self.session_expiry_secs, self.clean_session) {
+            (0, true) => None,
+            (0, false) => Some(u32::MAX),
+            (secs, _) => Some(secs),
+        }
     }
 }
 

@@ -20,7 +20,6 @@ use crate::model::message::OutgoingMessage;
 use crate::model::payload::View;
 use crate::model::topic_tree::{Limits, NodeId, TopicTree};
 use crate::profiles::Profile;
-use crate::profiles::profile::MqttVersion;
 use crate::profiles::profile::PasswordStorage;
 use crate::profiles::saver::{Saver, SaverEvent};
 use crate::profiles::secrets;
@@ -1292,13 +1291,17 @@ impl eframe::App for CanopyApp {
         });
         let active = self.active;
         Panel::bottom("status-bar").show(ui, |ui| {
-            status_bar_ui(ui, self.tabs.get_mut(active));
+            if status_bar_ui(ui, self.tabs.get_mut(active))
+                && let Some(tab) = self.tabs.get(active)
+            {
+                self.engine.send(Command::RetryNow { id: tab.id });
+            }
         });
         if self.persisted.show_publish {
             let (connected, v5) = self
                 .tabs
                 .get(active)
-                .map(|t| (t.connected(), t.profile.version == MqttVersion::V5))
+                .map(|t| (t.connected(), t.speaks_v5()))
                 .unwrap_or((false, true));
             Panel::bottom("publish")
                 .resizable(true)

@@ -401,13 +401,27 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 }
                 ui.label("MQTT version");
                 ui.horizontal(|ui| {
-                    changed |= ui
-                        .selectable_value(&mut p.version, MqttVersion::V5, "5.0")
-                        .changed();
-                    changed |= ui
-                        .selectable_value(&mut p.version, MqttVersion::V311, "3.1.1")
-                        .changed();
+                    for version in MqttVersion::ALL {
+                        let label = match version {
+                            MqttVersion::Auto => "Auto",
+                            other => other.short(),
+                        };
+                        changed |= ui
+                            .selectable_value(&mut p.version, version, label)
+                            .on_hover_text(match version {
+                                MqttVersion::Auto => "Try 5.0, then 3.1.1, then 3.1 if the broker refuses",
+                                _ => "Only this version; a refusal is reported, not retried",
+                            })
+                            .changed();
+                    }
                 });
+                ui.end_row();
+                changed |= widgets::text_field(ui, "Proxy", &mut p.proxy)
+                    .on_hover_text(
+                        "Empty: connect directly. `system`: the ALL_PROXY / HTTPS_PROXY / NO_PROXY \
+                         environment. Or a URL: http://host:port, socks5://user:pass@host:port",
+                    )
+                    .changed();
                 ui.end_row();
             });
         });
@@ -537,7 +551,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 .checkbox(&mut p.clean_session, "start without a stored session")
                 .changed();
             ui.end_row();
-            if p.version == MqttVersion::V5 {
+            if p.version.allows_v5() {
                 changed |= widgets::number_field(
                     ui,
                     "Session expiry",
@@ -546,6 +560,17 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                     " s",
                 )
                 .changed();
+                ui.end_row();
+                // What will really be sent, since 0 means "never" once the session is kept.
+                ui.label("");
+                ui.label(
+                    egui::RichText::new(match p.effective_session_expiry() {
+                        None => "MQTT 5: the session ends with the connection".to_owned(),
+                        Some(u32::MAX) => "MQTT 5: the kept session never expires".to_owned(),
+                        Some(secs) => format!("MQTT 5: the session is kept {secs} s after a disconnect"),
+                    })
+                    .weak(),
+                );
             }
         });
     });
@@ -586,7 +611,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
             if let Err(e) = crate::model::topic::validate_filter(&sub.filter) {
                 widgets::error(ui, e.to_string());
             }
-            if p.version == MqttVersion::V5 {
+            if p.version.allows_v5() {
                 ui.horizontal(|ui| {
                     ui.add_space(12.0);
                     changed |= ui.checkbox(&mut sub.no_local, "No local").changed();

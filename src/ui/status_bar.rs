@@ -19,8 +19,12 @@ pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
         ConnectionState::Connected {
             version,
             session_present,
+            negotiation,
         } => {
-            let mut extras = vec![version.label().to_owned()];
+            let mut extras = vec![match negotiation {
+                Some(why) => format!("{} — {why}", version.label()),
+                None => version.label().to_owned(),
+            }];
             if p.transport != crate::profiles::profile::TransportKind::Tcp {
                 extras.push(p.transport.label().to_owned());
             }
@@ -64,8 +68,10 @@ pub fn dot(ui: &mut Ui, color: Color32) {
     ui.painter().circle_filled(rect.center(), 4.5, color);
 }
 
-/// Draws the status bar for the active tab (or a hint when nothing is open).
-pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) {
+/// Draws the status bar for the active tab (or a hint when nothing is open). Returns true
+/// when the user pressed "Retry now" during a reconnect wait.
+pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) -> bool {
+    let mut retry_now = false;
     ui.horizontal(|ui| {
         let Some(tab) = tab else {
             ui.label(RichText::new("Not connected — choose a connection and press Connect.").weak());
@@ -75,6 +81,10 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) {
         dot(ui, color);
         ui.label(RichText::new(text).color(color));
         if matches!(tab.state, ConnectionState::Reconnecting { .. }) {
+            retry_now = ui
+                .small_button("Retry now")
+                .on_hover_text("Try to connect again at once instead of waiting")
+                .clicked();
             // Keep the countdown true.
             ui.ctx().request_repaint_after(Duration::from_millis(250));
         }
@@ -112,4 +122,5 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) {
             }
         });
     });
+    retry_now
 }

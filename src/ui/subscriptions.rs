@@ -8,7 +8,7 @@ use super::tab::{ConnectionTab, SubStatus};
 use super::widgets;
 use crate::model::message::QoS;
 use crate::model::topic::validate_filter;
-use crate::profiles::profile::{MqttVersion, Subscription};
+use crate::profiles::profile::Subscription;
 
 /// The add-a-subscription form.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub enum SubscriptionAction {
 /// Draws the subscriptions section of the tree panel.
 pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab) -> Option<SubscriptionAction> {
     let mut action = None;
-    let v5 = tab.profile.version == MqttVersion::V5;
+    let v5 = tab.speaks_v5();
     let refused = tab
         .subscriptions
         .iter()

@@ -11,7 +11,7 @@ use crate::model::payload::{Rendered, View};
 use crate::model::topic_tree::{NodeId, Row, TopicTree};
 use crate::model::view::{FilterScan, RowBuilder};
 use crate::profiles::Profile;
-use crate::profiles::profile::Subscription;
+use crate::profiles::profile::{MqttVersion, Subscription};
 
 /// Batches (up to 4,096 messages each) allowed to wait for the per-frame apply budget.
 pub const MAX_PENDING_BATCHES: usize = 256;
@@ -288,7 +288,7 @@ impl ConnectionTab {
         &mut self,
         message: &crate::model::message::OutgoingMessage,
     ) -> Option<Subscription> {
-        if self.profile.version != crate::profiles::profile::MqttVersion::V5 {
+        if !self.speaks_v5() {
             return None;
         }
         let response_topic = message.properties.response_topic.clone()?;
@@ -315,6 +315,15 @@ impl ConnectionTab {
                     Err(why) => SubStatus::Refused(why.clone()),
                 };
             }
+        }
+    }
+
+    /// Whether MQTT 5 features apply: the version the broker accepted once connected, the
+    /// profile's choice before (Auto counts as 5.0, which it tries first).
+    pub fn speaks_v5(&self) -> bool {
+        match &self.state {
+            ConnectionState::Connected { version, .. } => *version == MqttVersion::V5,
+            _ => self.profile.version.allows_v5(),
         }
     }
 

@@ -145,6 +145,14 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         .label(RichText::new("R").small().color(Color32::from_rgb(230, 160, 40)))
                         .on_hover_text("The latest message is retained");
                 }
+                if node.unasked() {
+                    row_ui
+                        .label(RichText::new("unasked").small().italics().weak())
+                        .on_hover_text(
+                            "Not matched by any subscription: the broker sent it unasked. \
+                             Never cleared, exported or recorded.",
+                        );
+                }
                 if let Some(latest) = node.latest() {
                     // Below the Sparkplug namespace (found from the top-level ancestor, without
                     // building the row's full topic every frame).

@@ -173,6 +173,18 @@ pub struct Broker {
 impl Broker {
     /// Starts mosquitto with TCP, WS, TLS, mutual TLS, WSS, password and wrong-name listeners.
     pub fn start() -> Broker {
+        Self::start_with("persistence false\n")
+    }
+
+    /// Like `start`, with sessions and queued messages saved to disk after every change, so
+    /// they survive `kill -9` (for the chaos tests).
+    pub fn persistent() -> Broker {
+        Self::start_with(
+            "persistence true\nautosave_on_changes true\nautosave_interval 1\npersistence_location PERSIST_DIR/\n",
+        )
+    }
+
+    fn start_with(persistence: &str) -> Broker {
         let dir = tempfile::tempdir().expect("tempdir");
         let pki = Pki::generate(dir.path());
         let p = free_ports(7);
@@ -203,7 +215,7 @@ impl Broker {
             )
         };
         let config = format!(
-            "per_listener_settings true\nuser root\npersistence false\nsys_interval 1\nmax_queued_messages 0\nlog_dest file {log}\nlog_type all\n\
+            "per_listener_settings true\nuser root\n{persistence}sys_interval 1\nmax_queued_messages 0\nlog_dest file {log}\nlog_type all\n\
              listener {tcp} 127.0.0.1\nallow_anonymous true\n\
              listener {ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n\
              listener {tlsp} 127.0.0.1\nallow_anonymous true\n{server_tls}\
@@ -211,6 +223,7 @@ impl Broker {
              listener {wss} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n{server_tls}\
              listener {auth} 127.0.0.1\nallow_anonymous false\npassword_file {passwd}\n\
              listener {wrong} 127.0.0.1\nallow_anonymous true\n{wrong_tls}",
+            persistence = persistence.replace("PERSIST_DIR", &d(dir.path())),
             log = d(&dir.path().join("mosquitto.log")),
             tcp = ports.tcp,
             ws = ports.ws,

@@ -69,6 +69,25 @@ impl ConnAck {
 
         let flags = read_u8(&mut bytes)?;
         let return_code = read_u8(&mut bytes)?;
+        // Canopy patch: a broker that does not speak MQTT 5 may answer with an MQTT 3.1.1
+        // CONNACK (two bytes, return code 1..=5; allowed by MQTT 5.0 section 3.1.2.2). Read it
+        // as the matching MQTT 5 reason instead of failing on the missing properties.
+        if fixed_header.remaining_len == 2 {
+            let code = match return_code {
+                0 => ConnectReturnCode::Success,
+                1 => ConnectReturnCode::UnsupportedProtocolVersion,
+                2 => ConnectReturnCode::ClientIdentifierNotValid,
+                3 => ConnectReturnCode::ServerUnavailable,
+                4 => ConnectReturnCode::BadUserNamePassword,
+                5 => ConnectReturnCode::NotAuthorized,
+                num => return Err(Error::InvalidConnectReturnCode(num)),
+            };
+            return Ok(ConnAck {
+                session_present: (flags & 0x01) == 1,
+                code,
+                properties: None,
+            });
+        }
         let properties = ConnAckProperties::read(&mut bytes)?;
 
         let session_present = (flags & 0x01) == 1;

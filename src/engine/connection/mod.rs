@@ -1,5 +1,10 @@
 //! The task behind one open connection: connect, subscribe, publish, batch messages, back off
-//! and reconnect, and close gracefully.
+//! and reconnect, and close gracefully. `incoming.rs` handles what the broker sends; `lost.rs`
+//! what happens when a connection ends (version negotiation, reconnect policy, and the rules
+//! that stop a broker's refusal-by-disconnect from looping forever).
+
+mod incoming;
+mod lost;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -9,15 +14,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
-use super::errors::{ConnectError, ErrorKind};
-use super::session::{self, Client, Incoming, Loop, QueueError, Saved};
+use super::session::{self, Client, QueueError, Saved};
 use super::{Command, ConnectionId, ConnectionState, Event, EventSink, PublishOutcome, SubscribeResult};
 use crate::model::message::{Message, OutgoingMessage, QoS};
 use crate::model::topic::{validate_filter, validate_topic_name};
-use crate::profiles::profile::{Profile, Subscription};
-
-/// A connection that lasted this long resets the reconnect attempt count.
-const STABLE_CONNECTION: Duration = Duration::from_secs(10);
+use crate::profiles::profile::{MqttVersion, Profile, Subscription};
 
 /// Messages are handed to the caller at least this often while they arrive.
 const BATCH_WINDOW: Duration = Duration::from_millis(15);
@@ -75,9 +76,9 @@ async fn sleep_opt(at: Option<Instant>) {
 }
 
 async fn run(id: ConnectionId, profile: Profile, sink: EventSink, mut rx: mpsc::UnboundedReceiver<Command>) {
-    let mut c = Conn::new(id, &profile, sink);
+    let mut c = Conn::new(id, profile, sink);
     c.state(ConnectionState::Connecting);
-    let (client, mut lp) = match session::open(&profile) {
+    let (client, mut lp) = match session::open(&c.profile, c.version) {
         Ok(pair) => pair,
         Err(reason) => {
             c.fail(reason);
@@ -87,6 +88,9 @@ async fn run(id: ConnectionId, profile: Profile, sink: EventSink, mut rx: mpsc::
     c.client = Some(client);
     let mut fast_streak = 0;
     loop {
+        if c.owed > 0 {
+            c.wait_for_budget(&mut rx).await;
+        }
         let result = {
             let poll = lp.poll();
             tokio::pin!(poll);
@@ -144,8 +148,18 @@ async fn run(id: ConnectionId, profile: Profile, sink: EventSink, mut rx: mpsc::
 struct Conn {
     id: ConnectionId,
     sink: EventSink,
+    /// The settings, kept to open the client again with another version while negotiating.
+    profile: Profile,
     policy: crate::engine::backoff::ReconnectPolicy,
-    version: crate::profiles::profile::MqttVersion,
+    /// The versions to try (Auto's three, or the pinned one) and the one being tried.
+    candidates: &'static [MqttVersion],
+    candidate: usize,
+    /// The version of the current client (never `Auto`).
+    version: MqttVersion,
+    /// Whether a broker ever accepted us: then the version is settled for good.
+    settled: bool,
+    /// Why earlier versions were passed over, for the user ("the broker refused MQTT 5.0").
+    negotiation: Vec<String>,
     client: Option<Client>,
     /// Active subscriptions with their MQTT 5 subscription identifier.
     subs: Vec<(Subscription, Option<usize>)>,
@@ -153,18 +167,35 @@ struct Conn {
     sub_queue: VecDeque<Vec<String>>,
     /// Filters of each SUBSCRIBE written, by packet id.
     sub_waiting: HashMap<u16, Vec<String>>,
+    /// How often the connection closed while a filter waited for its SUBACK (see `lost.rs`).
+    sub_strikes: HashMap<String, u8>,
+    /// Suspect filters, subscribed one SUBSCRIBE at a time so a closing broker names the one
+    /// it refuses; `probing` while one of them waits for its SUBACK.
+    probe: VecDeque<(Subscription, Option<usize>)>,
+    probing: bool,
     unsub_queue: VecDeque<Vec<String>>,
     unsub_waiting: HashMap<u16, Vec<String>>,
     /// Publishes not yet handed to rumqttc.
     outbox: VecDeque<(u64, OutgoingMessage)>,
     /// Publishes handed to rumqttc, not yet written, in order.
     queued: VecDeque<(u64, QoS)>,
-    /// QoS 1/2 publishes written and awaiting their acknowledgement, by packet id.
-    inflight: HashMap<u16, u64>,
+    /// QoS 1/2 publishes written and awaiting their acknowledgement, by packet id, with the
+    /// time they were written.
+    inflight: HashMap<u16, (u64, Instant)>,
+    /// How often the connection closed right after a publish was written, by token.
+    publish_strikes: HashMap<u64, u8>,
     batch: Vec<Message>,
     batch_started: Option<Instant>,
+    /// Queue budget (bytes) a message already read still owes: nothing more is read from the
+    /// socket until the consumer has made room for it.
+    owed: u32,
     connected: bool,
+    /// Reconnect attempt about to be made: consecutive failures to connect, from 0 at every
+    /// CONNACK. Only these count against the policy's limit.
     attempt: u32,
+    /// Consecutive connections that died right after CONNACK: they grow the delay (so a
+    /// broker that accepts and drops us is not hammered) but never make us give up.
+    short_lived: u32,
     /// When the current (or last) connection was established.
     connected_at: Option<Instant>,
     saved: Option<Saved>,
@@ -177,25 +208,37 @@ struct Conn {
 }
 
 impl Conn {
-    fn new(id: ConnectionId, profile: &Profile, sink: EventSink) -> Self {
+    fn new(id: ConnectionId, profile: Profile, sink: EventSink) -> Self {
+        let candidates = profile.version.candidates();
         Self {
             id,
             sink,
             policy: profile.reconnect,
-            version: profile.version,
+            candidates,
+            candidate: 0,
+            version: candidates[0],
+            settled: false,
+            negotiation: Vec::new(),
             client: None,
             subs: profile.subscriptions.iter().map(|s| (s.clone(), None)).collect(),
+            profile,
             sub_queue: VecDeque::new(),
             sub_waiting: HashMap::new(),
+            sub_strikes: HashMap::new(),
+            probe: VecDeque::new(),
+            probing: false,
             unsub_queue: VecDeque::new(),
             unsub_waiting: HashMap::new(),
             outbox: VecDeque::new(),
             queued: VecDeque::new(),
             inflight: HashMap::new(),
+            publish_strikes: HashMap::new(),
             batch: Vec::new(),
             batch_started: None,
+            owed: 0,
             connected: false,
             attempt: 0,
+            short_lived: 0,
             connected_at: None,
             saved: None,
             broker_reason: None,
@@ -203,6 +246,31 @@ impl Conn {
             disconnect_sent: false,
             finished: false,
             ended: false,
+        }
+    }
+
+    /// Waits until the consumer made room for the message that overdrew the queue budget,
+    /// serving commands meanwhile. The socket is not read: TCP pushes back on the broker.
+    async fn wait_for_budget(&mut self, rx: &mut mpsc::UnboundedReceiver<Command>) {
+        // The consumer can only give budget back for messages it has been handed.
+        self.flush();
+        let budget = self.sink.budget.clone();
+        let owed = std::mem::take(&mut self.owed);
+        let take = budget.take(owed);
+        tokio::pin!(take);
+        loop {
+            tokio::select! {
+                () = &mut take => return,
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.command(cmd),
+                    None => self.request_close(),
+                },
+            }
+            // A graceful close needs the event loop polled; going over budget by one message
+            // is fine then.
+            if self.closing.is_some() {
+                return;
+            }
         }
     }
 
@@ -250,7 +318,8 @@ impl Conn {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::Connect { .. } => {}
+            // Only a reconnect wait acts on RetryNow (see `lost.rs`).
+            Command::Connect { .. } | Command::RetryNow { .. } => {}
             Command::Disconnect { .. } => self.request_close(),
             Command::Publish { token, message, .. } => self.publish(token, *message),
             Command::ClearRetained { token, topic, .. } => self.publish(
@@ -274,14 +343,11 @@ impl Conn {
 
     fn publish(&mut self, token: u64, message: OutgoingMessage) {
         if self.closing.is_some() {
-            self.published(
-                token,
-                PublishOutcome::Failed("not sent: the connection is closing".into()),
-            );
+            self.published(token, PublishOutcome::Failed("the connection is closing".into()));
             return;
         }
         if let Err(e) = validate_topic_name(&message.topic) {
-            self.published(token, PublishOutcome::Failed(format!("not sent: {e}")));
+            self.published(token, PublishOutcome::Failed(e.to_string()));
             return;
         }
         self.outbox.push_back((token, message));
@@ -321,7 +387,7 @@ impl Conn {
 
     fn send_subscribe(&mut self, subs: &[Subscription], subscription_id: Option<usize>) {
         let Some(client) = &self.client else { return };
-        let id = if self.version == crate::profiles::profile::MqttVersion::V5 {
+        let id = if self.version == MqttVersion::V5 {
             subscription_id
         } else {
             None
@@ -337,10 +403,18 @@ impl Conn {
         }
     }
 
+    /// Subscribes again after a CONNACK (`only` those filters, or all). Filters under
+    /// suspicion of making the broker close the connection are sent one per SUBSCRIBE.
     fn resubscribe(&mut self, only: Option<&[String]>) {
+        self.probe.clear();
+        self.probing = false;
         let mut groups: Vec<(Option<usize>, Vec<Subscription>)> = Vec::new();
         for (sub, sid) in &self.subs {
             if only.is_some_and(|f| !f.contains(&sub.filter)) {
+                continue;
+            }
+            if self.sub_strikes.contains_key(&sub.filter) {
+                self.probe.push_back((sub.clone(), *sid));
                 continue;
             }
             match groups.iter_mut().find(|(g, _)| g == sid) {
@@ -350,6 +424,18 @@ impl Conn {
         }
         for (sid, list) in groups {
             self.send_subscribe(&list, sid);
+        }
+        self.probe_next();
+    }
+
+    /// Subscribes to the next suspect filter, alone, once the previous one was answered.
+    fn probe_next(&mut self) {
+        if self.probing {
+            return;
+        }
+        if let Some((sub, sid)) = self.probe.pop_front() {
+            self.send_subscribe(std::slice::from_ref(&sub), sid);
+            self.probing = true;
         }
     }
 
@@ -385,7 +471,7 @@ impl Conn {
                     Err(QueueError::Invalid(e)) => {
                         let token = *token;
                         self.outbox.pop_front();
-                        self.published(token, PublishOutcome::Failed(format!("not sent: {e}")));
+                        self.published(token, PublishOutcome::Failed(e.to_string()));
                     }
                 }
             }
@@ -401,248 +487,6 @@ impl Conn {
             {
                 self.disconnect_sent = client.try_disconnect().is_ok();
             }
-        }
-    }
-
-    fn incoming(&mut self, incoming: Incoming, lp: &mut Loop) {
-        match incoming {
-            Incoming::ConnAck { session_present } => self.connected(session_present, lp),
-            Incoming::Publish(message) => {
-                if self.batch_started.is_none() {
-                    self.batch_started = Some(Instant::now());
-                }
-                self.batch.push(message);
-                if self.batch.len() >= BATCH_MAX {
-                    self.flush();
-                }
-            }
-            Incoming::SentPublish { pkid } => {
-                if pkid != 0 && self.inflight.contains_key(&pkid) {
-                    return; // a retransmission
-                }
-                if let Some((token, qos)) = self.queued.pop_front() {
-                    if pkid == 0 || qos == QoS::AtMostOnce {
-                        self.published(token, PublishOutcome::Sent);
-                    } else {
-                        self.inflight.insert(pkid, token);
-                    }
-                }
-            }
-            Incoming::PublishDone { pkid, refused } => {
-                if let Some(token) = self.inflight.remove(&pkid) {
-                    let outcome = match refused {
-                        Some(why) => PublishOutcome::Failed(why),
-                        None => PublishOutcome::Acknowledged,
-                    };
-                    self.published(token, outcome);
-                }
-            }
-            Incoming::SentSubscribe { pkid } => {
-                if let Some(filters) = self.sub_queue.pop_front() {
-                    self.sub_waiting.insert(pkid, filters);
-                }
-            }
-            Incoming::SubAck { pkid, results } => {
-                let filters = self.sub_waiting.remove(&pkid).unwrap_or_default();
-                let results: Vec<SubscribeResult> = filters
-                    .into_iter()
-                    .zip(results)
-                    .map(|(filter, granted)| SubscribeResult { filter, granted })
-                    .collect();
-                let refused: Vec<String> = results
-                    .iter()
-                    .filter_map(|r| r.granted.as_ref().err().map(|e| format!("`{}`: {e}", r.filter)))
-                    .collect();
-                if !refused.is_empty() {
-                    let failed: Vec<&String> = results
-                        .iter()
-                        .filter(|r| r.granted.is_err())
-                        .map(|r| &r.filter)
-                        .collect();
-                    self.subs.retain(|(s, _)| !failed.contains(&&s.filter));
-                    self.error(format!(
-                        "subscription refused by the broker: {}",
-                        refused.join("; ")
-                    ));
-                }
-                self.emit(Event::Subscribed { id: self.id, results });
-            }
-            Incoming::SentUnsubscribe { pkid } => {
-                if let Some(filters) = self.unsub_queue.pop_front() {
-                    self.unsub_waiting.insert(pkid, filters);
-                }
-            }
-            Incoming::UnsubAck { pkid } => {
-                if let Some(filters) = self.unsub_waiting.remove(&pkid) {
-                    self.emit(Event::Unsubscribed { id: self.id, filters });
-                }
-            }
-            Incoming::SentDisconnect => {
-                if self.closing.is_some() {
-                    self.finished = true;
-                }
-            }
-            Incoming::BrokerDisconnect { reason } => self.broker_reason = Some(reason),
-            Incoming::Other => {}
-        }
-    }
-
-    fn connected(&mut self, session_present: bool, lp: &mut Loop) {
-        self.connected = true;
-        // The attempt count restarts only once a connection proved stable (see `lost`), so a
-        // broker that accepts and then drops us at once still exhausts the policy.
-        self.connected_at = Some(Instant::now());
-        self.broker_reason = None;
-        if let Some(saved) = self.saved.take() {
-            let restored = lp.restore_pending(saved, session_present);
-            for pkid in restored.completed {
-                if let Some(token) = self.inflight.remove(&pkid) {
-                    self.published(token, PublishOutcome::Acknowledged);
-                }
-            }
-            if !session_present {
-                // Publishes are sent again as new messages: rebuild the order of their tokens.
-                let mut order: VecDeque<(u64, QoS)> = VecDeque::new();
-                for old_pkid in restored.publishes {
-                    let token = if old_pkid == 0 {
-                        self.queued.pop_front()
-                    } else {
-                        self.inflight.remove(&old_pkid).map(|t| (t, QoS::AtLeastOnce))
-                    };
-                    order.extend(token);
-                }
-                order.append(&mut self.queued);
-                self.queued = order;
-            }
-        }
-        // Subscription requests that were in flight are gone with the old connection.
-        let unanswered: Vec<String> = self
-            .sub_queue
-            .drain(..)
-            .chain(self.sub_waiting.drain().map(|(_, f)| f))
-            .flatten()
-            .collect();
-        self.unsub_queue.clear();
-        self.unsub_waiting.clear();
-        if session_present {
-            self.resubscribe(Some(&unanswered));
-        } else {
-            self.resubscribe(None);
-        }
-        self.state(ConnectionState::Connected {
-            session_present,
-            version: self.version,
-        });
-    }
-
-    async fn lost(&mut self, error: ConnectError, lp: &mut Loop, rx: &mut mpsc::UnboundedReceiver<Command>) {
-        let was_connected = self.connected;
-        if was_connected
-            && self
-                .connected_at
-                .is_some_and(|t| t.elapsed() >= STABLE_CONNECTION)
-        {
-            self.attempt = 0;
-        }
-        self.connected = false;
-        let taken = lp.take_pending();
-        self.saved = Some(match self.saved.take() {
-            Some(previous) => previous.merge(taken),
-            None => taken,
-        });
-        if self.closing.is_some() {
-            self.finished = true;
-            return;
-        }
-        let error = match (&self.broker_reason, was_connected) {
-            (Some(reason), true) => ConnectError::new(
-                ErrorKind::ConnectionLost,
-                format!("the broker closed the connection ({reason})"),
-            ),
-            _ => error,
-        };
-        if error.kind.is_permanent() {
-            self.fail(error);
-            return;
-        }
-        self.attempt += 1;
-        let Some(delay) = self.policy.delay(self.attempt) else {
-            let reason = if self.policy.enabled {
-                ConnectError::new(
-                    error.kind,
-                    format!("gave up after {} attempts: {}", self.attempt - 1, error.message),
-                )
-            } else {
-                error
-            };
-            self.fail(reason);
-            return;
-        };
-        self.state(ConnectionState::Reconnecting {
-            attempt: self.attempt,
-            max_attempts: self.policy.max_attempts,
-            next_in: delay,
-            last_error: error,
-        });
-        let wake = Instant::now() + delay;
-        loop {
-            tokio::select! {
-                () = sleep_until(wake) => break,
-                cmd = rx.recv() => {
-                    match cmd {
-                        Some(cmd) => self.command(cmd),
-                        None => self.request_close(),
-                    }
-                    if self.closing.is_some() {
-                        self.finished = true;
-                        return;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Reports every publish that will never be delivered.
-    fn fail_pending(&mut self, why: &str) {
-        let tokens: Vec<u64> = self
-            .outbox
-            .drain(..)
-            .map(|(t, _)| t)
-            .chain(self.queued.drain(..).map(|(t, _)| t))
-            .chain(self.inflight.drain().map(|(_, t)| t))
-            .collect();
-        for token in tokens {
-            self.published(token, PublishOutcome::Failed(why.to_owned()));
-        }
-    }
-
-    fn fail(&mut self, reason: ConnectError) {
-        self.fail_pending(&format!("not delivered: {}", reason.message));
-        self.state(ConnectionState::Failed { reason });
-        self.finished = true;
-        self.ended = true;
-    }
-
-    fn finish_closed(&mut self) {
-        self.fail_pending("not delivered: the connection was closed before the broker acknowledged it");
-        self.state(ConnectionState::Disconnected);
-        self.ended = true;
-    }
-}
-
-impl Saved {
-    /// Appends requests saved later to those saved earlier.
-    fn merge(self, later: Saved) -> Saved {
-        match (self, later) {
-            (Saved::V4(mut a), Saved::V4(b)) => {
-                a.extend(b);
-                Saved::V4(a)
-            }
-            (Saved::V5(mut a), Saved::V5(b)) => {
-                a.extend(b);
-                Saved::V5(a)
-            }
-            (a, _) => a,
         }
     }
 }
