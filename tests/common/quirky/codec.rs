@@ -416,7 +416,7 @@ mod tests {
     #[test]
     fn quirky_codec_publish_v5_alias_round_trip() {
         let bytes = publish(5, b"", b"hi", 1, false, 7, Some(1));
-        assert_eq!(bytes, [0x32, 9, 0, 0, 0, 7, 3, 0x23, 0, 1, b'h', b'i'][..]);
+        assert_eq!(bytes, [0x32, 10, 0, 0, 0, 7, 3, 0x23, 0, 1, b'h', b'i'][..]);
         let p = decode_publish(bytes[0], &bytes[2..], 5).unwrap();
         assert_eq!(
             (p.topic.as_str(), p.topic_alias, p.pkid, p.qos),

@@ -27,7 +27,6 @@ mod selftest;
 mod server;
 
 pub use codec::ConnectSeen;
-pub use server::garbage;
 
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;

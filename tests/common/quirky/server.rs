@@ -28,7 +28,7 @@ pub(super) struct State {
     pub(super) published: Vec<Published>,
 }
 
-struct Client {
+pub(super) struct Client {
     tx: mpsc::UnboundedSender<Out>,
     subs: Vec<(String, u8)>,
 }
@@ -114,8 +114,12 @@ async fn serve(shared: Arc<Shared>, stream: TcpStream) {
 
     if !script.accept.contains(&level) {
         match script.refuse_v5_as {
-            V5Refusal::V3ConnackRc1 => drop(tx.send(Out::Raw(connack(4, false, 1)))),
-            V5Refusal::V5Reason0x84 => drop(tx.send(Out::Raw(connack(5, false, 0x84)))),
+            V5Refusal::V3ConnackRc1 => {
+                let _ = tx.send(Out::Raw(connack(4, false, 1)));
+            }
+            V5Refusal::V5Reason0x84 => {
+                let _ = tx.send(Out::Raw(connack(5, false, 0x84)));
+            }
             V5Refusal::CloseSocket => {}
             V5Refusal::Silent => drain(&mut rd).await,
         }
@@ -394,7 +398,7 @@ async fn write_hostile<W: AsyncWrite + Unpin>(w: &mut W, level: u8, h: &Hostile)
 }
 
 /// `00 00` then 62 bytes of a fixed xorshift sequence (same bytes every run).
-pub fn garbage() -> Vec<u8> {
+fn garbage() -> Vec<u8> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut out = vec![0u8, 0u8];
     while out.len() < 64 {
