@@ -13,9 +13,7 @@ const WAIT: Duration = Duration::from_secs(5);
 // ---- raw socket helpers ----------------------------------------------------------------
 
 fn raw(broker: &QuirkyBroker) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", broker.port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
-    s
+    TcpStream::connect(("127.0.0.1", broker.port)).expect("connect")
 }
 
 /// CONNECT with clean session, keep alive 60 and no properties.
@@ -38,11 +36,14 @@ fn subscribe_packet(filter: &str) -> Vec<u8> {
     frame(0x82, &body)
 }
 
-/// Everything readable until the peer closes (`true`) or 500 ms of silence (`false`).
-fn read_until_quiet(s: &mut TcpStream) -> (Vec<u8>, bool) {
+/// Everything readable until the peer closes (`true`) or goes quiet (`false`): up to 5 s for
+/// the first `at_least` bytes (a loaded machine), then 500 ms of silence.
+fn read_until_quiet(s: &mut TcpStream, at_least: usize) -> (Vec<u8>, bool) {
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
+        let patience = if out.len() < at_least { 5000 } else { 500 };
+        s.set_read_timeout(Some(Duration::from_millis(patience))).unwrap();
         match s.read(&mut buf) {
             Ok(0) => return (out, true),
             Ok(n) => out.extend_from_slice(&buf[..n]),
@@ -223,7 +224,7 @@ fn quirky_mqtt31_connect_and_subscribe_raw() {
     s.write_all(&subscribe_packet("t")).unwrap();
     broker.wait_for("the subscription", WAIT, |b| b.subscribes().len() == 1);
     broker.publish("t", b"hi", false);
-    let (bytes, closed) = read_until_quiet(&mut s);
+    let (bytes, closed) = read_until_quiet(&mut s, 18);
     assert!(!closed);
     let mut want = vec![0x20, 2, 0, 0]; // CONNACK, 3.x format
     want.extend([0x90, 3, 0, 1, 1]); // SUBACK granting QoS 1
@@ -291,7 +292,7 @@ fn quirky_refusal_shapes_raw() {
         });
         let mut s = raw(&broker);
         s.write_all(&connect_packet("MQTT", 5, "v5-client")).unwrap();
-        let (bytes, closed) = read_until_quiet(&mut s);
+        let (bytes, closed) = read_until_quiet(&mut s, want.len());
         assert_eq!((bytes, closed), (want, want_closed), "{refusal:?}");
         assert_eq!(broker.connects()[0].level, 5);
         assert_eq!(broker.clients(), 0);
@@ -304,7 +305,7 @@ fn quirky_refusal_shapes_raw() {
     });
     let mut s = raw(&broker);
     s.write_all(&connect_packet("MQIsdp", 3, "old")).unwrap();
-    assert_eq!(read_until_quiet(&mut s), (vec![0x20, 2, 0, 1], true));
+    assert_eq!(read_until_quiet(&mut s, 4), (vec![0x20, 2, 0, 1], true));
 }
 
 #[tokio::test]
@@ -356,7 +357,7 @@ fn quirky_close_on_publish_topic_raw() {
     body.extend_from_slice(&[0, 9, b'!']);
     s.write_all(&frame(0x32, &body)).unwrap(); // QoS 1, packet id 9
     assert_eq!(
-        read_until_quiet(&mut s),
+        read_until_quiet(&mut s, 4),
         (vec![0x20, 2, 0, 0], true),
         "no PUBACK, closed"
     );
@@ -372,7 +373,7 @@ fn quirky_dollar_topics_reach_hash_on_aedes() {
         s.write_all(&subscribe_packet("#")).unwrap();
         broker.wait_for("the subscription", WAIT, |b| b.subscribes().len() == 1);
         broker.publish("$SYS/x", b"1", false);
-        let (bytes, _) = read_until_quiet(&mut s);
+        let (bytes, _) = read_until_quiet(&mut s, 9);
         assert_eq!(bytes.len() > 9, delivered, "{bytes:?}");
     }
 }
@@ -386,7 +387,7 @@ fn hostile_after_suback(h: Hostile) -> (Vec<u8>, bool) {
     let mut s = raw(&broker);
     s.write_all(&connect_packet("MQTT", 4, "c")).unwrap();
     s.write_all(&subscribe_packet("#")).unwrap();
-    let (bytes, closed) = read_until_quiet(&mut s);
+    let (bytes, closed) = read_until_quiet(&mut s, 10);
     assert_eq!(bytes[..9], [0x20, 2, 0, 0, 0x90, 3, 0, 1, 1]);
     (bytes[9..].to_vec(), closed)
 }
@@ -416,7 +417,7 @@ fn quirky_hostile_bytes_raw() {
     });
     let mut s = raw(&broker);
     s.write_all(&connect_packet("MQTT", 5, "c")).unwrap();
-    assert_eq!(read_until_quiet(&mut s), (vec![0x20, 3, 0, 7, 0], true));
+    assert_eq!(read_until_quiet(&mut s, 5), (vec![0x20, 3, 0, 7, 0], true));
 }
 
 #[tokio::test]
