@@ -437,3 +437,58 @@ async fn quirky_flood_at_connect() {
         );
     }
 }
+
+/// How rumqttc 0.25 (3.1.1, default options) reacts to each stream-level hostile: an error
+/// from `poll()` within 5 s, printed so the next engineer sees which (`--nocapture`).
+#[tokio::test]
+async fn quirky_hostiles_make_rumqttc_fail() {
+    let hostiles = [
+        Hostile::HugeRemainingLength,
+        Hostile::FiveContinuationBytes,
+        Hostile::InvalidUtf8Topic,
+        Hostile::Garbage,
+        Hostile::UnknownConnackCode(0x07),
+    ];
+    for h in hostiles {
+        let broker = QuirkyBroker::start(Script {
+            hostile: Some(h.clone()),
+            hostile_at_connect: true,
+            ..Script::default()
+        });
+        let opts = rumqttc::MqttOptions::new("selftest-hostile", broker.host(), broker.port);
+        let (_client, mut el) = rumqttc::AsyncClient::new(opts, 10);
+        let err = loop {
+            match tokio::time::timeout(WAIT, el.poll()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => break e,
+                Err(_) => panic!("{h:?}: rumqttc did not fail within {WAIT:?}"),
+            }
+        };
+        println!("{h:?}: {err:?}");
+    }
+}
+
+#[test]
+fn quirky_v5_suback_unsuback_raw() {
+    let broker = QuirkyBroker::start(Script::default());
+    let mut s = raw(&broker);
+    s.write_all(&connect_packet("MQTT", 5, "c")).unwrap();
+    // SUBSCRIBE id 1, no properties, "a/+" with options 0x02 (QoS 2).
+    let mut body = vec![0, 1, 0];
+    put_binary(&mut body, b"a/+");
+    body.push(0x02);
+    s.write_all(&frame(0x82, &body)).unwrap();
+    // UNSUBSCRIBE id 2, no properties, "a/+".
+    let mut body = vec![0, 2, 0];
+    put_binary(&mut body, b"a/+");
+    s.write_all(&frame(0xA2, &body)).unwrap();
+    s.write_all(&[0xC0, 0]).unwrap(); // PINGREQ
+    let want = [
+        &[0x20, 3, 0, 0, 0][..],    // CONNACK v5
+        &[0x90, 4, 0, 1, 0, 2][..], // SUBACK: id, no properties, QoS 2 granted
+        &[0xB0, 4, 0, 2, 0, 0][..], // UNSUBACK: id, no properties, reason 0
+        &[0xD0, 0][..],             // PINGRESP
+    ]
+    .concat();
+    assert_eq!(read_until_quiet(&mut s, want.len()), (want, false));
+}
