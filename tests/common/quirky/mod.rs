@@ -20,8 +20,18 @@
 //!   several matching subscriptions gets one copy at the highest QoS.
 //! - UNSUBSCRIBE → UNSUBACK, PINGREQ → PINGRESP, DISCONNECT → close. Anything undecodable
 //!   closes the connection (logged to stderr).
+//!
+//! Use: `let broker = QuirkyBroker::start(Script::rumqttd());` then point a profile at
+//! `broker.host()` / `broker.port`, drive Canopy, and assert on `broker.connects()`,
+//! `broker.subscribes()`, `broker.published()`; `broker.publish(..)` injects messages.
+//!
+//! Adding a behaviour: a field on [`Script`] (its doc names the broker that does it), handled
+//! in `server.rs` — `serve` for CONNECT time, `Connection::handle` / `subscribe` for reactions
+//! to client packets, `write_loop` / `write_hostile` for bytes on the way out — plus a
+//! self-test in `selftest.rs` (raw socket when the exact bytes matter). `codec` is public for
+//! tests that craft raw packets.
 
-mod codec;
+pub mod codec;
 #[cfg(test)]
 mod selftest;
 mod server;
