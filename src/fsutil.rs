@@ -153,8 +153,15 @@ mod tests {
         std::fs::write(&path, b"12345").unwrap();
         assert_eq!(read_capped(&path, 5, "a test").unwrap(), b"12345");
         let err = read_capped(&path, 4, "a test").unwrap_err().to_string();
-        assert!(err.contains("larger than the limit of 4 bytes for a test"), "{err}");
-        assert!(read_capped(&dir.path().join("missing"), 5, "x").unwrap_err().is_not_found());
+        assert!(
+            err.contains("larger than the limit of 4 bytes for a test"),
+            "{err}"
+        );
+        assert!(
+            read_capped(&dir.path().join("missing"), 5, "x")
+                .unwrap_err()
+                .is_not_found()
+        );
         let err = read_capped(dir.path(), 5, "x").unwrap_err().to_string();
         assert!(err.contains("a directory"), "{err}");
     }
@@ -162,7 +169,9 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn dev_zero_is_refused_at_once() {
-        let err = read_capped(Path::new("/dev/zero"), PEM_LIMIT, "x").unwrap_err().to_string();
+        let err = read_capped(Path::new("/dev/zero"), PEM_LIMIT, "x")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/dev/zero is a character device"), "{err}");
     }
 

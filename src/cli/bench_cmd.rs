@@ -164,37 +164,43 @@ fn load(args: LoadArgs) -> u8 {
     let rate = messages as f64 / elapsed.as_secs_f64().max(1e-9);
     let mut printed = Ok(());
     if args.json {
-        printed = printed.and_then(|()| super::print_line(format!(
-            "{}",
-            serde_json::json!({
-                "messages": messages,
-                "topics": topics,
-                "nodes": tree.node_count(),
-                "seconds": elapsed.as_secs_f64(),
-                "seconds_from_first_message": loading.as_secs_f64(),
-                "messages_per_second": rate,
-                "peak_rss_bytes": rss,
-                "history_bytes": tree.history_bytes(),
-                "history_evicted": tree.history_evicted(),
-                "complete": code == exit::OK,
-            })
-        )));
+        printed = printed.and_then(|()| {
+            super::print_line(format!(
+                "{}",
+                serde_json::json!({
+                    "messages": messages,
+                    "topics": topics,
+                    "nodes": tree.node_count(),
+                    "seconds": elapsed.as_secs_f64(),
+                    "seconds_from_first_message": loading.as_secs_f64(),
+                    "messages_per_second": rate,
+                    "peak_rss_bytes": rss,
+                    "history_bytes": tree.history_bytes(),
+                    "history_evicted": tree.history_evicted(),
+                    "complete": code == exit::OK,
+                })
+            ))
+        });
     } else {
-        printed = printed.and_then(|()| super::print_line(format!(
-            "loaded {} messages on {} topics in {:.3} s ({} msg/s; {:.3} s from the first message)",
-            messages,
-            topics,
-            elapsed.as_secs_f64(),
-            rate.round(),
-            loading.as_secs_f64()
-        )));
-        printed = printed.and_then(|()| super::print_line(format!(
-            "peak RSS {:.1} MiB ({} bytes per topic); history {:.1} MiB, {} entries evicted",
-            rss as f64 / 1048576.0,
-            rss / u64::from(topics.max(1)),
-            tree.history_bytes() as f64 / 1048576.0,
-            tree.history_evicted()
-        )));
+        printed = printed.and_then(|()| {
+            super::print_line(format!(
+                "loaded {} messages on {} topics in {:.3} s ({} msg/s; {:.3} s from the first message)",
+                messages,
+                topics,
+                elapsed.as_secs_f64(),
+                rate.round(),
+                loading.as_secs_f64()
+            ))
+        });
+        printed = printed.and_then(|()| {
+            super::print_line(format!(
+                "peak RSS {:.1} MiB ({} bytes per topic); history {:.1} MiB, {} entries evicted",
+                rss as f64 / 1048576.0,
+                rss / u64::from(topics.max(1)),
+                tree.history_bytes() as f64 / 1048576.0,
+                tree.history_evicted()
+            ))
+        });
     }
     // Measured; now leave without waiting for the tree to be freed page by page.
     std::mem::forget(tree);
@@ -217,9 +223,16 @@ fn publish(args: PublishArgs) -> u8 {
     }
     // A size no MQTT packet can carry would only end in a lost connection (or, near
     // `usize::MAX`, an allocation failure): refuse it as an argument error.
-    let max = super::checks::max_payload(&format!("{}/{}", args.prefix, "x".repeat(64)), &Default::default(), true);
+    let max = super::checks::max_payload(
+        &format!("{}/{}", args.prefix, "x".repeat(64)),
+        &Default::default(),
+        true,
+    );
     if args.size > max {
-        complain(format!("--size {} is larger than the largest MQTT message ({max} bytes)", args.size));
+        complain(format!(
+            "--size {} is larger than the largest MQTT message ({max} bytes)",
+            args.size
+        ));
         return exit::USAGE;
     }
     let workload = Workload::new(args.topics, args.size).with_prefix(&args.prefix);
@@ -311,18 +324,20 @@ fn publish(args: PublishArgs) -> u8 {
     let delivered = done - failed;
     let mut printed = Ok(());
     if args.json {
-        printed = printed.and_then(|()| super::print_line(format!(
-            "{}",
-            serde_json::json!({
-                "sent": sent,
-                "delivered": delivered,
-                "failed": failed + (sent - done),
-                "topics": workload.topics().min(sent),
-                "payload_bytes": bytes,
-                "seconds": elapsed,
-                "messages_per_second": sent as f64 / elapsed,
-            })
-        )));
+        printed = printed.and_then(|()| {
+            super::print_line(format!(
+                "{}",
+                serde_json::json!({
+                    "sent": sent,
+                    "delivered": delivered,
+                    "failed": failed + (sent - done),
+                    "topics": workload.topics().min(sent),
+                    "payload_bytes": bytes,
+                    "seconds": elapsed,
+                    "messages_per_second": sent as f64 / elapsed,
+                })
+            ))
+        });
     } else {
         printed = printed.and_then(|()| super::print_line(format!(
             "published {sent} messages ({:.1} MiB of payload) on {} topics to {} in {elapsed:.3} s ({} msg/s); {} not delivered",

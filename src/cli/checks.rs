@@ -25,11 +25,14 @@ pub fn parse_secs(s: &str) -> Result<Duration, String> {
         .map_err(|_| format!("`{s}` is not a number of seconds"))?;
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!(
-            "`{s}` is not a number of seconds from 0 to {MAX_SECS}"
+            "`{s}` is not a usable number of seconds: give a finite number from 0 to \
+             {MAX_SECS} (100 years)"
         ));
     }
     if secs > MAX_SECS {
-        return Err(format!("`{s}` seconds is too long: at most {MAX_SECS} (100 years)"));
+        return Err(format!(
+            "`{s}` seconds is too long: at most {MAX_SECS} (100 years)"
+        ));
     }
     Duration::try_from_secs_f64(secs).map_err(|_| format!("`{s}` is not a usable number of seconds"))
 }

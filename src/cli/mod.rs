@@ -103,12 +103,10 @@ pub(crate) fn complain(message: impl std::fmt::Display) {
 pub(crate) fn print_line(line: impl std::fmt::Display) -> Result<(), u8> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}")
-        .and_then(|()| out.flush())
-        .map_err(|e| {
-            complain(format!("cannot write to standard output: {e}"));
-            exit::ERROR
-        })
+    writeln!(out, "{line}").and_then(|()| out.flush()).map_err(|e| {
+        complain(format!("cannot write to standard output: {e}"));
+        exit::ERROR
+    })
 }
 
 /// Checks a profile before connecting and prints its warnings (`--insecure`, MQTT 5-only

@@ -11,8 +11,7 @@ use crate::profiles::profile::PasswordStorage;
 /// credential store, else by asking on the terminal (without echo), else a note on stderr
 /// saying which profile lacks one and how to give it.
 pub fn fill(profile: &mut Profile) -> Result<(), String> {
-    let needs_one = profile.password.is_none()
-        && profile.username.as_deref().is_some_and(|u| !u.is_empty());
+    let needs_one = profile.password.is_none() && profile.username.as_deref().is_some_and(|u| !u.is_empty());
     if !needs_one {
         return Ok(());
     }

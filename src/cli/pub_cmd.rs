@@ -248,10 +248,9 @@ pub fn run(args: PubArgs) -> u8 {
         Ok(single) => single,
         Err(code) => return code,
     };
-    if let Some(warning) = super::checks::v5_only_warning(
-        profile.version,
-        &super::checks::v5_publish_options(&properties),
-    ) {
+    if let Some(warning) =
+        super::checks::v5_only_warning(profile.version, &super::checks::v5_publish_options(&properties))
+    {
         complain(warning);
     }
     let session = match connect(profile, args.connection.retry) {

@@ -145,7 +145,7 @@ fn receive(args: &SubArgs, session: &super::Session, out: &mut impl std::io::Wri
     };
     let mut received: u64 = 0;
     let mut pending_subacks = 1usize;
-    let code = 'outer: loop {
+    'outer: loop {
         let wait = deadline.map_or(Duration::from_secs(3600), |d| {
             d.saturating_duration_since(Instant::now())
         });
@@ -201,6 +201,5 @@ fn receive(args: &SubArgs, session: &super::Session, out: &mut impl std::io::Wri
                 }
             }
         }
-    };
-    code
+    }
 }

@@ -135,8 +135,7 @@ pub fn escape_line_separators(json: String) -> String {
     if !json.contains(['\u{2028}', '\u{2029}']) {
         return json;
     }
-    json.replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
+    json.replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
 }
 
 /// Parses one line of a recording: `Ok(None)` for blank and comment lines.
@@ -273,7 +272,10 @@ mod tests {
         let line = Line::from_message(&m);
         for json in [line.to_json(), line.to_json_pretty()] {
             assert!(!json.contains(['\u{2028}', '\u{2029}']), "{json}");
-            assert!(json.contains(r"a\u2028b") && json.contains(r"x\u2029y\u2028"), "{json}");
+            assert!(
+                json.contains(r"a\u2028b") && json.contains(r"x\u2029y\u2028"),
+                "{json}"
+            );
         }
         // Still the same message when read back.
         assert_eq!(parse_line(&line.to_json()).unwrap().unwrap(), m);

@@ -39,11 +39,7 @@ fn value_after(rest: &str) -> Option<&str> {
             }
             &inner[..end]
         }
-        None => rest
-            .split([',', '}', '#'])
-            .next()
-            .unwrap_or_default()
-            .trim(),
+        None => rest.split([',', '}', '#']).next().unwrap_or_default().trim(),
     };
     (!value.is_empty()).then_some(value)
 }
@@ -94,11 +90,7 @@ pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
         Some(span) => {
             let before = text.get(..span.start).unwrap_or(text);
             let line = before.matches('\n').count() + 1;
-            let column = before
-                .rsplit('\n')
-                .next()
-                .map_or(0, |l| l.chars().count())
-                + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             format!("line {line}, column {column}: {message}")
         }
         None => message,
@@ -136,9 +128,8 @@ mod tests {
 
     #[test]
     fn secret_values_are_found_but_paths_are_not() {
-        let found = secret_values(
-            "password = \"a\\\"b\"\nclient_key_file = \"/k.pem\"\n{ token = tok, x = 1 }\n",
-        );
+        let found =
+            secret_values("password = \"a\\\"b\"\nclient_key_file = \"/k.pem\"\n{ token = tok, x = 1 }\n");
         assert!(found.contains(&"a\\\"b".to_owned()), "{found:?}");
         assert!(found.contains(&"tok".to_owned()), "{found:?}");
         assert!(!found.iter().any(|v| v.contains("k.pem")), "{found:?}");

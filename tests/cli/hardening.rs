@@ -66,7 +66,10 @@ fn dev_zero_fifo_and_huge_files_are_refused_instead_of_read_forever() {
     mkfifo(&fifo);
     let fifo = fifo.to_str().unwrap();
     for (args, words) in [
-        (vec!["--cafile", "/dev/zero", "-t", "a", "-m", "x"], "character device"),
+        (
+            vec!["--cafile", "/dev/zero", "-t", "a", "-m", "x"],
+            "character device",
+        ),
         (vec!["--cafile", fifo, "-t", "a", "-m", "x"], "FIFO"),
         (vec!["-t", "a", "-f", "/dev/zero"], "character device"),
         (vec!["-t", "a", "-f", fifo], "FIFO"),
@@ -91,17 +94,19 @@ fn a_payload_over_the_mqtt_maximum_is_refused_before_connecting() {
     let dir = tempfile::tempdir().unwrap();
     // Sparse files: no disk space used.
     let over = dir.path().join("over");
-    std::fs::File::create(&over).unwrap().set_len(268_435_456).unwrap();
+    std::fs::File::create(&over)
+        .unwrap()
+        .set_len(268_435_456)
+        .unwrap();
     let exact = dir.path().join("exact");
-    std::fs::File::create(&exact).unwrap().set_len(268_435_455).unwrap();
+    std::fs::File::create(&exact)
+        .unwrap()
+        .set_len(268_435_455)
+        .unwrap();
     for path in [&over, &exact] {
         let out = within(pub_nowhere(&["-t", "a", "-f", path.to_str().unwrap()]), 60);
         assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-        assert!(
-            text(&out.stderr).contains("268435455"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert!(text(&out.stderr).contains("268435455"), "{}", text(&out.stderr));
     }
     let mut c = pub_nowhere(&["-t", "a", "-s"]);
     c.stdin(std::fs::File::open(&exact).unwrap());
@@ -136,7 +141,11 @@ fn write_errors_are_exit_1_not_lost_output() {
         c.stdout(full).stderr(Stdio::piped());
         let out = c.output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", text(&out.stderr));
-        assert!(text(&out.stderr).contains("cannot write"), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("cannot write"),
+            "{}",
+            text(&out.stderr)
+        );
     }
 }
 
@@ -195,7 +204,11 @@ fn pub_refuses_topics_that_break_the_protocol() {
     for topic in ["a/#/b", "#", "+", "", "a/+/c"] {
         let out = within(pub_nowhere(&["-t", topic, "-m", "x"]), 20);
         assert_eq!(out.status.code(), Some(2), "`{topic}`: {}", text(&out.stderr));
-        assert!(text(&out.stderr).contains("invalid topic"), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("invalid topic"),
+            "{}",
+            text(&out.stderr)
+        );
     }
 }
 
@@ -303,7 +316,10 @@ fn saved_profiles_without_a_password_here_say_how_to_give_one() {
     let out = within(pub_with_profile(), 30);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("profile `Locked`") && err.contains("CANOPY_PASSWORD"), "{err}");
+    assert!(
+        err.contains("profile `Locked`") && err.contains("CANOPY_PASSWORD"),
+        "{err}"
+    );
     let mut c = pub_with_profile();
     c.env("CANOPY_PASSWORD", crate::common::PASSWORD);
     assert!(within(c, 30).status.success());
