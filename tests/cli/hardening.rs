@@ -79,6 +79,15 @@ fn dev_zero_fifo_and_huge_files_are_refused_instead_of_read_forever() {
         let err = text(&out.stderr);
         assert!(err.contains(words), "{args:?}: {err}");
     }
+    // A recording that is a device or a FIFO (opening a FIFO blocks until a writer comes).
+    for recording in ["/dev/zero", fifo] {
+        let port = free_ports(1)[0].to_string();
+        let mut c = canopy();
+        c.args(["replay", "-h", "127.0.0.1", "-p", &port, recording]);
+        let out = within(c, 20);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("not a regular file"));
+    }
     // A profiles file far beyond any real one.
     let big = dir.path().join("profiles.toml");
     std::fs::File::create(&big).unwrap().set_len(64 << 20).unwrap();
