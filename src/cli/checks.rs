@@ -121,9 +121,11 @@ pub fn warnings(p: &Profile) -> Vec<String> {
     out
 }
 
-/// The warning for MQTT 5-only options given on a connection that does not speak MQTT 5.
+/// The warning for MQTT 5-only options given on a connection asked to speak an older
+/// version. Only an explicit older version is warned about: a version negotiated at connect
+/// time is not known here.
 pub fn v5_only_warning(version: MqttVersion, options: &[&str]) -> Option<String> {
-    (version != MqttVersion::V5 && !options.is_empty()).then(|| {
+    (version == MqttVersion::V311 && !options.is_empty()).then(|| {
         format!(
             "warning: {} cannot carry {}: ignored (use -V 5)",
             version.label(),

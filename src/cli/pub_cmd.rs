@@ -242,7 +242,8 @@ pub fn run(args: PubArgs) -> u8 {
         complain(format!("invalid response topic `{}`: {e}", topic.escape_debug()));
         return exit::USAGE;
     }
-    let v5 = profile.version == crate::profiles::profile::MqttVersion::V5;
+    // Counted as MQTT 5 (properties take room) unless 3.1.1 is asked for: the safe side.
+    let v5 = profile.version != crate::profiles::profile::MqttVersion::V311;
     let max = super::checks::max_payload(&args.topic, &properties, v5);
     let single = match single_payload(&args, max) {
         Ok(single) => single,
