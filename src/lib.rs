@@ -8,6 +8,7 @@
 //! - [`ui`]: the egui desktop window.
 //! - [`sandbox`], [`demo`]: an embedded broker and demo traffic, for working offline.
 //! - [`replay`]: recording and replaying in the window.
+//! - [`fsutil`]: reading user-named files with a size cap.
 
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used)]
@@ -16,6 +17,7 @@ pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod engine;
+pub mod fsutil;
 pub mod model;
 pub mod profiles;
 pub mod replay;

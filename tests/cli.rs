@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::common::{Broker, PASSWORD, USER};
 
+mod hardening;
+
 fn canopy() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_canopy"));
     c.env_remove("CANOPY_PASSWORD").env_remove("CANOPY_PROFILES");

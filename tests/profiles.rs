@@ -475,3 +475,51 @@ fn a_hand_written_file_with_missing_fields_is_not_taken_for_another_window() {
     }
     drop(saver);
 }
+
+/// Regression: a password kept in a damaged file was quoted by the TOML parser's message,
+/// on stderr and in the window's banner.
+#[test]
+fn a_damaged_file_never_shows_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profiles.toml");
+    for text in [
+        // The error on the password's own line (the parser quotes that line).
+        "version = 1\n[[profiles]]\nname = \"a\"\npassword = \"hunter2-secret\" trailing\n",
+        // A type error elsewhere, the password one line above.
+        "version = 1\n[[profiles]]\npassword = \"hunter2-secret\"\nport = \"eighty\"\n",
+        // An unterminated string.
+        "version = 1\n[[profiles]]\npassword = \"hunter2-secret\n",
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let err = store::load(&path).unwrap_err().to_string();
+        assert!(!err.contains("hunter2-secret"), "{err}");
+        assert!(err.contains("line "), "the position is still given: {err}");
+        let problem = store::open(&path).problem.expect("damaged").to_string();
+        assert!(!problem.contains("hunter2-secret"), "{problem}");
+    }
+}
+
+/// Regression: a 50 MB one-line profiles file froze the window; `/dev/zero` or a FIFO as the
+/// profiles file never returned.
+#[test]
+fn oversize_and_special_profiles_files_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.toml");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(17 * 1024 * 1024)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = store::load(&big).unwrap_err().to_string();
+    assert!(err.contains("larger than the limit of 16 MiB"), "{err}");
+    let problem = store::open(&big).problem.expect("refused").to_string();
+    assert!(problem.contains("16 MiB"), "{problem}");
+    let err = store::load(Path::new("/dev/zero")).unwrap_err().to_string();
+    assert!(err.contains("character device"), "{err}");
+    let fifo = dir.path().join("fifo.toml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let err = store::load(&fifo).unwrap_err().to_string();
+    assert!(err.contains("FIFO"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

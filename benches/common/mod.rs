@@ -18,6 +18,7 @@ pub fn messages(topics: u64, first: u64, n: u64) -> Vec<Message> {
             dup: false,
             received: SystemTime::now(),
             properties: Properties::default(),
+            subscribed: true,
         })
         .collect()
 }

@@ -59,6 +59,7 @@ pub struct ConnectionArgs {
     pub no_clean: bool,
     /// MQTT 5 session expiry interval in seconds (with -c and none given: never, as
     /// mosquitto_sub does; without an expiry the broker drops the session at disconnect).
+    /// Ignored, with a warning, on MQTT 3.1.1 and 3.1.
     #[arg(long)]
     pub session_expiry: Option<u32>,
     /// CA certificate file (PEM); implies TLS.
@@ -143,7 +144,7 @@ impl ConnectionArgs {
     pub fn subscribing_profile(&self, filters: &[String], qos: QoS) -> Result<Profile, u8> {
         for filter in filters {
             if let Err(e) = crate::model::topic::validate_filter(filter) {
-                super::complain(format!("invalid topic filter `{filter}`: {e}"));
+                super::complain(format!("invalid topic filter `{}`: {e}", filter.escape_debug()));
                 return Err(super::exit::SUBSCRIBE);
             }
         }
@@ -168,6 +169,7 @@ impl ConnectionArgs {
                     Err(store::StoreError::NewerVersion { .. }) => {
                         return Err(format!("{} was written by a newer Canopy", path.display()));
                     }
+                    // The store's errors name the file and never quote a secret.
                     Err(e) => return Err(e.to_string()),
                 };
                 store::find(&file, name).map_err(|e| e.to_string())?
@@ -253,6 +255,9 @@ impl ConnectionArgs {
         }
         if let Some(n) = self.reconnect_attempts {
             p.reconnect.max_attempts = n;
+        }
+        if self.profile.is_some() {
+            super::password::fill(&mut p)?;
         }
         Ok(p)
     }

@@ -48,8 +48,8 @@ pub struct LoadArgs {
     #[arg(short = 'q', long, default_value = "0", value_parser = parse_qos)]
     pub qos: QoS,
     /// Give up after this many seconds (exit code 6).
-    #[arg(short = 'W', long = "timeout", default_value = "600", value_name = "SECS")]
-    pub timeout: f64,
+    #[arg(short = 'W', long = "timeout", default_value = "600", value_name = "SECS", value_parser = super::checks::parse_secs)]
+    pub timeout: Duration,
     /// The history budget in MiB (as in the window's settings).
     #[arg(long, value_name = "MIB", default_value = "256")]
     pub history_budget: usize,
@@ -72,8 +72,8 @@ pub struct PublishArgs {
     #[arg(short = 'R', long, default_value = "0")]
     pub rate: u64,
     /// Stop after this many seconds.
-    #[arg(short = 'D', long, value_name = "SECS")]
-    pub duration: Option<f64>,
+    #[arg(short = 'D', long, value_name = "SECS", value_parser = super::checks::parse_secs)]
+    pub duration: Option<Duration>,
     /// Stop after this many messages (default: one per topic when no --duration is given).
     #[arg(short = 'C', long)]
     pub count: Option<u64>,
@@ -115,7 +115,7 @@ fn load(args: LoadArgs) -> u8 {
         ..Limits::default()
     });
     let start = Instant::now();
-    let deadline = start + Duration::from_secs_f64(args.timeout.max(0.0));
+    let deadline = start + args.timeout;
     let session = match connect(profile, args.connection.retry) {
         Ok(s) => s,
         Err(code) => return code,
@@ -163,43 +163,50 @@ fn load(args: LoadArgs) -> u8 {
     let topics = tree.topic_count();
     let rss = peak_rss().unwrap_or(0);
     let rate = messages as f64 / elapsed.as_secs_f64().max(1e-9);
+    let mut printed = Ok(());
     if args.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "messages": messages,
-                "topics": topics,
-                "nodes": tree.node_count(),
-                "seconds": elapsed.as_secs_f64(),
-                "seconds_from_first_message": loading.as_secs_f64(),
-                "messages_per_second": rate,
-                "peak_rss_bytes": rss,
-                "history_bytes": tree.history_bytes(),
-                "history_evicted": tree.history_evicted(),
-                "complete": code == exit::OK,
-            })
-        );
+        printed = printed.and_then(|()| {
+            super::print_line(format!(
+                "{}",
+                serde_json::json!({
+                    "messages": messages,
+                    "topics": topics,
+                    "nodes": tree.node_count(),
+                    "seconds": elapsed.as_secs_f64(),
+                    "seconds_from_first_message": loading.as_secs_f64(),
+                    "messages_per_second": rate,
+                    "peak_rss_bytes": rss,
+                    "history_bytes": tree.history_bytes(),
+                    "history_evicted": tree.history_evicted(),
+                    "complete": code == exit::OK,
+                })
+            ))
+        });
     } else {
-        println!(
-            "loaded {} messages on {} topics in {:.3} s ({} msg/s; {:.3} s from the first message)",
-            messages,
-            topics,
-            elapsed.as_secs_f64(),
-            rate.round(),
-            loading.as_secs_f64()
-        );
-        println!(
-            "peak RSS {:.1} MiB ({} bytes per topic); history {:.1} MiB, {} entries evicted",
-            rss as f64 / 1048576.0,
-            rss / u64::from(topics.max(1)),
-            tree.history_bytes() as f64 / 1048576.0,
-            tree.history_evicted()
-        );
+        printed = printed.and_then(|()| {
+            super::print_line(format!(
+                "loaded {} messages on {} topics in {:.3} s ({} msg/s; {:.3} s from the first message)",
+                messages,
+                topics,
+                elapsed.as_secs_f64(),
+                rate.round(),
+                loading.as_secs_f64()
+            ))
+        });
+        printed = printed.and_then(|()| {
+            super::print_line(format!(
+                "peak RSS {:.1} MiB ({} bytes per topic); history {:.1} MiB, {} entries evicted",
+                rss as f64 / 1048576.0,
+                rss / u64::from(topics.max(1)),
+                tree.history_bytes() as f64 / 1048576.0,
+                tree.history_evicted()
+            ))
+        });
     }
     // Measured; now leave without waiting for the tree to be freed page by page.
     std::mem::forget(tree);
     session.close(|_| {});
-    code
+    printed.err().unwrap_or(code)
 }
 
 /// Publishes handed to the engine and not yet reported on, at most.
@@ -215,6 +222,20 @@ fn publish(args: PublishArgs) -> u8 {
         complain(format!("invalid prefix `{}`: {e}", args.prefix));
         return exit::USAGE;
     }
+    // A size no MQTT packet can carry would only end in a lost connection (or, near
+    // `usize::MAX`, an allocation failure): refuse it as an argument error.
+    let max = super::checks::max_payload(
+        &format!("{}/{}", args.prefix, "x".repeat(64)),
+        &Default::default(),
+        true,
+    );
+    if args.size > max {
+        complain(format!(
+            "--size {} is larger than the largest MQTT message ({max} bytes)",
+            args.size
+        ));
+        return exit::USAGE;
+    }
     let workload = Workload::new(args.topics, args.size).with_prefix(&args.prefix);
     let count = match (args.count, args.duration) {
         (Some(c), _) => c,
@@ -226,7 +247,7 @@ fn publish(args: PublishArgs) -> u8 {
         Err(code) => return code,
     };
     let start = Instant::now();
-    let end = args.duration.map(|s| start + Duration::from_secs_f64(s.max(0.0)));
+    let end = args.duration.map(|d| start + d);
     let (mut sent, mut done, mut failed, mut bytes) = (0u64, 0u64, 0u64, 0u64);
     let mut lost = false;
     let handle = |event: Event, done: &mut u64, failed: &mut u64, lost: &mut bool| match event {
@@ -302,30 +323,35 @@ fn publish(args: PublishArgs) -> u8 {
         }
     });
     let delivered = done - failed;
+    let mut printed = Ok(());
     if args.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "sent": sent,
-                "delivered": delivered,
-                "failed": failed + (sent - done),
-                "topics": workload.topics().min(sent),
-                "payload_bytes": bytes,
-                "seconds": elapsed,
-                "messages_per_second": sent as f64 / elapsed,
-            })
-        );
+        printed = printed.and_then(|()| {
+            super::print_line(format!(
+                "{}",
+                serde_json::json!({
+                    "sent": sent,
+                    "delivered": delivered,
+                    "failed": failed + (sent - done),
+                    "topics": workload.topics().min(sent),
+                    "payload_bytes": bytes,
+                    "seconds": elapsed,
+                    "messages_per_second": sent as f64 / elapsed,
+                })
+            ))
+        });
     } else {
-        println!(
+        printed = printed.and_then(|()| super::print_line(format!(
             "published {sent} messages ({:.1} MiB of payload) on {} topics to {} in {elapsed:.3} s ({} msg/s); {} not delivered",
             bytes as f64 / 1048576.0,
             workload.topics().min(sent),
             profile.url(),
             (sent as f64 / elapsed).round(),
             sent - delivered
-        );
+        )));
     }
-    if delivered < sent {
+    if let Err(code) = printed {
+        code
+    } else if delivered < sent {
         exit::PUBLISH
     } else if lost {
         exit::CONNECTION

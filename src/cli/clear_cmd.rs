@@ -24,8 +24,8 @@ pub struct ClearArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Seconds without a new retained message after which the list is taken as complete.
-    #[arg(long, default_value = "1.0", value_name = "SECS")]
-    pub quiet: f64,
+    #[arg(long, default_value = "1.0", value_name = "SECS", value_parser = super::checks::parse_secs)]
+    pub quiet: Duration,
     /// Print every topic deleted (or, with --dry-run, found).
     #[arg(short = 'v', long)]
     pub verbose: bool,
@@ -46,7 +46,7 @@ pub fn run(args: ClearArgs) -> u8 {
     };
     // The broker sends the retained messages right after the subscription; collect them
     // until none has come for a while.
-    let quiet = Duration::from_secs_f64(args.quiet.max(0.05));
+    let quiet = args.quiet.max(Duration::from_millis(50));
     let mut found = BTreeSet::new();
     let mut last_news = Instant::now();
     let mut subscribed = false;
@@ -92,19 +92,26 @@ pub fn run(args: ClearArgs) -> u8 {
         return code;
     }
     if unasked > 0 {
-        eprintln!(
-            "canopy: ignored {unasked} messages the broker sent outside the given filters (left untouched)"
+        complain(format!(
+            "ignored {unasked} messages the broker sent outside the given filters (left untouched)"
+        ));
+    }
+    if found.is_empty() && args.topics.iter().any(|t| t.contains(['+', '#'])) {
+        complain(
+            "note: no retained messages found. Some brokers (RabbitMQ) do not deliver retained \
+             messages to wildcard subscriptions; give exact topics (-t a/b/c) instead",
         );
     }
     if args.dry_run {
-        for topic in &found {
-            println!("{topic}");
-        }
-        eprintln!(
-            "canopy: {} retained messages found (dry run: nothing deleted)",
-            found.len()
-        );
+        let printed = found.iter().try_for_each(super::print_line);
         session.close(|_| {});
+        if let Err(code) = printed {
+            return code;
+        }
+        complain(format!(
+            "{} retained messages found (dry run: nothing deleted)",
+            found.len()
+        ));
         return exit::OK;
     }
     // Unsubscribe first, so that our own deletions are not echoed back.
@@ -122,6 +129,7 @@ pub fn run(args: ClearArgs) -> u8 {
     }
     let (mut done, mut failed) = (0usize, 0usize);
     let mut lost = false;
+    let mut write_error = None;
     while done < topics.len() && !lost {
         let Some(event) = session.engine.recv_timeout(Duration::from_secs(60)) else {
             break;
@@ -135,7 +143,9 @@ pub fn run(args: ClearArgs) -> u8 {
                         failed += 1;
                         complain(format!("`{topic}` not cleared: {why}"));
                     }
-                    _ if args.verbose => println!("{topic}"),
+                    _ if args.verbose && write_error.is_none() => {
+                        write_error = super::print_line(topic).err();
+                    }
                     _ => {}
                 }
             }
@@ -144,14 +154,14 @@ pub fn run(args: ClearArgs) -> u8 {
     }
     session.close(|_| {});
     let missing = topics.len() - done;
-    eprintln!(
-        "canopy: cleared {} of {} retained messages",
+    complain(format!(
+        "cleared {} of {} retained messages",
         done - failed,
         topics.len()
-    );
+    ));
     if failed + missing > 0 {
         exit::PUBLISH
     } else {
-        exit::OK
+        write_error.unwrap_or(exit::OK)
     }
 }

@@ -36,11 +36,14 @@ pub fn run(args: DemoArgs) -> u8 {
             return exit::ERROR;
         }
     };
-    eprintln!(
-        "canopy: publishing demo traffic to {} at {} msg/s",
+    if let Err(code) = super::preflight(&profile) {
+        return code;
+    }
+    complain(format!(
+        "publishing demo traffic to {} at {} msg/s",
         profile.url(),
         args.rate
-    );
+    ));
     let failed = std::sync::Mutex::new(None);
     crate::demo::run(
         profile,

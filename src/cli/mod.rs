@@ -3,8 +3,12 @@
 
 mod args;
 mod bench_cmd;
+mod checks;
 mod clear_cmd;
 mod demo_cmd;
+#[cfg(test)]
+mod fuzz;
+mod password;
 mod pub_cmd;
 mod replay_cmd;
 mod sub_cmd;
@@ -87,9 +91,35 @@ pub fn run(command: CliCommand) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Prints an error on stderr in the CLI's style.
+/// Prints an error on stderr in the CLI's style. Never panics (`eprintln!` does when stderr
+/// is closed or full); when stderr itself fails there is nowhere left to report it.
 pub(crate) fn complain(message: impl std::fmt::Display) {
-    eprintln!("canopy: {message}");
+    use std::io::Write as _;
+    writeln!(std::io::stderr().lock(), "canopy: {message}").ok();
+}
+
+/// Writes one line to standard output and flushes it. A write error (a full disk,
+/// `/dev/full`) is reported and becomes [`exit::ERROR`]; output must never be lost silently.
+pub(crate) fn print_line(line: impl std::fmt::Display) -> Result<(), u8> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").and_then(|()| out.flush()).map_err(|e| {
+        complain(format!("cannot write to standard output: {e}"));
+        exit::ERROR
+    })
+}
+
+/// Checks a profile before connecting and prints its warnings (`--insecure`, MQTT 5-only
+/// options on 3.1.1). A setting that cannot work is [`exit::USAGE`].
+pub(crate) fn preflight(profile: &Profile) -> Result<(), u8> {
+    checks::check_profile(profile).map_err(|e| {
+        complain(e);
+        exit::USAGE
+    })?;
+    for warning in checks::warnings(profile) {
+        complain(warning);
+    }
+    Ok(())
 }
 
 /// A connected engine for a CLI command.
@@ -118,6 +148,7 @@ pub(crate) const CLI_ID: u64 = 1;
 /// Starts the engine and waits for the first connection. On the first attempt failing, gives
 /// up at once unless `retry` is set (then follows the profile's reconnect policy).
 pub(crate) fn connect(profile: Profile, retry: bool) -> Result<Session, u8> {
+    preflight(&profile)?;
     let profile = crate::sandbox::resolve(profile).map_err(|e| {
         complain(format!("the sandbox broker could not start: {e}"));
         exit::ERROR

@@ -1,7 +1,7 @@
 //! `canopy pub`: publish messages and wait until the broker has them.
 
 use std::collections::HashSet;
-use std::io::BufRead as _;
+use std::io::{BufRead as _, Read as _};
 use std::path::PathBuf;
 
 use bytes::Bytes;
@@ -16,7 +16,7 @@ use crate::model::topic::validate_topic_name;
 /// Arguments of `canopy pub`.
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["message", "file", "lines", "null_message"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["message", "file", "stdin_message", "lines", "null_message"])))]
 pub struct PubArgs {
     /// Where to connect.
     #[command(flatten)]
@@ -30,7 +30,11 @@ pub struct PubArgs {
     /// Send the contents of a file as one message (binary safe).
     #[arg(short = 'f', long, value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Send one message per line of standard input.
+    /// Send all of standard input as one message (binary safe).
+    #[arg(short = 's', long = "stdin-message")]
+    pub stdin_message: bool,
+    /// Send one message per line of standard input (lines are bytes, not necessarily UTF-8;
+    /// a trailing CR is removed).
     #[arg(short = 'l', long)]
     pub lines: bool,
     /// Send an empty payload (with -r: deletes the retained message).
@@ -128,10 +132,92 @@ impl Publisher {
     }
 }
 
+/// The payload given once (`-m`, `-f`, `-s`, `-n`), read before connecting: a file that
+/// cannot be read or a payload that cannot fit one MQTT packet is refused with the connection
+/// never opened. `Ok(None)` means `-l`.
+fn single_payload(args: &PubArgs, max: usize) -> Result<Option<Bytes>, u8> {
+    use crate::fsutil::{PAYLOAD_LIMIT, ReadError, read_capped};
+    let payload = if let Some(m) = &args.message {
+        Bytes::from(m.clone())
+    } else if let Some(path) = &args.file {
+        match read_capped(path, PAYLOAD_LIMIT, "a payload") {
+            Ok(bytes) => Bytes::from(bytes),
+            Err(e @ ReadError::Io { .. }) => {
+                complain(e);
+                return Err(exit::ERROR);
+            }
+            // Not a regular file or too large: the argument is wrong, not the system.
+            Err(e) => {
+                complain(e);
+                return Err(exit::USAGE);
+            }
+        }
+    } else if args.stdin_message {
+        let mut bytes = Vec::new();
+        let read = std::io::stdin()
+            .lock()
+            .take(PAYLOAD_LIMIT + 1)
+            .read_to_end(&mut bytes);
+        if let Err(e) = read {
+            complain(format!("cannot read standard input: {e}"));
+            return Err(exit::ERROR);
+        }
+        Bytes::from(bytes)
+    } else if args.null_message {
+        Bytes::new()
+    } else {
+        return Ok(None);
+    };
+    if payload.len() > max {
+        let what = match (&args.file, args.stdin_message) {
+            (Some(path), _) => format!("the payload file {}", path.display()),
+            (None, true) => "the payload from standard input".to_owned(),
+            (None, false) => "the payload (-m)".to_owned(),
+        };
+        complain(super::checks::payload_too_large(&what, payload.len(), max));
+        return Err(exit::USAGE);
+    }
+    Ok(Some(payload))
+}
+
+/// Why `-l` stopped reading.
+enum LineError {
+    /// A line does not fit one MQTT message.
+    TooLong,
+    /// Standard input failed (already reported).
+    Unreadable,
+}
+
+/// Reads the next line of `input` as bytes (without `\n` or a final `\r`), or `None` at the
+/// end. Reads at most `max + 2` bytes, so that an endless line (`/dev/zero`) is caught: a
+/// line longer than `max` is [`LineError::TooLong`].
+fn next_line(input: &mut impl std::io::BufRead, max: usize) -> Result<Option<Vec<u8>>, LineError> {
+    let mut line = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(2);
+    match input.take(limit).read_until(b'\n', &mut line) {
+        Ok(0) => return Ok(None),
+        Ok(_) => {}
+        Err(e) => {
+            complain(format!("cannot read standard input: {e}"));
+            return Err(LineError::Unreadable);
+        }
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+    if line.len() > max {
+        return Err(LineError::TooLong);
+    }
+    Ok(Some(line))
+}
+
 /// Runs `canopy pub`.
 pub fn run(args: PubArgs) -> u8 {
     if let Err(e) = validate_topic_name(&args.topic) {
-        complain(format!("invalid topic `{}`: {e}", args.topic));
+        complain(format!("invalid topic `{}`: {e}", args.topic.escape_debug()));
         return exit::USAGE;
     }
     let profile = match args.connection.profile_or_exit() {
@@ -141,25 +227,33 @@ pub fn run(args: PubArgs) -> u8 {
         }
         Err(code) => return code,
     };
-    let single: Option<Bytes> = if let Some(m) = &args.message {
-        Some(Bytes::from(m.clone()))
-    } else if let Some(path) = &args.file {
-        match std::fs::read(path) {
-            Ok(bytes) => Some(Bytes::from(bytes)),
-            Err(e) => {
-                complain(format!(
-                    "cannot read {}: {}",
-                    path.display(),
-                    crate::engine::errors::io_words(&e)
-                ));
-                return exit::ERROR;
-            }
-        }
-    } else if args.null_message {
-        Some(Bytes::new())
-    } else {
-        None
+    let properties = Properties {
+        payload_format_indicator: args.utf8_payload.then_some(1),
+        message_expiry_interval: args.message_expiry,
+        response_topic: args.response_topic.clone(),
+        correlation_data: args.correlation_data.clone().map(Bytes::from),
+        user_properties: args.user_properties.clone(),
+        content_type: args.content_type.clone(),
+        ..Properties::default()
     };
+    if let Some(topic) = &properties.response_topic
+        && let Err(e) = validate_topic_name(topic)
+    {
+        complain(format!("invalid response topic `{}`: {e}", topic.escape_debug()));
+        return exit::USAGE;
+    }
+    // Counted as MQTT 5 (properties take room) unless 3.1.1 is asked for: the safe side.
+    let v5 = profile.version.allows_v5();
+    let max = super::checks::max_payload(&args.topic, &properties, v5);
+    let single = match single_payload(&args, max) {
+        Ok(single) => single,
+        Err(code) => return code,
+    };
+    if let Some(warning) =
+        super::checks::v5_only_warning(profile.version, &super::checks::v5_publish_options(&properties))
+    {
+        complain(warning);
+    }
     let session = match connect(profile, args.connection.retry) {
         Ok(s) => s,
         Err(code) => return code,
@@ -169,15 +263,7 @@ pub fn run(args: PubArgs) -> u8 {
         payload: Bytes::new(),
         qos: args.qos,
         retain: args.retain,
-        properties: Properties {
-            payload_format_indicator: args.utf8_payload.then_some(1),
-            message_expiry_interval: args.message_expiry,
-            response_topic: args.response_topic.clone(),
-            correlation_data: args.correlation_data.clone().map(Bytes::from),
-            user_properties: args.user_properties.clone(),
-            content_type: args.content_type.clone(),
-            ..Properties::default()
-        },
+        properties,
     };
     let mut publisher = Publisher {
         session,
@@ -187,16 +273,27 @@ pub fn run(args: PubArgs) -> u8 {
         failures: 0,
         lost: false,
     };
-    let mut read_error = false;
+    let mut read_error = None;
     match single {
         Some(payload) => publisher.send(payload),
         None => {
-            for line in std::io::stdin().lock().lines() {
-                match line {
-                    Ok(line) => publisher.send(Bytes::from(line)),
-                    Err(e) => {
-                        complain(format!("cannot read standard input: {e}"));
-                        read_error = true;
+            let mut stdin = std::io::stdin().lock();
+            let mut number = 0u64;
+            loop {
+                number += 1;
+                match next_line(&mut stdin, max) {
+                    Ok(Some(line)) => publisher.send(Bytes::from(line)),
+                    Ok(None) => break,
+                    Err(LineError::TooLong) => {
+                        complain(format!(
+                            "line {number} of standard input is longer than the largest MQTT \
+                             message to this topic ({max} bytes); stopped there"
+                        ));
+                        read_error = Some(exit::USAGE);
+                        break;
+                    }
+                    Err(LineError::Unreadable) => {
+                        read_error = Some(exit::ERROR);
                         break;
                     }
                 }
@@ -228,8 +325,8 @@ pub fn run(args: PubArgs) -> u8 {
         exit::PUBLISH
     } else if lost {
         exit::CONNECTION
-    } else if read_error {
-        exit::ERROR
+    } else if let Some(code) = read_error {
+        code
     } else {
         exit::OK
     }

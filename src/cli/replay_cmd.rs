@@ -36,8 +36,8 @@ pub struct RecordArgs {
     #[arg(short = 'C', long)]
     pub count: Option<u64>,
     /// Stop after this many seconds.
-    #[arg(short = 'D', long, value_name = "SECS")]
-    pub duration: Option<f64>,
+    #[arg(short = 'D', long, value_name = "SECS", value_parser = super::checks::parse_secs)]
+    pub duration: Option<Duration>,
 }
 
 /// Runs `canopy record`.
@@ -81,7 +81,17 @@ pub struct ReplayArgs {
 
 /// Runs `canopy replay`: the window's replayer on a thread, outcomes counted here.
 pub fn replay(args: ReplayArgs) -> u8 {
-    // Open it first: a missing file is reported before connecting.
+    // Check it first: a missing file is reported before connecting, and a FIFO or device
+    // is refused (opening a FIFO blocks; `/dev/zero` is one endless line).
+    if let Ok(meta) = std::fs::metadata(&args.file)
+        && !meta.is_file()
+    {
+        complain(format!(
+            "{} is not a regular file; give a recording written by `canopy record`",
+            args.file.display()
+        ));
+        return exit::USAGE;
+    }
     if let Err(e) = std::fs::File::open(&args.file) {
         complain(format!(
             "cannot open {}: {}",
@@ -151,8 +161,8 @@ pub fn replay(args: ReplayArgs) -> u8 {
     if let Some(e) = last.error.as_deref().filter(|e| *e != "stopped") {
         complain(e);
     }
-    eprintln!(
-        "canopy: replayed {} of {} messages in {:.2} s{}",
+    complain(format!(
+        "replayed {} of {} messages in {:.2} s{}",
         outcomes - failed,
         last.sent,
         start.elapsed().as_secs_f64(),
@@ -161,7 +171,7 @@ pub fn replay(args: ReplayArgs) -> u8 {
         } else {
             String::new()
         }
-    );
+    ));
     match code {
         Some(code) => code,
         None if failed > 0 || outcomes < last.sent => exit::PUBLISH,

@@ -49,8 +49,8 @@ pub struct SubArgs {
     #[arg(short = 'd', long)]
     pub debug: bool,
     /// Give up after this many seconds without reaching --count (exit code 6).
-    #[arg(short = 'W', long = "timeout", value_name = "SECS")]
-    pub timeout: Option<f64>,
+    #[arg(short = 'W', long = "timeout", value_name = "SECS", value_parser = super::checks::parse_secs)]
+    pub timeout: Option<Duration>,
     /// Write to this file instead of standard output (created or truncated).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -70,11 +70,11 @@ fn print(out: &mut impl std::io::Write, args: &SubArgs, m: &Message) -> std::io:
             out.write_all(b"\n")
         }
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &Line::from_message(m))?;
+            out.write_all(Line::from_message(m).to_json_pretty().as_bytes())?;
             out.write_all(b"\n")
         }
         Format::Jsonl => {
-            serde_json::to_writer(&mut *out, &Line::from_message(m))?;
+            out.write_all(Line::from_message(m).to_json().as_bytes())?;
             out.write_all(b"\n")
         }
     }
@@ -93,9 +93,6 @@ pub fn run(args: SubArgs) -> u8 {
     if args.debug {
         complain(format!("connected to {}", session.describe()));
     }
-    let deadline = args
-        .timeout
-        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let sink: Box<dyn std::io::Write> = match &args.output {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Box::new(f),
@@ -112,9 +109,43 @@ pub fn run(args: SubArgs) -> u8 {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
+    let code = receive(&args, &session, &mut out);
+    // The last flush can fail too (a full disk): then the output is incomplete and the run
+    // failed, whatever it was going to say.
+    let code = match out.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe && code != exit::ERROR => {
+            complain(format!("cannot write {}: {e}", output_name(&args)));
+            exit::ERROR
+        }
+        _ => code,
+    };
+    drop(out);
+    session.close(|_| {});
+    code
+}
+
+/// The output in messages: the file, or standard output.
+fn output_name(args: &SubArgs) -> String {
+    args.output
+        .as_ref()
+        .map_or_else(|| "standard output".to_owned(), |p| p.display().to_string())
+}
+
+/// Receives and prints until done; returns the exit code. Every write error but a closed pipe
+/// (`| head`, a normal end) is reported and is [`exit::ERROR`].
+fn receive(args: &SubArgs, session: &super::Session, out: &mut impl std::io::Write) -> u8 {
+    // `parse_secs` bounds the timeout, so this cannot overflow; `checked_add` all the same.
+    let deadline = args.timeout.and_then(|t| Instant::now().checked_add(t));
+    let write_failed = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return exit::OK;
+        }
+        complain(format!("cannot write {}: {e}", output_name(args)));
+        exit::ERROR
+    };
     let mut received: u64 = 0;
     let mut pending_subacks = 1usize;
-    let code = 'outer: loop {
+    'outer: loop {
         let wait = deadline.map_or(Duration::from_secs(3600), |d| {
             d.saturating_duration_since(Instant::now())
         });
@@ -133,23 +164,22 @@ pub fn run(args: SubArgs) -> u8 {
             Event::Messages { messages, .. } => {
                 // Only what our own filters match (some brokers send more, unasked).
                 for m in messages.iter().filter(|m| m.subscribed) {
-                    if let Err(e) = print(&mut out, &args, m) {
-                        if e.kind() == std::io::ErrorKind::BrokenPipe {
-                            break 'outer exit::OK;
-                        }
-                        complain(format!("cannot write output: {e}"));
-                        break 'outer exit::ERROR;
+                    if let Err(e) = print(out, args, m) {
+                        break 'outer write_failed(e);
                     }
                     received += 1;
                     if args.count.is_some_and(|c| received >= c) {
-                        let _ = out.flush();
+                        if let Err(e) = out.flush() {
+                            break 'outer write_failed(e);
+                        }
+                        if args.timeout_is_ok {
+                            complain(format!("recorded {received} messages"));
+                        }
                         break 'outer exit::OK;
                     }
                 }
-                if let Err(e) = out.flush()
-                    && e.kind() == std::io::ErrorKind::BrokenPipe
-                {
-                    break exit::OK;
+                if let Err(e) = out.flush() {
+                    break write_failed(e);
                 }
             }
             Event::Subscribed { results, .. } => {
@@ -172,9 +202,5 @@ pub fn run(args: SubArgs) -> u8 {
                 }
             }
         }
-    };
-    let _ = out.flush();
-    drop(out);
-    session.close(|_| {});
-    code
+    }
 }

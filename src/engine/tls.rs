@@ -53,11 +53,23 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
+/// Reads a certificate or key file, capped (a path to `/dev/zero` or a FIFO must not hang
+/// the connection attempt).
 fn read_file(what: &'static str, path: &Path) -> Result<Vec<u8>, TlsSetupError> {
-    std::fs::read(path).map_err(|e| TlsSetupError::Unreadable {
-        what,
-        path: path.display().to_string(),
-        reason: crate::engine::errors::io_words(&e),
+    use crate::fsutil::{PEM_LIMIT, ReadError, bytes_in_words, read_capped};
+    read_capped(path, PEM_LIMIT, "a certificate or key").map_err(|e| {
+        let reason = match e {
+            ReadError::Io { reason, .. } => reason,
+            ReadError::NotRegular { kind, .. } => format!("it is {kind}, not a regular file"),
+            ReadError::TooLarge { limit, .. } => {
+                format!("it is larger than the limit of {}", bytes_in_words(limit))
+            }
+        };
+        TlsSetupError::Unreadable {
+            what,
+            path: path.display().to_string(),
+            reason,
+        }
     })
 }
 

@@ -139,6 +139,7 @@ mod tests {
             dup: false,
             received: SystemTime::UNIX_EPOCH + Duration::from_secs(secs),
             properties: Properties::default(),
+            subscribed: true,
         }
     }
 

@@ -117,10 +117,27 @@ impl Line {
         })
     }
 
-    /// One JSON line (without the newline).
+    /// One JSON line (without the newline), U+2028 and U+2029 escaped (see
+    /// [`escape_line_separators`]).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        escape_line_separators(serde_json::to_string(self).unwrap_or_default())
     }
+
+    /// Pretty-printed JSON (several lines), separators escaped as in [`Line::to_json`].
+    pub fn to_json_pretty(&self) -> String {
+        escape_line_separators(serde_json::to_string_pretty(self).unwrap_or_default())
+    }
+}
+
+/// Escapes U+2028 (line separator) and U+2029 (paragraph separator) as `\u2028`/`\u2029`.
+/// Why: serde_json leaves them raw (valid JSON), but JavaScript before ES2019 and many
+/// line-oriented tools take them for line ends, which splits one JSON Lines record in two.
+/// In serde_json's output they can only occur inside strings, where the escape means the same.
+pub fn escape_line_separators(json: String) -> String {
+    if !json.contains(['\u{2028}', '\u{2029}']) {
+        return json;
+    }
+    json.replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
 }
 
 /// Parses one line of a recording: `Ok(None)` for blank and comment lines.
@@ -160,6 +177,10 @@ pub enum Speed {
     Factor(f64),
 }
 
+/// The latest a replayed message is ever due: a century, far beyond any real recording and
+/// safe to add to an `Instant`.
+const MAX_DUE: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 impl Speed {
     /// When the message recorded at `at` is due, relative to the start of the replay, for a
     /// recording whose first message was recorded at `first`.
@@ -168,7 +189,11 @@ impl Speed {
             Speed::Fastest => Duration::ZERO,
             Speed::Factor(f) => {
                 let offset = at.duration_since(first).unwrap_or_default();
-                Duration::from_secs_f64(offset.as_secs_f64() / f.max(1e-6))
+                // A crafted recording (timestamps centuries apart) at a slow speed would
+                // overflow `Duration` or the caller's `Instant + due`: saturate at a century.
+                Duration::try_from_secs_f64(offset.as_secs_f64() / f.max(1e-6))
+                    .unwrap_or(MAX_DUE)
+                    .min(MAX_DUE)
             }
         }
     }
@@ -213,6 +238,7 @@ mod tests {
                 dup: false,
                 received: UNIX_EPOCH + Duration::from_millis(1_764_140_000_123),
                 properties: Properties::default(),
+                subscribed: true,
             },
             Message {
                 topic: "bin".into(),
@@ -222,6 +248,7 @@ mod tests {
                 dup: true,
                 received: UNIX_EPOCH + Duration::from_millis(5),
                 properties: props,
+                subscribed: true,
             },
         ];
         for m in messages {
@@ -237,6 +264,39 @@ mod tests {
             .to_json()
             .contains("\"base64\"")
         );
+    }
+
+    #[test]
+    fn line_and_paragraph_separators_are_escaped_in_json_lines() {
+        let m = Message {
+            topic: "a\u{2028}b".into(),
+            payload: Bytes::from("x\u{2029}y\u{2028}"),
+            ..parse_line(r#"{"topic":"t","payload":""}"#).unwrap().unwrap()
+        };
+        let line = Line::from_message(&m);
+        for json in [line.to_json(), line.to_json_pretty()] {
+            assert!(!json.contains(['\u{2028}', '\u{2029}']), "{json}");
+            assert!(
+                json.contains(r"a\u2028b") && json.contains(r"x\u2029y\u2028"),
+                "{json}"
+            );
+        }
+        // Still the same message when read back.
+        assert_eq!(parse_line(&line.to_json()).unwrap().unwrap(), m);
+    }
+
+    #[test]
+    fn extreme_speeds_and_timestamps_do_not_panic() {
+        let t0 = UNIX_EPOCH;
+        let far = UNIX_EPOCH + Duration::from_millis(u64::MAX);
+        for speed in ["1e-300", "0.000001", "1", "1e300"] {
+            if let Ok(s) = speed.parse::<Speed>() {
+                let due = s.due(t0, far);
+                assert!(std::time::Instant::now().checked_add(due).is_some(), "{speed}");
+            }
+        }
+        assert!("inf".parse::<Speed>().is_err());
+        assert!("nan".parse::<Speed>().is_err());
     }
 
     #[test]

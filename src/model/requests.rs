@@ -89,6 +89,7 @@ mod tests {
                 correlation_data: corr.map(Bytes::from_static),
                 ..Properties::default()
             },
+            subscribed: true,
         }
     }
 

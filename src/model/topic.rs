@@ -12,6 +12,11 @@ pub enum TopicError {
     /// Contains U+0000.
     #[error("the topic contains a NUL character")]
     Nul,
+    /// Contains a control character (U+0001–U+001F, U+007F–U+009F): the specification says
+    /// they SHOULD NOT appear and mosquitto closes the connection on them, which looked like a
+    /// network failure and reconnected forever.
+    #[error("the topic contains a control character (such as a tab or newline)")]
+    ControlChar,
     /// A publish topic may not contain wildcards.
     #[error("a topic to publish to cannot contain the wildcards + or #")]
     WildcardInName,
@@ -35,6 +40,9 @@ fn check_common(text: &str) -> Result<(), TopicError> {
     }
     if text.contains('\0') {
         return Err(TopicError::Nul);
+    }
+    if text.chars().any(char::is_control) {
+        return Err(TopicError::ControlChar);
     }
     Ok(())
 }
@@ -126,6 +134,22 @@ mod tests {
         assert_eq!(validate_topic_name("a/b"), Ok(()));
         assert_eq!(validate_topic_name("a/+"), Err(TopicError::WildcardInName));
         assert_eq!(validate_topic_name(""), Err(TopicError::Empty));
+        for bad in ["a/#/b", "#", "+", "a+", "b#"] {
+            assert_eq!(validate_topic_name(bad), Err(TopicError::WildcardInName), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nul_control_characters_and_length_are_refused_in_names_and_filters() {
+        for check in [validate_topic_name, validate_filter] {
+            assert_eq!(check("a\0b"), Err(TopicError::Nul));
+            for bad in ["a\tb", "a\nb", "a\u{1}", "x\u{7f}", "x\u{9f}"] {
+                assert_eq!(check(bad), Err(TopicError::ControlChar), "{bad:?}");
+            }
+            assert_eq!(check(&"a".repeat(65_535)), Ok(()));
+            assert_eq!(check(&"a".repeat(65_536)), Err(TopicError::TooLong));
+            assert_eq!(check("température/°C"), Ok(()));
+        }
     }
 
     #[test]

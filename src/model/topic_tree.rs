@@ -643,6 +643,7 @@ mod tests {
             dup: false,
             received: SystemTime::now(),
             properties: Properties::default(),
+            subscribed: true,
         }
     }
 

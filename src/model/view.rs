@@ -229,6 +229,7 @@ mod tests {
             dup: false,
             received: SystemTime::now(),
             properties: Properties::default(),
+            subscribed: true,
         }
     }
 

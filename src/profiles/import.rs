@@ -58,7 +58,8 @@ pub fn export(profiles: &[Profile], include_secrets: bool) -> Result<String, Str
 /// Reads a file in any supported format. Certificates embedded in the file (MQTT Explorer)
 /// are written as PEM files under `cert_dir`.
 pub fn import_file(path: &Path, cert_dir: &Path) -> Result<ImportReport, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::fsutil::read_capped_text(path, crate::fsutil::PROFILES_LIMIT, "a profiles file")
+        .map_err(|e| e.to_string())?;
     import_text(&text, cert_dir)
 }
 

@@ -3,6 +3,7 @@
 pub mod import;
 pub mod merge;
 pub mod profile;
+pub mod redact;
 pub mod saver;
 pub mod secrets;
 pub mod store;

@@ -72,13 +72,9 @@ impl Drop for Saver {
 
 /// The file's text and its parsed list.
 fn read_disk(path: &std::path::Path) -> Option<Result<(String, ProfilesFile), String>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Some(
-            toml::from_str(&text)
-                .map(|f| (text, f))
-                .map_err(|e| e.to_string()),
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+    match super::store::read(path) {
+        Ok(text) => Some(super::store::parse(&text).map(|f| (text, f))),
+        Err(e) if e.is_not_found() => None,
         Err(e) => Some(Err(e.to_string())),
     }
 }
@@ -97,7 +93,7 @@ fn run(
     // The file's text as last read or written: an unchanged text is never "someone else's
     // change", even when parsing it fills fields the file leaves out with fresh random values
     // (a hand-written file without client ids).
-    let mut seen = std::fs::read_to_string(&path).ok();
+    let mut seen = super::store::read(&path).ok();
     loop {
         let message = match rx.recv_timeout(WATCH_INTERVAL) {
             Ok(m) => Some(m),
@@ -212,7 +208,7 @@ fn run(
         match store::save(&path, &disk) {
             Ok(()) => {
                 base = disk;
-                seen = std::fs::read_to_string(&path).ok();
+                seen = super::store::read(&path).ok();
             }
             Err(e) => on_event(SaverEvent::Failed(e.to_string())),
         }

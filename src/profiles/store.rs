@@ -36,7 +36,11 @@ pub enum StoreError {
     /// No config directory could be determined (no home directory).
     #[error("no configuration directory could be found for this user")]
     NoConfigDir,
-    /// Reading or writing failed.
+    /// The file could not be read: the OS refused, it is not a regular file, or it is too
+    /// large.
+    #[error(transparent)]
+    Unreadable(crate::fsutil::ReadError),
+    /// Writing failed.
     #[error("{path}: {source}")]
     Io {
         /// The file.
@@ -74,19 +78,14 @@ pub fn default_path() -> Result<PathBuf, StoreError> {
 
 /// Reads a profiles file. A missing file is an empty list.
 pub fn load(path: &Path) -> Result<ProfilesFile, StoreError> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match read(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ProfilesFile::default()),
-        Err(source) => {
-            return Err(StoreError::Io {
-                path: path.to_owned(),
-                source,
-            });
-        }
+        Err(e) if e.is_not_found() => return Ok(ProfilesFile::default()),
+        Err(e) => return Err(StoreError::Unreadable(e)),
     };
-    let file: ProfilesFile = toml::from_str(&text).map_err(|e| StoreError::Parse {
+    let file = parse(&text).map_err(|message| StoreError::Parse {
         path: path.to_owned(),
-        message: e.to_string(),
+        message,
     })?;
     if file.version > FORMAT_VERSION {
         return Err(StoreError::NewerVersion {
@@ -95,6 +94,18 @@ pub fn load(path: &Path) -> Result<ProfilesFile, StoreError> {
         });
     }
     Ok(file)
+}
+
+/// Reads the profiles file's text, capped at [`crate::fsutil::PROFILES_LIMIT`] (a huge or
+/// endless file must not freeze the window or the CLI).
+pub fn read(path: &Path) -> Result<String, crate::fsutil::ReadError> {
+    crate::fsutil::read_capped_text(path, crate::fsutil::PROFILES_LIMIT, "a profiles file")
+}
+
+/// Parses the profiles file's text. The error says where and what, never a secret of the
+/// file (see [`super::redact`]).
+pub fn parse(text: &str) -> Result<ProfilesFile, String> {
+    toml::from_str(text).map_err(|e| super::redact::toml_error(text, &e))
 }
 
 /// Writes the file atomically: a temporary file in the same directory, fsync, rename. The
@@ -211,9 +222,9 @@ pub struct Opened {
 /// Opens the profiles file, never losing data: a damaged file is copied aside under a dated
 /// name and its backup offered; a newer file is read-only.
 pub fn open(path: &Path) -> Opened {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let text = match read(path) {
+        Ok(text) => text,
+        Err(e) if e.is_not_found() => {
             return Opened {
                 file: ProfilesFile {
                     profiles: first_run_profiles(),
@@ -231,7 +242,7 @@ pub fn open(path: &Path) -> Opened {
             };
         }
     };
-    match toml::from_str::<ProfilesFile>(&text) {
+    match parse(&text) {
         Ok(file) if file.version > FORMAT_VERSION => Opened {
             problem: Some(OpenProblem::Newer { found: file.version }),
             file,
@@ -251,7 +262,7 @@ pub fn open(path: &Path) -> Opened {
                 file: ProfilesFile::default(),
                 first_run: false,
                 problem: Some(OpenProblem::Corrupt {
-                    message: e.to_string().trim().replace('\n', " "),
+                    message: e,
                     kept_as,
                     backup,
                 }),
