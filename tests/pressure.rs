@@ -109,7 +109,9 @@ fn connects(c: &Client) -> usize {
 fn a_flapping_broker_is_reconnected_to_every_time_and_never_given_up_on() {
     let mut broker = Broker::start();
     let mut p = broker.tcp_profile();
-    p.reconnect.max_attempts = 2;
+    // Fewer attempts than flaps: only failures to connect may count against them.
+    p.reconnect.max_attempts = 3;
+    p.reconnect.first_delay_ms = 500;
     p.subscriptions = vec![Subscription::new("flap/#", QoS::AtLeastOnce)];
     let mut c = Client::new();
     c.connect(1, p);

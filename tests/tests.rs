@@ -5,6 +5,7 @@ mod chaos;
 mod cli;
 mod common;
 mod engine;
+mod interop;
 mod pressure;
 mod profiles;
 mod proxy;

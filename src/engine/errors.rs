@@ -41,6 +41,9 @@ pub enum ErrorKind {
     Refused,
     /// The broker closed an established connection or the network failed.
     ConnectionLost,
+    /// The broker sent bytes that break the MQTT protocol (a malformed packet, an unknown
+    /// CONNACK code): the connection was closed.
+    ProtocolViolation,
     /// The WebSocket handshake failed (wrong path, not an MQTT endpoint...).
     WebSocket,
     /// The profile's settings cannot be used (checked before connecting).

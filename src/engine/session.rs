@@ -544,7 +544,7 @@ fn closed() -> ConnectError {
 
 fn unreadable(e: &dyn std::fmt::Debug) -> ConnectError {
     ConnectError::new(
-        ErrorKind::ConnectionLost,
+        ErrorKind::ProtocolViolation,
         format!("the broker sent a packet that breaks the MQTT protocol ({e:?}); the connection was closed"),
     )
 }

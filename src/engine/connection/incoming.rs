@@ -14,6 +14,10 @@ impl Conn {
     pub(super) fn incoming(&mut self, incoming: Incoming, lp: &mut Loop) {
         match incoming {
             Incoming::ConnAck { session_present } => self.connected(session_present, lp),
+            Incoming::Publish(message) if message.topic.contains(['#', '+']) => self.error(format!(
+                "the broker sent a message to `{}`, a topic with wildcards (forbidden in a PUBLISH); the message was dropped",
+                message.topic
+            )),
             Incoming::Publish(mut message) => {
                 message.subscribed = self.subs.iter().any(|(s, _)| matches(&s.filter, &message.topic));
                 let cost = self.sink.budget.cost(&message);

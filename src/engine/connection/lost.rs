@@ -132,12 +132,15 @@ impl Conn {
     /// looks like a version refusal. Three shapes are seen in the wild: a proper refusal
     /// (3.1.1 return code 1, MQTT 5 reason 0x84; aedes, amqtt, mosquitto), the socket closed
     /// with no CONNACK (RabbitMQ to MQTT 5, amqtt to 3.1), and no answer at all (amqtt to
-    /// MQTT 5, sometimes).
+    /// MQTT 5, sometimes); a CONNACK that cannot be read in the version offered counts too.
     fn negotiate(&mut self, error: &ConnectError, lp: &mut Loop) -> Negotiation {
         let tried = self.version.label();
         let shape = match error.kind {
             ErrorKind::UnsupportedVersion => format!("the broker refused {tried}"),
             ErrorKind::ConnectionLost => format!("the broker closed the connection when offered {tried}"),
+            ErrorKind::ProtocolViolation => {
+                format!("the broker answered {tried} with a packet it cannot mean for it")
+            }
             ErrorKind::Timeout if self.version == MqttVersion::V5 && self.candidates.len() > 1 => {
                 format!("the broker did not answer {tried}")
             }
@@ -167,13 +170,7 @@ impl Conn {
         self.negotiation.push(shape);
         self.candidate += 1;
         self.version = next;
-        if next == MqttVersion::V31
-            && let Some(id) = session::v31_client_id(&self.profile.client_id)
-        {
-            self.negotiation
-                .push(format!("client id `{id}` (MQTT 3.1 allows 1 to 23 characters)"));
-            self.profile.client_id = id;
-        }
+        self.fit_client_id();
         match session::open(&self.profile, next) {
             Ok((client, new_loop)) => {
                 self.client = Some(client);
@@ -183,6 +180,18 @@ impl Conn {
                 Negotiation::NextVersion
             }
             Err(reason) => Negotiation::Exhausted(reason),
+        }
+    }
+
+    /// MQTT 3.1 allows client ids of 1 to 23 characters: a longer or empty one is replaced
+    /// by a short random id, and the user is told.
+    pub(super) fn fit_client_id(&mut self) {
+        if self.version == MqttVersion::V31
+            && let Some(id) = session::v31_client_id(&self.profile.client_id)
+        {
+            self.negotiation
+                .push(format!("client id `{id}` (MQTT 3.1 allows 1 to 23 characters)"));
+            self.profile.client_id = id;
         }
     }
 

@@ -77,6 +77,7 @@ async fn sleep_opt(at: Option<Instant>) {
 
 async fn run(id: ConnectionId, profile: Profile, sink: EventSink, mut rx: mpsc::UnboundedReceiver<Command>) {
     let mut c = Conn::new(id, profile, sink);
+    c.fit_client_id();
     c.state(ConnectionState::Connecting);
     let (client, mut lp) = match session::open(&c.profile, c.version) {
         Ok(pair) => pair,
