@@ -245,8 +245,10 @@ pub(crate) fn open(profile: &Profile, version: MqttVersion) -> Result<(Client, L
                 .set_keep_alive(profile.keep_alive())
                 .set_clean_start(profile.clean_session)
                 .set_max_packet_size(Some(MAX_PACKET as u32))
-                // Aliases save the broker bandwidth; `Loop::poll` resolves them.
-                .set_topic_alias_max(Some(TOPIC_ALIAS_MAX))
+                // No topic aliases: rumqttd 0.20 reuses alias 1 for other topics without
+                // sending them, so no client can resolve its aliases right. `Loop::poll` still
+                // resolves aliases a broker sends unasked (and reports the ones it cannot).
+                .set_topic_alias_max(None)
                 .set_request_channel_capacity(REQUEST_CAPACITY)
                 .set_connection_timeout(CONNECT_TIMEOUT_SECS);
             o.set_session_expiry_interval(profile.effective_session_expiry());
@@ -276,12 +278,12 @@ pub(crate) fn open(profile: &Profile, version: MqttVersion) -> Result<(Client, L
 
 /// Seconds allowed for the network connection plus CONNACK.
 const CONNECT_TIMEOUT_SECS: u64 = 10;
-/// Topic aliases we let an MQTT 5 broker use.
-const TOPIC_ALIAS_MAX: u16 = 1024;
 
 /// The topic each alias stands for on the current network connection (MQTT 5 §3.3.2.3.4: an
 /// alias is set by a PUBLISH carrying both, may be reassigned to another topic at any time,
-/// and is forgotten when the network connection ends).
+/// and is forgotten when the network connection ends). Canopy advertises no alias maximum, so
+/// a broker should send none; this keeps the topics right for one that does anyway, and an
+/// alias whose topic was never said is reported instead of reaching the tree as "".
 #[derive(Default)]
 pub(crate) struct Aliases(std::collections::HashMap<u16, String>);
 
@@ -290,14 +292,13 @@ impl Aliases {
     fn resolve(&mut self, topic: String, alias: Option<u16>) -> Result<String, String> {
         match alias {
             Some(0) => Err("the broker sent topic alias 0, which MQTT 5 forbids".into()),
-            Some(a) if a > TOPIC_ALIAS_MAX => Err(format!(
-                "the broker sent topic alias {a}, above the maximum of {TOPIC_ALIAS_MAX} we allowed"
-            )),
             Some(a) if topic.is_empty() => self
                 .0
                 .get(&a)
                 .cloned()
-                .ok_or_else(|| format!("the broker used topic alias {a} without ever saying its topic")),
+                .ok_or_else(|| {
+                    format!("the broker used topic alias {a} without ever saying its topic (Canopy allows no topic aliases)")
+                }),
             Some(a) => {
                 self.0.insert(a, topic.clone());
                 Ok(topic)

@@ -19,6 +19,19 @@ use std::process::ExitCode;
 
 pub use app::{AppConfig, CanopyApp};
 
+/// The application icon, decoded from the PNG built into the binary (`assets/icons`).
+fn window_icon() -> Option<egui::IconData> {
+    let png = include_bytes!("../../assets/icons/canopy-256.png");
+    let image = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .ok()?
+        .into_rgba8();
+    Some(egui::IconData {
+        width: image.width(),
+        height: image.height(),
+        rgba: image.into_raw(),
+    })
+}
+
 /// Opens the explorer window and runs until it is closed.
 pub fn run() -> ExitCode {
     let config = match AppConfig::from_platform() {
@@ -28,9 +41,15 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Canopy — MQTT explorer")
+        // The WM class / Wayland app id the desktop entry names (StartupWMClass=canopy).
+        .with_app_id("canopy");
+    if let Some(icon) = window_icon() {
+        viewport = viewport.with_icon(icon);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Canopy — MQTT explorer")
+        viewport: viewport
             .with_inner_size([1440.0, 900.0])
             .with_min_inner_size([900.0, 560.0]),
         ..eframe::NativeOptions::default()

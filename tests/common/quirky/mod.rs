@@ -108,9 +108,9 @@ pub struct Script {
     /// (normally a leading wildcard never matches a `$` topic; `+` stays excluded).
     pub dollar_topics_to_hash: bool,
     /// rumqttd: on MQTT 5, when the client advertised a topic alias maximum ≥ 1, every
-    /// delivery uses topic alias 1, reused for different topics: a topic other than the last
-    /// one goes out with its topic + alias 1; the same topic again goes out with an empty
-    /// topic + alias 1.
+    /// delivery uses topic alias 1: the first goes out with its topic + alias 1, every later
+    /// one with an empty topic + alias 1, even when its topic is another one (as rumqttd 0.20
+    /// does; seen by `scripts/interop.sh`).
     pub alias_reuse: bool,
     /// rumqttd (`$SYS/#`): close the socket, without SUBACK, when a SUBSCRIBE contains one of
     /// these filters (exact string match). The SUBSCRIBE is still recorded.

@@ -264,7 +264,8 @@ async fn quirky_alias_reuse_gives_rumqttc_an_empty_topic() {
             p.payload.to_vec(),
         ));
     }
-    let want = [("t/1", b"a"), ("", b"b"), ("t/2", b"c"), ("t/1", b"d")];
+    // Alias 1 stands for t/1, yet later deliveries to t/2 use it too (rumqttd's bug).
+    let want = [("t/1", b"a"), ("", b"b"), ("", b"c"), ("", b"d")];
     let want: Vec<_> = want
         .iter()
         .map(|(t, p)| (t.to_string(), Some(1), p.to_vec()))
