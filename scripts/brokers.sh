@@ -208,7 +208,7 @@ main() {
     setup) setup ;;
     start) [ $# = 4 ] || { echo "usage: $0 start NAME PORT DIR" >&2; exit 2; }; start "$2" "$3" "$4" ;;
     check) [ $# -ge 2 ] || { echo "usage: $0 check PORT [mqttv311|mqttv5|mqttv31]" >&2; exit 2; }; check "$2" "${3:-}" ;;
-    *) sed -n '2,11p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
   esac
 }
 main "$@"; exit  # on one line, so that editing this file while it runs cannot break a running copy
