@@ -372,8 +372,8 @@ ck_replay() {  # B V D TB TV
   jl "$d/$row.jsonl" | awk -F'\t' -v p="$pre/" '{print p $1 "\t" $2}' | sort > "$d/$row.want"
   jl "$d/$row.out" | cut -f1,2 | sort > "$d/$row.got"
   if [ $prc != 0 ]; then result $row FAIL "replay to $tb/$tv: $(why $prc "$d/$row.replay.err")" "$d/$row.replay.err"
-  elif cmp -s "$d/$row.got" "$d/$row.want"; then result $row PASS "" 
-  else result $row FAIL "replayed on $tb/$tv: got $(wc -l < "$d/$row.got") of 3 messages intact; sub $(why $rc "$d/$row.sub.err")" "$d/$row.out"
+  elif cmp -s "$d/$row.got" "$d/$row.want"; then result $row PASS ""
+  else result $row FAIL "replayed on $tb/$tv: received [$(cut -f1 "$d/$row.got" | sed "s|^$pre/||" | tr '\n' ' ')], want [$(cut -f1 "$d/$row.want" | sed "s|^$pre/||" | tr '\n' ' ')] (sha256 compared: $(comm -12 "$d/$row.got" "$d/$row.want" | wc -l) of 3 intact); sub $(why $rc "$d/$row.sub.err")" "$d/$row.out"
   fi
 }
 
@@ -426,7 +426,8 @@ ck_restart() {
   local sp=$LAST_BG
   wait_for "$d/$row.err" 'subscribed to' 10 || { wait "$sp"; result $row FAIL "sub: $(why $? "$d/$row.err")" "$d/$row.err"; return; }
   pid=$(cat "$LOGDIR/$b.pid"); kill "$pid"
-  local n=100; while kill -0 "$pid" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+  local n=150 P=${PORT[$b]}  # until its ports are closed (the process may linger as a zombie)
+  while { port_open "$P" || port_open $((P + 1)) || port_open $((P + 2)); } && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
   if ! wait_for "$d/$row.err" 'lost|reconnect' 15; then
     kill "$sp"; wait "$sp"; result $row FAIL "sub did not notice the broker stopping; stderr: $(tail -2 "$d/$row.err" | tr '\n' ' ')" "$d/$row.err"
     start_broker "$b"; return
@@ -446,12 +447,12 @@ ck_restart() {
 ROWS_MAIN="qos0 qos1 qos2 1mib retained clear filter alias replay negotiate refuse"
 ROWS_ALL="$ROWS_MAIN restart"
 declare -A ROW_TITLE=(
-  [qos0]="pub/sub QoS 0 (binary)" [qos1]="pub/sub QoS 1 (binary)" [qos2]="pub/sub QoS 2 (binary)"
-  [1mib]="pub/sub 1 MiB payload" [retained]="retained to late subscriber"
-  [clear]="clear-retained prefix only" [filter]="sub: only own filter's topics"
-  [alias]="topics intact (aliases)" [replay]="record here, replay elsewhere"
-  [negotiate]="-V auto: connects, names version" [refuse]="-V unsupported: exit 3 fast"
-  [restart]="broker restart under sub --retry"
+  [qos0]="pub/sub QoS 0, binary" [qos1]="pub/sub QoS 1, binary" [qos2]="pub/sub QoS 2, binary"
+  [1mib]="pub/sub 1 MiB" [retained]="retained -> late subscriber"
+  [clear]="clear-retained: prefix only" [filter]="sub: own filter's topics only"
+  [alias]="topics intact (topic aliases)" [replay]="record here -> replay elsewhere"
+  [negotiate]="-V auto connects, names version" [refuse]="-V unsupported: exit 3, fast"
+  [restart]="broker restart, sub --retry"
 )
 
 # Does this binary accept -V VERSION? (exit 2 with a parse error = no)
@@ -580,17 +581,17 @@ for b in "${BROKERS[@]}"; do for v in $(versions_of "$b"); do cols+=("${b}_${v}"
 for d in "$RES"/*_start; do [ -d "$d" ] && cols+=("$(basename "$d")"); done
 fails=0 limits=0
 {
-  printf '\n%-36s' "check \\ broker/version"
-  for c in "${cols[@]}"; do b=${c%%_*}; v=${c#*_}; printf ' %-9s' "${b:0:9}"; done; printf '\n%-36s' ""
-  for c in "${cols[@]}"; do v=${c#*_}; printf ' %-9s' "$v"; done; echo
+  short() { case $1 in mosquitto) echo mosq ;; rabbitmq) echo rabbit ;; *) echo "$1" ;; esac; }
+  printf '%-33s' "check \\ broker"
+  for c in "${cols[@]}"; do printf ' %-7s' "$(short "${c%%_*}")"; done; printf '\n%-33s' "        \\ MQTT version"
+  for c in "${cols[@]}"; do printf ' %-7s' "${c#*_}"; done; echo
   rows=$ROWS_ALL
   [ -n "$(ls -d "$RES"/*_start 2>/dev/null)" ] && rows="start $rows"
   for row in $rows; do
-    printf '%-36s' "${ROW_TITLE[$row]:-$row}"
+    printf '%-33s' "${ROW_TITLE[$row]:-$row}"
     for c in "${cols[@]}"; do
       st=n/a; [ -f "$RES/$c/$row" ] && IFS='|' read -r st _ _ < "$RES/$c/$row"
-      case $st in FAIL) fails=$((fails + 1)) ;; limit) limits=$((limits + 1)) ;; esac
-      printf ' %-9s' "$st"
+      printf ' %-7s' "$st"
     done
     echo
   done
@@ -605,14 +606,21 @@ echo "  every other column is the broker's main port. Not columns: aedes/RabbitM
 echo "  3.1 (checked by '-V unsupported'), no \$SYS on rumqttd/RabbitMQ (not checked), amqtt pushes unasked retained messages"
 echo "  (that is what 'only own filter' and 'clear-retained' guard against), rumqttd reuses topic aliases on MQTT 5."
 [ -n "$skipped" ] && echo "Not installed (run with --setup):$skipped"
-list_cells() {  # STATUS: "broker/version check: reason" (+ the log) for each such cell
-  local f st reason log col
-  for f in "$RES"/*/*; do
-    IFS='|' read -r st reason log < "$f"
-    [ "$st" = "$1" ] || continue
-    col=$(basename "$(dirname "$f")")
-    echo "  ${col%%_*}/${col#*_} $(basename "$f"): $reason"
-    [ "$1" = FAIL ] && echo "      log: ${log:-(none)}"
+list_cells() {  # STATUS: "broker/version check: reason" (+ the log) per such cell; a column whose
+  # cells all fail for one reason (a -V flag this binary lacks) is listed once
+  local c f st reason log n first
+  for c in "${cols[@]}"; do
+    n=$(grep -l "^$1|" "$RES/$c"/* 2>/dev/null | wc -l); [ "$n" = 0 ] && continue
+    first=$(grep -h "^$1|" "$RES/$c"/* | head -1 | cut -d'|' -f2)
+    if [ "$1" = FAIL ] && [ "$n" -gt 2 ] && [ "$(grep -h "^$1|" "$RES/$c"/* | cut -d'|' -f2 | sort -u | wc -l)" = 1 ]; then
+      echo "  ${c%%_*}/${c#*_} (all $n checks): $first"; continue
+    fi
+    for f in "$RES/$c"/*; do
+      IFS='|' read -r st reason log < "$f"
+      [ "$st" = "$1" ] || continue
+      echo "  ${c%%_*}/${c#*_} $(basename "$f"): $reason"
+      [ "$1" = FAIL ] && echo "      log: ${log:-(none)}"
+    done
   done
 }
 if [ "$limits" -gt 0 ]; then echo; echo "Broker limits hit ($limits):"; list_cells limit; fi
