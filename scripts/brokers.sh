@@ -26,6 +26,8 @@
 #                     persistent session (no offline queue)
 #   rumqttd 0.20.0    3.1.1 on PORT, 5 on PORT+2, WS is 3.1.1 only; retained, QoS 0-2; no $SYS, no 3.1;
 #                     v5 ignores no-local, retain-as-published and retain-handling
+#                     v5: to a client that allows topic aliases it sends alias 1 for the first topic, then alias 1
+#                     WITHOUT a topic for other topics too (the client cannot tell them apart; none sent if max is 0)
 #   rabbitmq 3.10.8   3.1/3.1.1 only (v5 CONNECT: socket closed); QoS 2 unsupported (downgraded to 1, a QoS 2
 #                     PUBLISH is answered with PUBACK); retained ok; no $SYS; WS at /ws; ~7-13 s to start
 set -u
