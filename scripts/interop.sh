@@ -636,7 +636,11 @@ list_cells() {  # STATUS: "broker/version check: reason" (+ the log) per such ce
 if [ "$limits" -gt 0 ]; then echo; echo "Broker limits hit ($limits):"; list_cells limit; fi
 if [ "$fails" -gt 0 ]; then echo; echo "Failures ($fails):"; list_cells FAIL; fi
 echo
-echo "interop.sh: $((SECONDS - t_start)) s (checks $((SECONDS - t_checks)) s); logs in $LOGDIR"
-if [ "$fails" -gt 0 ]; then exit 1; fi
-[ $keep = 1 ] || rm -rf "$LOGDIR"
+if [ "$fails" -gt 0 ] || [ $keep = 1 ]; then
+  echo "interop.sh: $((SECONDS - t_start)) s (checks $((SECONDS - t_checks)) s); logs in $LOGDIR"
+  [ "$fails" -gt 0 ] && exit 1
+  exit 0
+fi
+echo "interop.sh: $((SECONDS - t_start)) s (checks $((SECONDS - t_checks)) s); no failures, logs removed (--keep keeps them)"
+rm -rf "$LOGDIR"
 exit 0
