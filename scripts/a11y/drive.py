@@ -13,7 +13,7 @@ import gi
 gi.require_version("Atspi", "2.0")
 from gi.repository import Atspi  # noqa: E402
 
-PID = int(sys.argv[1])
+PID = int(sys.argv[1]) if __name__ == "__main__" else 0
 INTERACTIVE = {"push button", "toggle button", "check box", "radio button", "entry", "text",
                "combo box", "menu item", "slider", "spin button", "link"}
 
@@ -124,4 +124,5 @@ def main():
     print("a11y: PASS")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -15,7 +15,7 @@ gdbus call --session --dest org.a11y.Bus --object-path /org/a11y/bus \
 "$CANOPY_BIN" > "$XDG_CACHE_HOME/canopy.out" 2>&1 &
 app=$!
 status=0
-/usr/bin/python3 "$CANOPY_A11Y_DIR/drive.py" "$app" || status=$?
+/usr/bin/python3 "$A11Y_DRIVER" "$app" "$@" || status=$?
 kill "$app" 2>/dev/null || true
 wait "$app" 2>/dev/null || true
 kill "$xvfb" 2>/dev/null || true

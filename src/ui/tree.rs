@@ -11,6 +11,12 @@ use crate::model::{decode, payload};
 
 /// How long a node stays highlighted after an update.
 const HIGHLIGHT: Duration = Duration::from_millis(1200);
+/// The highlight fades in this many steps, not smoothly: each step is one repaint, so live
+/// traffic costs a few frames a second instead of an animation at full frame rate (a window
+/// left open all day on a laptop).
+const HIGHLIGHT_STEPS: u32 = 3;
+/// Fading steps of different rows are drawn together, at most this often.
+const HIGHLIGHT_REPAINT: Duration = Duration::from_millis(250);
 
 /// Time per frame the tree panel may spend filtering and flattening rows; the rest waits for
 /// the next frame so that typing into the filter of a million topics never stalls one.
@@ -76,7 +82,8 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
 
     let row_height = ui.spacing().interact_size.y;
     let now = Instant::now();
-    let mut highlight_active = false;
+    // When the next highlight step is due (the soonest of all visible rows).
+    let mut next_fade: Option<Duration> = None;
     let scroll_to = tab.view.scroll_to_selected.then_some(tab.view.selected).flatten();
     tab.view.scroll_to_selected = false;
     let mut toggle: Option<NodeId> = None;
@@ -97,11 +104,14 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                 if let Some(t) = last_update {
                     let age = now.saturating_duration_since(t);
                     if age < HIGHLIGHT {
-                        highlight_active = true;
-                        let alpha = 1.0 - age.as_secs_f32() / HIGHLIGHT.as_secs_f32();
+                        let step_len = HIGHLIGHT / HIGHLIGHT_STEPS;
+                        let step = (age.as_nanos() / step_len.as_nanos()) as u32;
+                        let until_next = step_len * (step + 1) - age;
+                        next_fade = Some(next_fade.map_or(until_next, |n| n.min(until_next)));
+                        let alpha = 1.0 - step as f32 / HIGHLIGHT_STEPS as f32;
                         let base = ui.visuals().selection.bg_fill;
                         ui.painter()
-                            .rect_filled(rect, 2.0, base.gamma_multiply(0.45 * alpha));
+                            .rect_filled(rect, 2.0, base.gamma_multiply(0.3 * alpha));
                     }
                 }
                 let mut row_ui = ui.new_child(
@@ -209,8 +219,8 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     if let Some(id) = select {
         tab.select(id);
     }
-    if highlight_active {
-        ui.ctx().request_repaint_after(Duration::from_millis(50));
+    if let Some(next) = next_fade {
+        ui.ctx().request_repaint_after(next.max(HIGHLIGHT_REPAINT));
     }
 }
 
