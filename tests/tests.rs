@@ -10,4 +10,5 @@ mod pressure;
 mod profiles;
 mod proxy;
 mod ui;
+mod ui_large;
 mod versions;

@@ -265,6 +265,33 @@ pub fn pretty_json(bytes: &[u8], limit: usize) -> Option<String> {
     serde_json::to_string_pretty(&value).ok()
 }
 
+/// Texts longer than this are drawn row by row (only the visible rows), not as one galley:
+/// laying out megabytes of text at once froze the window for seconds per frame.
+pub const ROWS_ABOVE: usize = 32 * 1024;
+
+/// Splits `text` into rows to draw: at each newline, and long lines cut every `width` bytes
+/// (on a character boundary). Byte ranges into `text`, without the newlines.
+pub fn row_ranges(text: &str, width: usize) -> Vec<std::ops::Range<usize>> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut start = 0;
+    for line in text.split('\n') {
+        let end = start + line.len();
+        let mut from = start;
+        while end - from > width {
+            let mut cut = from + width;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            rows.push(from..cut);
+            from = cut;
+        }
+        rows.push(from..end);
+        start = end + 1;
+    }
+    rows
+}
+
 /// A classic hex dump: offset, 16 bytes in hex, and their printable ASCII.
 pub fn hex_dump(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -368,6 +395,15 @@ pub fn diff_lines(old: &str, new: &str) -> Vec<(char, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_split_lines_and_cut_long_ones_on_char_boundaries() {
+        let text = "ab\nééééé\n\nxyz";
+        let rows: Vec<&str> = row_ranges(text, 4).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(rows, vec!["ab", "éé", "éé", "é", "", "xyz"]);
+        let big = "x".repeat(1000);
+        assert_eq!(row_ranges(&big, 160).len(), 7);
+    }
 
     #[test]
     fn auto_detection() {

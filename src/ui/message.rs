@@ -131,7 +131,9 @@ pub fn message_ui(
     let key = (id, messages_on_topic, index, view, tab.payload_limit);
     if tab.render_cache.as_ref().map(|c| c.key) != Some(key) {
         let rendered = payload::render_for(&topic, &message.payload, view, tab.payload_limit);
-        tab.render_cache = Some(RenderCache { key, rendered });
+        let rows =
+            (rendered.text.len() > payload::ROWS_ABOVE).then(|| payload::row_ranges(&rendered.text, 160));
+        tab.render_cache = Some(RenderCache { key, rendered, rows });
     }
     let payload_bytes = message.payload.clone();
     let previous = node.message(index + 1).map(|m| m.payload.clone());
@@ -172,8 +174,14 @@ pub fn message_ui(
     } else if ui.small_button("📋 Copy payload").clicked() {
         ui.ctx().copy_text(rendered.text.clone());
     }
-    let text = rendered.text.clone();
     let shown_as = rendered.view;
+    if let Some(rows) = &cache.rows {
+        // Large: only the visible rows are laid out, so any size costs the same per frame.
+        large_text_ui(ui, &rendered.text, rows);
+        history_ui(ui, &history, trimmed, index, &mut tab.history_index);
+        return;
+    }
+    let text = rendered.text.clone();
     if shown_as == View::Image {
         ui.label(RichText::new(&text).weak());
         let uri = format!("bytes://canopy/{}/{}/{index}.img", tab.id, messages_on_topic);
@@ -240,6 +248,38 @@ pub fn message_ui(
             });
     }
 
+    history_ui(ui, &history, trimmed, index, &mut tab.history_index);
+    if let Some(previous) = previous {
+        egui::CollapsingHeader::new("Diff with the previous message")
+            .default_open(false)
+            .show(ui, |ui| {
+                let old = payload::render_for(&topic, &previous, view, DEFAULT_PAYLOAD_LIMIT).text;
+                let new = payload::render_for(&topic, &payload_bytes, view, DEFAULT_PAYLOAD_LIMIT).text;
+                egui::ScrollArea::vertical()
+                    .id_salt("diff")
+                    .max_height(200.0)
+                    .show(ui, |ui| {
+                        for (tag, line) in payload::diff_lines(&old, &new) {
+                            let color = match tag {
+                                '-' => ui.visuals().error_fg_color,
+                                '+' => widgets::ok_color(ui),
+                                _ => ui.visuals().weak_text_color(),
+                            };
+                            ui.label(RichText::new(format!("{tag} {line}")).monospace().color(color));
+                        }
+                    });
+            });
+    }
+}
+
+/// The kept messages of the topic (time, size, retained, preview); a click selects one.
+fn history_ui(
+    ui: &mut Ui,
+    history: &[(SystemTime, usize, String, bool)],
+    trimmed: bool,
+    index: usize,
+    history_index: &mut usize,
+) {
     egui::CollapsingHeader::new(format!("History ({})", history.len()))
         .default_open(true)
         .show(ui, |ui| {
@@ -269,32 +309,28 @@ pub fn message_ui(
                             .selectable_label(i == index, RichText::new(label).monospace())
                             .clicked()
                         {
-                            tab.history_index = i;
+                            *history_index = i;
                         }
                     }
                 });
         });
-    if let Some(previous) = previous {
-        egui::CollapsingHeader::new("Diff with the previous message")
-            .default_open(false)
-            .show(ui, |ui| {
-                let old = payload::render_for(&topic, &previous, view, DEFAULT_PAYLOAD_LIMIT).text;
-                let new = payload::render_for(&topic, &payload_bytes, view, DEFAULT_PAYLOAD_LIMIT).text;
-                egui::ScrollArea::vertical()
-                    .id_salt("diff")
-                    .max_height(200.0)
-                    .show(ui, |ui| {
-                        for (tag, line) in payload::diff_lines(&old, &new) {
-                            let color = match tag {
-                                '-' => ui.visuals().error_fg_color,
-                                '+' => widgets::ok_color(ui),
-                                _ => ui.visuals().weak_text_color(),
-                            };
-                            ui.label(RichText::new(format!("{tag} {line}")).monospace().color(color));
-                        }
-                    });
-            });
+}
+
+/// A large text, one monospace row per line (long lines cut), only the visible rows laid out.
+fn large_text_ui(ui: &mut Ui, text: &str, rows: &[std::ops::Range<usize>]) {
+    if ui.small_button("📋 Copy payload").clicked() {
+        ui.ctx().copy_text(text.to_owned());
     }
+    let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+    egui::ScrollArea::both()
+        .id_salt("payload-rows")
+        .max_height(ui.available_height() * 0.55)
+        .auto_shrink([false, true])
+        .show_rows(ui, row_height, rows.len(), |ui, visible| {
+            for range in &rows[visible] {
+                ui.add(egui::Label::new(RichText::new(&text[range.clone()]).monospace()).extend());
+            }
+        });
 }
 
 fn properties_ui(ui: &mut Ui, m: &StoredMessage) {

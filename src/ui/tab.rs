@@ -199,6 +199,10 @@ pub struct RenderCache {
     pub key: (NodeId, u64, usize, View, usize),
     /// The rendering.
     pub rendered: Rendered,
+    /// Byte ranges of `rendered.text` to draw as rows, long lines cut (see
+    /// [`crate::model::payload::row_ranges`]); only built for large texts, which are drawn
+    /// row by row (only the visible ones) instead of as one galley.
+    pub rows: Option<Vec<std::ops::Range<usize>>>,
 }
 
 /// One open connection.
