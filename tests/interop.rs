@@ -432,3 +432,37 @@ fn hostile_brokers_get_plain_words_and_no_panic() {
             .any(|e| matches!(e, Event::Error { message, .. } if message.contains("wildcard")))
     );
 }
+
+/// A PUBLISH header announcing 256 MB followed by a few bytes once hung the connection
+/// silently until twice the keep-alive; now the stalled packet is named after 20 s, and memory
+/// does not jump by what the header announced.
+#[test]
+fn a_huge_packet_that_never_comes_is_reported_as_stalled() {
+    use crate::common::quirky::Hostile;
+    let broker = QuirkyBroker::start(Script {
+        hostile: Some(Hostile::HugeRemainingLength),
+        ..Script::default()
+    });
+    let mut p = profile(&broker, &["x/#"]);
+    p.version = MqttVersion::V311;
+    p.keep_alive_secs = 600;
+    p.reconnect.enabled = false;
+    let mut c = Client::new();
+    let started = Instant::now();
+    c.connect(1, p);
+    c.wait_until("the stalled packet reported", Duration::from_secs(40), |ev| {
+        ev.iter()
+            .any(|e| matches!(e, Event::State { state, .. } if state.is_final()))
+    });
+    match c.states(Some(1)).last() {
+        Some(ConnectionState::Failed { reason }) => {
+            assert!(reason.message.contains("stalled"), "{}", reason.message);
+            assert_eq!(reason.kind, ErrorKind::ProtocolViolation);
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(35),
+        "well before the 600 s keep-alive"
+    );
+}

@@ -485,6 +485,7 @@ fn map_err4(e: &rumqttc::ConnectionError) -> ConnectError {
         C::NetworkTimeout | C::FlushTimeout => timeout(),
         C::MqttState(S::AwaitPingResp) => no_ping(),
         C::MqttState(S::ConnectionAborted) => closed(),
+        C::MqttState(S::Io(io)) if is_stall(io) => stalled(io),
         C::MqttState(S::Io(io)) | C::Io(io) => lost_or(describe(io)),
         C::MqttState(S::Deserialization(e)) => unreadable(e),
         C::MqttState(S::Unsolicited(pkid)) => ConnectError::new(
@@ -497,6 +498,18 @@ fn map_err4(e: &rumqttc::ConnectionError) -> ConnectError {
     }
 }
 
+/// The patched rumqttc's stalled-packet error (see vendor/rumqttc/CANOPY-PATCH.md).
+fn is_stall(io: &std::io::Error) -> bool {
+    io.kind() == std::io::ErrorKind::TimedOut && io.to_string().contains("stalled")
+}
+
+fn stalled(io: &std::io::Error) -> ConnectError {
+    ConnectError::new(
+        ErrorKind::ProtocolViolation,
+        format!("{io}; the connection was closed"),
+    )
+}
+
 fn map_err5(e: &rumqttc::v5::ConnectionError) -> ConnectError {
     use rumqttc::v5::{ConnectionError as C, StateError as S};
     match e {
@@ -504,6 +517,7 @@ fn map_err5(e: &rumqttc::v5::ConnectionError) -> ConnectError {
         C::Timeout(_) => timeout(),
         C::MqttState(S::AwaitPingResp) => no_ping(),
         C::MqttState(S::ConnectionAborted) => closed(),
+        C::MqttState(S::Io(io)) if is_stall(io) => stalled(io),
         C::MqttState(S::Io(io)) | C::Io(io) => lost_or(describe(io)),
         // rumqttc's v5 deserialisation error does not expose its cause as a source.
         C::MqttState(S::Deserialization(rumqttc::v5::mqttbytes::Error::Io(io))) => lost_or(describe(io)),

@@ -44,11 +44,36 @@ impl Network {
         }
     }
 
+    /// The next packet, or an error when a packet started arriving and then no byte of it
+    /// came for `STALLED_PACKET`: a peer announcing a large packet and sending little would
+    /// otherwise hang the connection silently until the keep-alive gives up. Canopy patch.
+    async fn next_or_stall(&mut self) -> Result<Option<Result<Incoming, mqttbytes::Error>>, StateError> {
+        loop {
+            let before = self.framed.read_buffer().len();
+            // `Framed::next` is cancel-safe: bytes read so far stay in its buffer.
+            match tokio::time::timeout(STALLED_PACKET, self.framed.next()).await {
+                Ok(next) => return Ok(next),
+                Err(_) => {
+                    let now = self.framed.read_buffer().len();
+                    if now > 0 && now == before {
+                        return Err(StateError::Io(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!(
+                                "a packet from the broker stalled: {now} bytes of it arrived, then nothing for {} s",
+                                STALLED_PACKET.as_secs()
+                            ),
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
     /// Read packets in bulk. This allow replies to be in bulk. This method is used
     /// after the connection is established to read a bunch of incoming packets
     pub async fn readb(&mut self, state: &mut MqttState) -> Result<(), StateError> {
         // wait for the first read
-        let mut res = self.framed.next().await;
+        let mut res = self.next_or_stall().await?;
         let mut count = 1;
         loop {
             match res {
@@ -91,6 +116,9 @@ impl Network {
             .map_err(StateError::Deserialization)
     }
 }
+
+/// How long a partly received packet may wait for its next byte. Canopy patch.
+const STALLED_PACKET: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub trait AsyncReadWrite: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T> AsyncReadWrite for T where T: AsyncRead + AsyncWrite + Send + Unpin {}

@@ -21,7 +21,9 @@ impl Decoder for Codec {
             Ok(packet) => Ok(Some(packet)),
             Err(Error::InsufficientBytes(b)) => {
                 // Get more packets to construct the incomplete packet
-                src.reserve(b);
+                // Canopy patch: grow with what arrives, not with what a header announces
+                // (a hostile 256 MB header would otherwise take 256 MB at once).
+                src.reserve(b.min(1 << 20));
                 Ok(None)
             }
             Err(e) => Err(e),
