@@ -466,3 +466,28 @@ fn a_huge_packet_that_never_comes_is_reported_as_stalled() {
         "well before the 600 s keep-alive"
     );
 }
+
+/// A topic that is not UTF-8 was altered under MQTT 5 (so a recording lost its bytes): it is
+/// now refused and reported, and the connection goes on.
+#[test]
+fn a_topic_that_is_not_utf8_is_reported_not_altered() {
+    use crate::common::quirky::Hostile;
+    let broker = QuirkyBroker::start(Script {
+        hostile: Some(Hostile::InvalidUtf8Topic),
+        ..Script::default()
+    });
+    let mut p = profile(&broker, &["#"]);
+    p.version = MqttVersion::V5;
+    let mut c = Client::new();
+    c.connect(1, p);
+    c.wait_until("the bad topic reported", Duration::from_secs(10), |ev| {
+        ev.iter()
+            .any(|e| matches!(e, Event::Error { message, .. } if message.contains("not UTF-8")))
+    });
+    broker.publish("after/bad", b"ok", false);
+    c.wait_messages(1, "after/bad", 1);
+    assert!(
+        c.messages(1).iter().all(|m| !m.topic.contains('\u{fffd}')),
+        "no altered topic"
+    );
+}

@@ -338,11 +338,13 @@ fn props_from_5(p: Option<p5::PublishProperties>) -> Properties {
     }
 }
 
-fn topic_string(bytes: Bytes) -> String {
-    match String::from_utf8(Vec::from(bytes)) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
+/// An MQTT 5 topic: UTF-8 by the protocol. One that is not is refused rather than altered, so
+/// a recording never holds a topic other than the one sent.
+fn topic_string(bytes: Bytes) -> Result<String, String> {
+    String::from_utf8(Vec::from(bytes)).map_err(|e| {
+        let shown: String = e.as_bytes().iter().take(64).map(|b| format!("{b:02x}")).collect();
+        format!("the broker sent a topic that is not UTF-8 (bytes {shown}), which MQTT forbids")
+    })
 }
 
 /// Why a request could not be queued.
@@ -694,7 +696,7 @@ impl Loop {
                     }
                     Event::Incoming(Packet::Publish(p)) => {
                         let alias = p.properties.as_ref().and_then(|props| props.topic_alias);
-                        match aliases.resolve(topic_string(p.topic), alias) {
+                        match topic_string(p.topic).and_then(|topic| aliases.resolve(topic, alias)) {
                             Ok(topic) => Incoming::Publish(Message {
                                 topic,
                                 payload: p.payload,
