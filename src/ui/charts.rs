@@ -32,7 +32,7 @@ pub fn charts_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab, action
                 let mut remove = None;
                 for (i, s) in charts.series.iter().enumerate() {
                     ui.label(RichText::new(format!("{} ({})", s.label(), s.points.len())).monospace().small());
-                    if ui.small_button("✖").on_hover_text("Stop charting this").clicked() {
+                    if super::widgets::icon_button(ui, "✖", "Stop charting this").clicked() {
                         remove = Some(i);
                     }
                 }

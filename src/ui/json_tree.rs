@@ -80,12 +80,14 @@ fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &
                     });
                 let numeric = matches!(leaf, Value::Number(_) | Value::Bool(_));
                 if numeric
-                    && ui
-                        .small_button("📈")
-                        .on_hover_ui(|ui| {
+                    && super::widgets::named(
+                        ui.small_button("📈").on_hover_ui(|ui| {
+                            // The path is built only when hovered: every visible leaf has one.
                             ui.label(format!("Chart {} over time", json_path()));
-                        })
-                        .clicked()
+                        }),
+                        "Chart this value over time",
+                    )
+                    .clicked()
                 {
                     *picked = Some(path.clone());
                 }

@@ -31,7 +31,7 @@ pub fn message_ui(
     let node = tab.tree.node(id);
     ui.horizontal(|ui| {
         ui.label(RichText::new(&topic).monospace().strong());
-        if ui.small_button("📋").on_hover_text("Copy the topic").clicked() {
+        if widgets::icon_button(ui, "📋", "Copy topic").clicked() {
             ui.ctx().copy_text(topic.clone());
         }
     });
@@ -233,10 +233,7 @@ pub fn message_ui(
                                 .hint_text("(empty payload)"),
                         );
                         if text.trim().parse::<f64>().is_ok()
-                            && ui
-                                .button("📈")
-                                .on_hover_text("Chart this topic's value over time")
-                                .clicked()
+                            && widgets::icon_button(ui, "📈", "Chart this topic's value over time").clicked()
                         {
                             actions.push(Action::Plot {
                                 topic: topic.clone(),

@@ -534,11 +534,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                     .add(egui::TextEdit::singleline(&mut p.client_id).desired_width(160.0))
                     .labelled_by(l.id)
                     .changed();
-                if ui
-                    .small_button("🎲")
-                    .on_hover_text("New random client id")
-                    .clicked()
-                {
+                if widgets::icon_button(ui, "🎲", "New random client id").clicked() {
                     p.client_id = random_client_id();
                     changed = true;
                 }
@@ -604,7 +600,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 );
                 changed |= r.changed();
                 changed |= widgets::qos_selector(ui, ("sub-qos", i), &mut sub.qos);
-                if ui.small_button("✖").on_hover_text("Remove").clicked() {
+                if widgets::icon_button(ui, "✖", "Remove subscription").clicked() {
                     remove = Some(i);
                 }
             });

@@ -241,7 +241,7 @@ pub fn publish_ui(
                                     .hint_text("value")
                                     .desired_width(120.0),
                             );
-                            if ui.small_button("✖").clicked() {
+                            if widgets::icon_button(ui, "✖", "Remove user property").clicked() {
                                 remove = Some(i);
                             }
                         });
@@ -266,7 +266,7 @@ pub fn publish_ui(
                 let mut resend = None;
                 for (i, r) in state.recent.iter().enumerate() {
                     ui.horizontal(|ui| {
-                        if ui.small_button("↻").on_hover_text("Send again").clicked() {
+                        if widgets::icon_button(ui, "↻", "Send again").clicked() {
                             resend = Some(r.message.clone());
                         }
                         let text = format!(

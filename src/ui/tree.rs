@@ -32,7 +32,7 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                 .desired_width(220.0),
         )
         .labelled_by(label.id);
-        if !tab.view.filter.is_empty() && ui.small_button("✖").on_hover_text("Clear the filter").clicked() {
+        if !tab.view.filter.is_empty() && widgets::icon_button(ui, "✖", "Clear the filter").clicked() {
             tab.view.filter.clear();
         }
         ui.checkbox(&mut tab.view.hide_sys, "Hide $SYS");

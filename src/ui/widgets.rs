@@ -6,6 +6,19 @@ use egui::{Color32, RichText, Ui};
 
 use crate::model::message::QoS;
 
+/// A small button showing only an icon, with `name` as its tooltip and as the name screen
+/// readers and UI automation see (an emoji alone is not speakable).
+pub fn icon_button(ui: &mut Ui, icon: &str, name: &str) -> egui::Response {
+    named(ui.small_button(icon).on_hover_text(name), name)
+}
+
+/// Gives an icon-only button the accessible name `name`.
+pub fn named(response: egui::Response, name: &str) -> egui::Response {
+    let enabled = response.enabled();
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, enabled, name));
+    response
+}
+
 /// A label and a single-line text input, linked for screen readers and tests.
 pub fn text_field(ui: &mut Ui, label: &str, value: &mut String) -> egui::Response {
     let l = ui.label(label);
