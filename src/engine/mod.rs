@@ -282,9 +282,13 @@ impl Engine {
                             Control::Shutdown => break,
                         }
                     }
+                    // All connections close at once, not one after another (each may take
+                    // seconds to have its in-flight publishes acknowledged).
+                    let mut closing = tokio::task::JoinSet::new();
                     for (_, handle) in connections.drain() {
-                        handle.close_and_wait(Duration::from_secs(6)).await;
+                        closing.spawn(handle.close_and_wait(Duration::from_secs(6)));
                     }
+                    while closing.join_next().await.is_some() {}
                 });
                 runtime.shutdown_timeout(Duration::from_millis(500));
             })?;

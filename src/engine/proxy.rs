@@ -26,7 +26,14 @@ impl ProxyUrl {
     /// means the same here: the proxy always resolves the broker's name). Errors never repeat
     /// the URL, which may hold a password.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let url = url::Url::parse(text.trim()).map_err(|e| format!("the proxy URL is not valid ({e})"))?;
+        let text = text.trim();
+        // `HTTPS_PROXY=proxy:3128` (no scheme) is common in the wild: HTTP is meant.
+        let text = if text.contains("://") {
+            text.to_owned()
+        } else {
+            format!("http://{text}")
+        };
+        let url = url::Url::parse(&text).map_err(|e| format!("the proxy URL is not valid ({e})"))?;
         let (socks5, default_port) = match url.scheme() {
             "http" => (false, 8080),
             "socks5" | "socks5h" => (true, 1080),
@@ -37,12 +44,11 @@ impl ProxyUrl {
                 ));
             }
         };
+        // IPv6 stays in brackets: rumqttc joins host and port as `host:port`.
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
             .ok_or("the proxy URL has no host")?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
             .to_owned();
         let decode = |s: &str| {
             percent_encoding::percent_decode_str(s)
@@ -54,7 +60,11 @@ impl ProxyUrl {
         Ok(Self {
             socks5,
             host,
-            port: url.port().unwrap_or(default_port),
+            // `Url::port` hides a port equal to the scheme's default (`http://p:80`).
+            port: url
+                .port()
+                .or_else(|| url.port_or_known_default().filter(|_| explicit_port(&text)))
+                .unwrap_or(default_port),
             credentials,
         })
     }
@@ -80,6 +90,16 @@ impl ProxyUrl {
     }
 }
 
+/// Whether the URL text names a port after its host (`http://p:80`).
+fn explicit_port(text: &str) -> bool {
+    let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    host_port
+        .rsplit_once(':')
+        .is_some_and(|(h, p)| (!h.contains(':') || h.ends_with(']')) && p.parse::<u16>().is_ok())
+}
+
 /// Whether `host` is excluded by a `NO_PROXY` list (comma-separated names, `.suffix` or
 /// `suffix` matching subdomains, `*` for all; ports are ignored).
 pub fn excluded(no_proxy: &str, host: &str) -> bool {
@@ -96,11 +116,15 @@ pub fn excluded(no_proxy: &str, host: &str) -> bool {
                 return true;
             }
             let entry = entry.to_ascii_lowercase();
-            let name = entry
-                .rsplit_once(':')
-                .filter(|(_, p)| p.parse::<u16>().is_ok())
-                .map_or(entry.as_str(), |(n, _)| n);
-            let name = name.trim_start_matches('.');
+            // A port is cut off only where it cannot be part of an IPv6 address.
+            let name = match entry.rsplit_once(':') {
+                Some((n, p)) if p.parse::<u16>().is_ok() && (!n.contains(':') || n.ends_with(']')) => n,
+                _ => entry.as_str(),
+            };
+            let name = name
+                .trim_start_matches('.')
+                .trim_start_matches('[')
+                .trim_end_matches(']');
             host == name || host.ends_with(&format!(".{name}"))
         })
 }
@@ -153,6 +177,9 @@ mod tests {
         assert!(!p.socks5);
         assert_eq!(p.port, 8080);
         assert_eq!(p.credentials, None);
+        assert_eq!(ProxyUrl::parse("http://p:80").unwrap().port, 80);
+        assert_eq!(ProxyUrl::parse("proxy:3128").unwrap().port, 3128);
+        assert_eq!(ProxyUrl::parse("socks5://[::1]:1085").unwrap().host, "[::1]");
         let err = ProxyUrl::parse("ftp://me:secret@x").unwrap_err();
         assert!(!err.contains("secret"), "{err}");
     }
@@ -168,10 +195,12 @@ mod tests {
         assert!(resolve("system", "localhost", env).unwrap().is_none());
         assert!(resolve("system", "mqtt.internal.example", env).unwrap().is_none());
         assert!(resolve("system", "10.0.0.1", env).unwrap().is_none());
+        assert!(excluded("::1,[fe80::1]:1883", "::1"));
+        assert!(excluded("::1,[fe80::1]:1883", "fe80::1"));
         assert!(resolve("", "broker.example.com", env).unwrap().is_none());
         assert!(resolve("system", "x", |_| None).unwrap().is_none());
         assert_eq!(
-            resolve("bogus", "x", |_| None).unwrap_err().kind,
+            resolve("ftp://x", "x", |_| None).unwrap_err().kind,
             ErrorKind::Settings
         );
     }

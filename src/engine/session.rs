@@ -284,6 +284,9 @@ const CONNECT_TIMEOUT_SECS: u64 = 10;
 /// and is forgotten when the network connection ends). Canopy advertises no alias maximum, so
 /// a broker should send none; this keeps the topics right for one that does anyway, and an
 /// alias whose topic was never said is reported instead of reaching the tree as "".
+/// Aliases remembered at most (a broker should send none; see `Aliases`).
+const MAX_ALIASES: usize = 1024;
+
 #[derive(Default)]
 pub(crate) struct Aliases(std::collections::HashMap<u16, String>);
 
@@ -300,7 +303,10 @@ impl Aliases {
                     format!("the broker used topic alias {a} without ever saying its topic (Canopy allows no topic aliases)")
                 }),
             Some(a) => {
-                self.0.insert(a, topic.clone());
+                // Bounded: we allowed no aliases, so a broker using many is misbehaving.
+                if self.0.len() < MAX_ALIASES || self.0.contains_key(&a) {
+                    self.0.insert(a, topic.clone());
+                }
                 Ok(topic)
             }
             None if topic.is_empty() => Err("the broker sent a message with an empty topic".into()),
@@ -502,7 +508,7 @@ fn map_err4(e: &rumqttc::ConnectionError) -> ConnectError {
 
 /// The patched rumqttc's stalled-packet error (see vendor/rumqttc/CANOPY-PATCH.md).
 fn is_stall(io: &std::io::Error) -> bool {
-    io.kind() == std::io::ErrorKind::TimedOut && io.to_string().contains("stalled")
+    io.get_ref().is_some_and(|e| e.is::<rumqttc::StalledPacket>())
 }
 
 fn stalled(io: &std::io::Error) -> ConnectError {

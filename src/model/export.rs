@@ -30,7 +30,9 @@ pub type Entry = (String, StoredMessage);
 pub fn history(tree: &TopicTree, id: NodeId) -> Vec<Entry> {
     let topic = tree.full_topic(id);
     let node = tree.node(id);
-    (0..node.history_len())
+    // A topic no subscription asked for is never exported (see `Node::unasked`).
+    let kept = if node.unasked() { 0 } else { node.history_len() };
+    (0..kept)
         .rev()
         .filter_map(|i| node.message(i))
         .map(|m| (topic.clone(), m.clone()))

@@ -110,7 +110,10 @@ impl Line {
             qos: QoS::try_from(self.qos)?,
             retain: self.retain,
             dup: self.dup,
-            received: UNIX_EPOCH + Duration::from_millis(self.timestamp_ms),
+            // `checked_add`: a crafted timestamp must not overflow (it can on Windows).
+            received: UNIX_EPOCH
+                .checked_add(Duration::from_millis(self.timestamp_ms))
+                .ok_or("timestamp out of range")?,
             properties: self.properties.clone(),
             // Only messages a subscription asked for are ever recorded.
             subscribed: true,

@@ -18,6 +18,8 @@ fn is_secret_key(name: &str) -> bool {
         .any(|w| name.contains(w))
         || name == "key"
         || name.ends_with("_key")
+        // A proxy URL may hold `user:password@`.
+        || name == "proxy"
 }
 
 /// The value text after `=` on one line: a quoted string's content (up to its closing quote

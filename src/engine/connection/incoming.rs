@@ -34,8 +34,12 @@ impl Conn {
                 }
             }
             Incoming::SentPublish { pkid } => {
-                if pkid != 0 && self.inflight.contains_key(&pkid) {
-                    return; // a retransmission
+                if pkid != 0
+                    && let Some((_, at)) = self.inflight.get_mut(&pkid)
+                {
+                    // A retransmission: written again now (see `strike_publishes`).
+                    *at = Instant::now();
+                    return;
                 }
                 if let Some((token, qos)) = self.queued.pop_front() {
                     if pkid == 0 || qos == QoS::AtMostOnce {
@@ -56,6 +60,7 @@ impl Conn {
                 }
             }
             Incoming::SentSubscribe { pkid } => {
+                self.subscribed_at = Some(Instant::now());
                 if let Some(filters) = self.sub_queue.pop_front() {
                     self.sub_waiting.insert(pkid, filters);
                 }
@@ -87,9 +92,14 @@ impl Conn {
                 for r in &results {
                     self.sub_strikes.remove(&r.filter);
                 }
+                // The probe moves on only with the suspect's own answer.
+                let probe_answered = self
+                    .probing
+                    .as_ref()
+                    .is_some_and(|f| results.iter().any(|r| &r.filter == f));
                 self.emit(Event::Subscribed { id: self.id, results });
-                if self.probing {
-                    self.probing = false;
+                if probe_answered {
+                    self.probing = None;
                     self.probe_next();
                 }
             }

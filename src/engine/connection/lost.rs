@@ -22,6 +22,9 @@ const SHORT_LIVED: Duration = Duration::from_secs(1);
 /// A publish counts as the reason the connection closed if it was written this recently.
 const PUBLISH_SUSPECT: Duration = Duration::from_secs(1);
 
+/// A filter is a suspect if the connection closed this soon after a SUBSCRIBE was written.
+const SUBSCRIBE_SUSPECT: Duration = Duration::from_secs(2);
+
 /// Times the connection may close right after the same filter or publish before it is
 /// dropped as refused.
 const STRIKES: u8 = 2;
@@ -37,10 +40,18 @@ impl Conn {
         self.connected = false;
         let mut taken = lp.take_pending();
         if was_connected {
-            self.strike_subscriptions();
-            self.strike_publishes(&mut taken);
+            // Only a close by the broker can be its answer to a SUBSCRIBE or PUBLISH (not a
+            // ping timeout, a stall or a network error).
+            if error.kind == ErrorKind::ConnectionLost {
+                self.strike_subscriptions();
+                self.strike_publishes(&mut taken);
+            }
             let lived = self.connected_at.map_or(Duration::ZERO, |t| t.elapsed());
-            self.short_lived = if lived < SHORT_LIVED {
+            // A broker that sends us away (session taken over, not authorised...) slows the
+            // retries however long the link lived, so two clients with one id do not fight
+            // once a second forever.
+            let sent_away = self.broker_reason.is_some();
+            self.short_lived = if lived < SHORT_LIVED || sent_away {
                 self.short_lived + 1
             } else {
                 0
@@ -68,7 +79,15 @@ impl Conn {
                     self.fail(reason);
                     return;
                 }
-                Negotiation::NotAboutVersion => {}
+                Negotiation::NotAboutVersion => {
+                    // Not the version's fault (or not clearly): start again from the first
+                    // version at the next attempt, so a broker unreachable at first is not
+                    // pinned to an older version for good.
+                    if let Err(reason) = self.restart_negotiation(lp) {
+                        self.fail(reason);
+                        return;
+                    }
+                }
             }
         }
         if error.kind.is_permanent() {
@@ -146,6 +165,9 @@ impl Conn {
             }
             _ => return Negotiation::NotAboutVersion,
         };
+        if error.kind == ErrorKind::UnsupportedVersion {
+            self.refusals += 1;
+        }
         let Some(&next) = self.candidates.get(self.candidate + 1) else {
             if self.candidates.len() == 1 {
                 // A pinned version: refused is final, in plain words; other shapes retry.
@@ -159,6 +181,11 @@ impl Conn {
                 };
             }
             self.negotiation.push(shape);
+            if usize::from(self.refusals) < self.candidates.len() {
+                // Some answers were only closes or silences: maybe not about the version at
+                // all (a broker at its connection limit, a proxy with no backend). Retry.
+                return Negotiation::NotAboutVersion;
+            }
             return Negotiation::Exhausted(ConnectError::new(
                 ErrorKind::UnsupportedVersion,
                 format!(
@@ -183,6 +210,23 @@ impl Conn {
         }
     }
 
+    /// Back to the first candidate version (a new client), forgetting what was tried.
+    fn restart_negotiation(&mut self, lp: &mut Loop) -> Result<(), ConnectError> {
+        if self.candidate == 0 {
+            return Ok(());
+        }
+        self.candidate = 0;
+        self.version = self.candidates[0];
+        self.negotiation.clear();
+        self.refusals = 0;
+        self.profile.client_id.clone_from(&self.original_client_id);
+        let (client, new_loop) = session::open(&self.profile, self.version)?;
+        self.client = Some(client);
+        *lp = new_loop;
+        self.saved = None;
+        Ok(())
+    }
+
     /// MQTT 3.1 allows client ids of 1 to 23 characters: a longer or empty one is replaced
     /// by a short random id, and the user is told.
     pub(super) fn fit_client_id(&mut self) {
@@ -200,6 +244,12 @@ impl Conn {
     /// the session with a notice, and the other subscriptions go on (rumqttd closes the
     /// connection of a client subscribing to `$SYS/#`).
     fn strike_subscriptions(&mut self) {
+        if self
+            .subscribed_at
+            .is_none_or(|at| at.elapsed() > SUBSCRIBE_SUSPECT)
+        {
+            return;
+        }
         let pending: Vec<String> = self.sub_waiting.values().flatten().cloned().collect();
         let [filter] = pending.as_slice() else {
             for filter in pending {
@@ -239,6 +289,11 @@ impl Conn {
             .filter(|(_, (_, at))| at.elapsed() < PUBLISH_SUSPECT)
             .map(|(pkid, (token, _))| (*pkid, *token))
             .collect();
+        // Only a lone publish can be blamed: with several in flight the close may be about
+        // any of them (or none), and failing good messages would be worse than resending.
+        if suspects.len() != 1 {
+            return;
+        }
         for (pkid, token) in suspects {
             let strikes = self.publish_strikes.entry(token).or_insert(0);
             *strikes += 1;
@@ -258,6 +313,7 @@ impl Conn {
 
     /// Reports every publish that will never be delivered.
     fn fail_pending(&mut self, why: &str) {
+        self.publish_strikes.clear();
         let tokens: Vec<u64> = self
             .outbox
             .drain(..)

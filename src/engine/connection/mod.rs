@@ -161,6 +161,11 @@ struct Conn {
     settled: bool,
     /// Why earlier versions were passed over, for the user ("the broker refused MQTT 5.0").
     negotiation: Vec<String>,
+    /// Explicit version refusals seen while negotiating: only if every version was refused
+    /// explicitly is giving up final.
+    refusals: u8,
+    /// The profile's client id (MQTT 3.1 may replace it with a short one).
+    original_client_id: String,
     client: Option<Client>,
     /// Active subscriptions with their MQTT 5 subscription identifier.
     subs: Vec<(Subscription, Option<usize>)>,
@@ -173,7 +178,10 @@ struct Conn {
     /// Suspect filters, subscribed one SUBSCRIBE at a time so a closing broker names the one
     /// it refuses; `probing` while one of them waits for its SUBACK.
     probe: VecDeque<(Subscription, Option<usize>)>,
-    probing: bool,
+    /// The suspect filter waiting for its SUBACK, alone.
+    probing: Option<String>,
+    /// When the last SUBSCRIBE was written: a close soon after it is what makes a suspect.
+    subscribed_at: Option<Instant>,
     unsub_queue: VecDeque<Vec<String>>,
     unsub_waiting: HashMap<u16, Vec<String>>,
     /// Publishes not yet handed to rumqttc.
@@ -220,6 +228,8 @@ impl Conn {
             version: candidates[0],
             settled: false,
             negotiation: Vec::new(),
+            refusals: 0,
+            original_client_id: profile.client_id.clone(),
             client: None,
             subs: profile.subscriptions.iter().map(|s| (s.clone(), None)).collect(),
             profile,
@@ -227,7 +237,8 @@ impl Conn {
             sub_waiting: HashMap::new(),
             sub_strikes: HashMap::new(),
             probe: VecDeque::new(),
-            probing: false,
+            probing: None,
+            subscribed_at: None,
             unsub_queue: VecDeque::new(),
             unsub_waiting: HashMap::new(),
             outbox: VecDeque::new(),
@@ -257,22 +268,26 @@ impl Conn {
         self.flush();
         let budget = self.sink.budget.clone();
         let owed = std::mem::take(&mut self.owed);
-        let take = budget.take(owed);
-        tokio::pin!(take);
-        loop {
-            tokio::select! {
-                () = &mut take => return,
-                cmd = rx.recv() => match cmd {
-                    Some(cmd) => self.command(cmd),
-                    None => self.request_close(),
-                },
-            }
-            // A graceful close needs the event loop polled; going over budget by one message
-            // is fine then.
-            if self.closing.is_some() {
-                return;
+        if self.closing.is_none() {
+            let take = budget.take(owed);
+            tokio::pin!(take);
+            loop {
+                tokio::select! {
+                    () = &mut take => return,
+                    cmd = rx.recv() => match cmd {
+                        Some(cmd) => self.command(cmd),
+                        None => self.request_close(),
+                    },
+                }
+                if self.closing.is_some() {
+                    break;
+                }
             }
         }
+        // A graceful close needs the event loop polled, so it goes on over budget; the debt
+        // is paid later (the consumer gives it back when it takes the message), so the
+        // budget stays what it was.
+        tokio::spawn(async move { budget.take(owed).await });
     }
 
     fn emit(&self, event: Event) {
@@ -408,7 +423,7 @@ impl Conn {
     /// suspicion of making the broker close the connection are sent one per SUBSCRIBE.
     fn resubscribe(&mut self, only: Option<&[String]>) {
         self.probe.clear();
-        self.probing = false;
+        self.probing = None;
         let mut groups: Vec<(Option<usize>, Vec<Subscription>)> = Vec::new();
         for (sub, sid) in &self.subs {
             if only.is_some_and(|f| !f.contains(&sub.filter)) {
@@ -431,17 +446,18 @@ impl Conn {
 
     /// Subscribes to the next suspect filter, alone, once the previous one was answered.
     fn probe_next(&mut self) {
-        if self.probing {
+        if self.probing.is_some() {
             return;
         }
         if let Some((sub, sid)) = self.probe.pop_front() {
             self.send_subscribe(std::slice::from_ref(&sub), sid);
-            self.probing = true;
+            self.probing = Some(sub.filter);
         }
     }
 
     fn unsubscribe(&mut self, filters: Vec<String>) {
         self.subs.retain(|(s, _)| !filters.contains(&s.filter));
+        self.sub_strikes.retain(|f, _| !filters.contains(f));
         if !self.connected {
             self.emit(Event::Unsubscribed { id: self.id, filters });
             return;

@@ -157,6 +157,29 @@ use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 #[cfg(feature = "proxy")]
 pub use proxy::{Proxy, ProxyAuth, ProxyError, ProxyType}; // ProxyError: Canopy patch
 
+/// The error inside the `io::Error` (kind `TimedOut`) that `EventLoop::poll` returns when a
+/// packet started arriving and no byte of it came for 20 s. Canopy patch.
+#[derive(Debug, Clone, Copy)]
+pub struct StalledPacket {
+    /// Bytes of the packet received before it stalled.
+    pub received: usize,
+    /// How long nothing came.
+    pub waited: Duration,
+}
+
+impl std::fmt::Display for StalledPacket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a packet from the broker stalled: {} bytes of it arrived, then nothing for {} s",
+            self.received,
+            self.waited.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for StalledPacket {}
+
 pub type Incoming = Packet;
 
 /// Current outgoing activity on the eventloop

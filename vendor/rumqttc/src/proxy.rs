@@ -118,8 +118,8 @@ async fn socks5_connect(
     match (reply[1], credentials) {
         (0x00, _) => {}
         (0x02, Some((user, pass))) => {
-            if user.len() > 255 || pass.len() > 255 {
-                return Err(fail("user name or password longer than 255 bytes"));
+            if user.is_empty() || pass.is_empty() || user.len() > 255 || pass.len() > 255 {
+                return Err(fail("the user name and password must be 1 to 255 bytes"));
             }
             let mut packet = vec![0x01, user.len() as u8];
             packet.extend_from_slice(user.as_bytes());
@@ -128,7 +128,7 @@ async fn socks5_connect(
             tcp.write_all(&packet).await?;
             let mut status = [0u8; 2];
             tcp.read_exact(&mut status).await?;
-            if status[1] != 0x00 {
+            if status[0] != 0x01 || status[1] != 0x00 {
                 return Err(fail("the proxy rejected the user name or password"));
             }
         }
@@ -157,6 +157,9 @@ async fn socks5_connect(
     tcp.write_all(&request).await?;
     let mut head = [0u8; 4];
     tcp.read_exact(&mut head).await?;
+    if head[0] != 0x05 {
+        return Err(fail("malformed reply"));
+    }
     if head[1] != 0x00 {
         let why = match head[1] {
             0x01 => "general failure",

@@ -15,6 +15,9 @@ pub struct Network {
     framed: Framed<Box<dyn AsyncReadWrite>, Codec>,
     /// Maximum readv count
     max_readb_count: usize,
+    /// Bytes of a partly received packet and since when that count has not changed, kept
+    /// across `readb` calls (the event loop cancels and restarts them). Canopy patch.
+    partial: Option<(usize, std::time::Instant)>,
 }
 impl Network {
     pub fn new(socket: impl AsyncReadWrite + 'static, max_incoming_size: Option<u32>) -> Network {
@@ -28,6 +31,7 @@ impl Network {
         Network {
             framed,
             max_readb_count: 10,
+            partial: None,
         }
     }
 
@@ -50,22 +54,28 @@ impl Network {
     /// otherwise hang the connection silently until the keep-alive gives up. Canopy patch.
     async fn next_or_stall(&mut self) -> Result<Option<Result<Incoming, mqttbytes::Error>>, StateError> {
         loop {
-            let before = self.framed.read_buffer().len();
-            // `Framed::next` is cancel-safe: bytes read so far stay in its buffer.
-            match tokio::time::timeout(STALLED_PACKET, self.framed.next()).await {
-                Ok(next) => return Ok(next),
-                Err(_) => {
-                    let now = self.framed.read_buffer().len();
-                    if now > 0 && now == before {
+            let buffered = self.framed.read_buffer().len();
+            self.partial = match self.partial {
+                _ if buffered == 0 => None,
+                Some((n, since)) if n == buffered => Some((n, since)),
+                _ => Some((buffered, std::time::Instant::now())),
+            };
+            let wait = match self.partial {
+                Some((n, since)) => {
+                    let waited = since.elapsed();
+                    if waited >= STALLED_PACKET {
                         return Err(StateError::Io(std::io::Error::new(
                             std::io::ErrorKind::TimedOut,
-                            format!(
-                                "a packet from the broker stalled: {now} bytes of it arrived, then nothing for {} s",
-                                STALLED_PACKET.as_secs()
-                            ),
+                            crate::StalledPacket { received: n, waited },
                         )));
                     }
+                    STALLED_PACKET - waited
                 }
+                None => STALLED_PACKET,
+            };
+            // `Framed::next` is cancel-safe: bytes read so far stay in its buffer.
+            if let Ok(next) = tokio::time::timeout(wait, self.framed.next()).await {
+                return Ok(next);
             }
         }
     }

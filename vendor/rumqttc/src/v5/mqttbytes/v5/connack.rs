@@ -74,8 +74,9 @@ impl ConnAck {
         // as the matching MQTT 5 reason instead of failing on the missing properties.
         if fixed_header.remaining_len == 2 {
             let code = match return_code {
-                0 => ConnectReturnCode::Success,
-                1 => ConnectReturnCode::UnsupportedProtocolVersion,
+                // "Accepted" in 3.1.1 form: the broker ignored the protocol level and would
+                // speak 3.1.1 to an MQTT 5 client; treat it as the refusal it really is.
+                0 | 1 => ConnectReturnCode::UnsupportedProtocolVersion,
                 2 => ConnectReturnCode::ClientIdentifierNotValid,
                 3 => ConnectReturnCode::ServerUnavailable,
                 4 => ConnectReturnCode::BadUserNamePassword,
