@@ -1,0 +1,234 @@
+//! Background jobs: work that must not block a frame (file dialogs, file I/O, the credential
+//! store, the sandbox broker) runs on a thread and reports one [`Background`] result, drained
+//! at the start of the next frame. Saving the profiles lives here too.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::dialogs::Dialog;
+use super::{CanopyApp, SAVE_DELAY};
+use crate::engine::ConnectionId;
+use crate::profiles::Profile;
+use crate::profiles::saver::SaverEvent;
+use crate::ui::fonts;
+use crate::ui::profiles::{FileCheck, FileTarget};
+
+/// Results of background work.
+pub(super) enum Background {
+    FilePicked {
+        index: usize,
+        target: FileTarget,
+        path: PathBuf,
+    },
+    FileChecked {
+        path: PathBuf,
+        check: FileCheck,
+    },
+    Fonts(Option<fonts::FallbackFont>),
+    Saver(SaverEvent),
+    /// A file was saved (what, where) or not (why).
+    Saved(&'static str, Result<PathBuf, String>),
+    /// Passwords read from the credential store at start-up (profile id, password).
+    Secrets(Result<Vec<(String, String)>, String>),
+    /// The sandbox broker is up: connect this (resolved) profile.
+    SandboxReady(Box<Result<Profile, String>>),
+    Imported(Result<crate::profiles::import::ImportReport, String>),
+    Exported(Result<PathBuf, String>),
+    /// Start recording this tab's messages to this file.
+    RecordTo {
+        tab: ConnectionId,
+        path: PathBuf,
+    },
+    /// A recording ended.
+    Recorded(PathBuf, Result<u64, String>),
+    /// A replay advanced or ended.
+    Replay(crate::replay::ReplayProgress),
+    /// The demo traffic generator stopped on an error.
+    Demo(String),
+}
+
+/// A replay under way.
+pub(super) struct ReplayJob {
+    /// Shared with the replay thread: stop flag and delivered-outcome counter.
+    pub(super) control: Arc<crate::replay::ReplayControl>,
+    /// As last reported by the replay thread.
+    pub(super) progress: crate::replay::ReplayProgress,
+    /// Publishes the broker did not accept, counted from the outcomes.
+    pub(super) failed: u64,
+}
+
+impl CanopyApp {
+    pub(super) fn spawn_bg(&self, work: impl FnOnce() -> Background + Send + 'static) {
+        let tx = self.bg_tx.clone();
+        let waker = self.ctx.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(work());
+            waker.request_repaint();
+        });
+    }
+
+    /// Applies every result that arrived since the last frame.
+    pub(super) fn drain_background(&mut self) {
+        while let Ok(result) = self.bg_rx.try_recv() {
+            self.on_background(result);
+        }
+    }
+
+    fn on_background(&mut self, result: Background) {
+        match result {
+            Background::FilePicked { index, target, path } => self.profiles.set_file(index, target, path),
+            Background::FileChecked { path, check } => {
+                self.profiles.checks.insert(path, check);
+            }
+            Background::Fonts(found) => {
+                if let Some(font) = found {
+                    fonts::install(&self.ctx, font);
+                }
+            }
+            Background::Saver(event) => self.on_saver_event(event),
+            Background::Secrets(Ok(found)) => {
+                for (id, pw) in found {
+                    if let Some(p) = self.profiles.file.profiles.iter_mut().find(|p| p.id == id)
+                        && p.password.is_none()
+                    {
+                        p.password = Some(pw);
+                    }
+                }
+            }
+            Background::Secrets(Err(e)) => self.notices.push(format!(
+                "Saved passwords cannot be read: {e}. You will be asked for them when connecting."
+            )),
+            Background::SandboxReady(result) => match *result {
+                Ok(profile) => self.open_connection(profile),
+                Err(e) => self
+                    .notices
+                    .push(format!("The sandbox broker could not start: {e}")),
+            },
+            Background::Imported(Ok(report)) => self.dialog = Some(Dialog::Import(report)),
+            Background::Imported(Err(e)) => self.notices.push(format!("Nothing imported: {e}")),
+            Background::RecordTo { tab, path } => self.record_to(tab, path),
+            Background::Demo(e) => self.notices.push(format!("Demo traffic stopped: {e}")),
+            Background::Recorded(path, Ok(n)) => {
+                self.notices
+                    .push(format!("Recorded {n} messages to {}", path.display()));
+            }
+            Background::Recorded(path, Err(e)) => {
+                self.notices
+                    .push(format!("Recording to {} failed: {e}", path.display()));
+            }
+            Background::Replay(progress) => self.replay_progress(progress),
+            Background::Exported(Ok(path)) => self
+                .notices
+                .push(format!("Profiles exported to {}", path.display())),
+            Background::Exported(Err(e)) => self.notices.push(format!("Profiles not exported: {e}")),
+            Background::Saved(what, Ok(path)) => {
+                self.notices.push(format!("{what} saved to {}", path.display()));
+            }
+            Background::Saved(what, Err(e)) => self.notices.push(format!("{what} not saved: {e}")),
+        }
+    }
+
+    fn on_saver_event(&mut self, event: SaverEvent) {
+        match event {
+            SaverEvent::Failed(e) => self.notices.push(format!("Profiles not saved: {e}")),
+            SaverEvent::SecretsUnavailable(e) => self.notices.push(format!(
+                "Passwords cannot be saved: {e}. They are kept for this session only; choose \"ask on connect\" or \"save in the profiles file\" under Authentication."
+            )),
+            SaverEvent::Merged { file, note } => {
+                let selected_id = self.profiles.current().map(|p| p.id.clone());
+                self.profiles.file = file;
+                self.profiles.selected = selected_id
+                    .and_then(|id| self.profiles.file.profiles.iter().position(|p| p.id == id))
+                    .or(Some(0));
+                self.notices.push(note);
+            }
+        }
+    }
+
+    fn record_to(&mut self, tab: ConnectionId, path: PathBuf) {
+        if let Some(t) = self.tabs.iter_mut().find(|t| t.id == tab) {
+            let tx = self.bg_tx.clone();
+            let waker = self.ctx.clone();
+            let file = path.clone();
+            t.recorder = Some(crate::replay::Recorder::start(path, move |result| {
+                let _ = tx.send(Background::Recorded(file, result));
+                waker.request_repaint();
+            }));
+        }
+    }
+
+    fn replay_progress(&mut self, progress: crate::replay::ReplayProgress) {
+        if let Some(job) = &mut self.replay {
+            job.progress = progress.clone();
+        }
+        if !progress.finished {
+            return;
+        }
+        let failed = self.replay.as_ref().map_or(0, |j| j.failed);
+        self.replay = None;
+        let skipped = if progress.skipped > 0 {
+            format!(", {} unreadable lines skipped", progress.skipped)
+        } else {
+            String::new()
+        };
+        let failed = if failed > 0 {
+            format!(", {failed} not delivered")
+        } else {
+            String::new()
+        };
+        match progress.error {
+            Some(e) => self.notices.push(format!(
+                "Replay ended after {} messages: {e}{skipped}{failed}",
+                progress.sent
+            )),
+            None if progress.sent > 0 || progress.skipped > 0 => self
+                .notices
+                .push(format!("Replayed {} messages{skipped}{failed}", progress.sent)),
+            None => {}
+        }
+    }
+
+    /// Asks where to save, then makes the bytes and writes them, all on a thread.
+    pub(super) fn save_file(
+        &self,
+        what: &'static str,
+        suggested_name: String,
+        make: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
+    ) {
+        let tx = self.bg_tx.clone();
+        let waker = self.ctx.clone();
+        std::thread::spawn(move || {
+            let Some(path) = rfd::FileDialog::new().set_file_name(suggested_name).save_file() else {
+                return;
+            };
+            let result = make()
+                .and_then(|bytes| {
+                    std::fs::write(&path, bytes).map_err(|e| crate::engine::errors::io_words(&e))
+                })
+                .map(|()| path);
+            let _ = tx.send(Background::Saved(what, result));
+            waker.request_repaint();
+        });
+    }
+
+    /// Saves the profiles [`SAVE_DELAY`] after the last edit (typing does not write per key).
+    pub(super) fn schedule_save(&mut self) {
+        if self.profiles.dirty {
+            self.profiles.dirty = false;
+            if self.read_only {
+                return;
+            }
+            self.save_due = Some(Instant::now() + SAVE_DELAY);
+        }
+        if let Some(due) = self.save_due {
+            let now = Instant::now();
+            if now >= due {
+                self.save_due = None;
+                self.saver.save(self.profiles.file.clone());
+            } else {
+                self.ctx.request_repaint_after(due - now);
+            }
+        }
+    }
+}
