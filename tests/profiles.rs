@@ -266,7 +266,11 @@ fn two_windows_editing_at_once_do_not_clobber_each_other() {
     assert!(note.contains("another Canopy window"), "{note}");
     let merged = wait_for(&path, |f| f.profiles.iter().any(|p| p.port == 2222));
     assert_eq!(file.profiles, merged.profiles);
-    let ports: Vec<(String, u16)> = merged.profiles.iter().map(|p| (p.id.clone(), p.port)).collect();
+    let ports: Vec<(String, u16)> = merged
+        .profiles
+        .iter()
+        .map(|p| (p.id.to_string(), p.port))
+        .collect();
     assert!(ports.contains(&("a".into(), 1111)), "{ports:?}");
     assert!(ports.contains(&("b".into(), 2222)), "{ports:?}");
     assert!(ports.iter().any(|(id, _)| id == "c"), "{ports:?}");
@@ -298,7 +302,7 @@ fn passwords_go_to_a_real_secret_service() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("profiles.toml");
     let p = Profile {
-        id: format!("{id}-saver"),
+        id: format!("{id}-saver").into(),
         username: Some("me".into()),
         password: Some("from-saver".into()),
         ..Profile::default()

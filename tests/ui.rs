@@ -13,6 +13,8 @@ use egui_kittest::kittest::Queryable as _;
 
 use crate::common::{Broker, Client};
 
+mod regression;
+
 fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
     let config = AppConfig {
         profiles_path: broker.dir.path().join("ui-profiles.toml"),

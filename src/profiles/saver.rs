@@ -88,7 +88,7 @@ fn run(
 ) {
     // The newest list the window sent, in full (with passwords).
     let mut ours: Option<ProfilesFile> = None;
-    let mut stored_secrets: HashMap<String, Option<String>> = HashMap::new();
+    let mut stored_secrets: HashMap<super::profile::ProfileId, Option<String>> = HashMap::new();
     let mut secrets_warned = false;
     // The file's text as last read or written: an unchanged text is never "someone else's
     // change", even when parsing it fills fields the file leaves out with fresh random values

@@ -8,9 +8,10 @@ use egui::{RichText, Ui};
 
 use super::app::Action;
 use super::widgets;
+use crate::engine::ConnectionId;
 use crate::model::message::QoS;
 use crate::profiles::profile::{
-    LastWill, MqttVersion, PasswordStorage, Profile, SandboxSettings, Subscription, TransportKind,
+    LastWill, MqttVersion, PasswordStorage, Profile, ProfileId, SandboxSettings, Subscription, TransportKind,
     random_client_id, random_profile_id,
 };
 use crate::profiles::store::ProfilesFile;
@@ -84,9 +85,10 @@ impl ProfilesPanel {
         self.dirty = true;
     }
 
-    /// Sets a TLS file of profile `index`.
-    pub fn set_file(&mut self, index: usize, target: FileTarget, path: PathBuf) {
-        if let Some(p) = self.file.profiles.get_mut(index) {
+    /// Sets a TLS file of the profile `id` (by id: the list may have changed since the file
+    /// was asked for). Nothing happens when the profile is gone.
+    pub fn set_file(&mut self, id: &ProfileId, target: FileTarget, path: PathBuf) {
+        if let Some(p) = self.file.profiles.iter_mut().find(|p| &p.id == id) {
             self.checks.remove(&path);
             let slot = match target {
                 FileTarget::Ca => &mut p.tls.ca_file,
@@ -100,12 +102,12 @@ impl ProfilesPanel {
 }
 
 /// Draws the panel: list, then the editor of the selected profile.
-/// `open_tabs` lists, by profile name, the tab index of each open connection.
+/// `open_tabs` lists, by profile name, the connection of each open tab.
 pub fn profiles_ui(
     ui: &mut Ui,
     panel: &mut ProfilesPanel,
     read_only: bool,
-    open_tabs: &[(String, usize)],
+    open_tabs: &[(String, ConnectionId)],
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal(|ui| {
@@ -261,7 +263,7 @@ fn file_row(
     label: &str,
     path: &mut Option<PathBuf>,
     target: FileTarget,
-    index: usize,
+    profile: &ProfileId,
     checks: &mut HashMap<PathBuf, FileCheck>,
     actions: &mut Vec<Action>,
 ) -> bool {
@@ -290,7 +292,10 @@ fn file_row(
             changed = true;
         }
         if ui.button("Browse…").clicked() {
-            actions.push(Action::Browse { index, target });
+            actions.push(Action::Browse {
+                profile: profile.clone(),
+                target,
+            });
         }
     });
     ui.end_row();
@@ -327,6 +332,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
     let Some(p) = file.profiles.get_mut(index) else {
         return false;
     };
+    let profile_id = p.id.clone();
 
     egui::CollapsingHeader::new("Broker")
         .default_open(true)
@@ -483,7 +489,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                     "CA file",
                     &mut p.tls.ca_file,
                     FileTarget::Ca,
-                    index,
+                    &profile_id,
                     checks,
                     actions,
                 );
@@ -492,7 +498,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                     "Client certificate",
                     &mut p.tls.client_cert_file,
                     FileTarget::ClientCert,
-                    index,
+                    &profile_id,
                     checks,
                     actions,
                 );
@@ -501,7 +507,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                     "Client key",
                     &mut p.tls.client_key_file,
                     FileTarget::ClientKey,
-                    index,
+                    &profile_id,
                     checks,
                     actions,
                 );

@@ -14,7 +14,7 @@ use crate::model::message::OutgoingMessage;
 use crate::model::recording::Speed;
 use crate::model::topic_tree::{NodeId, TopicTree};
 use crate::profiles::Profile;
-use crate::profiles::profile::PasswordStorage;
+use crate::profiles::profile::{PasswordStorage, ProfileId};
 use crate::ui::profiles::{FileCheck, FileTarget};
 use crate::ui::subscriptions::SubscriptionAction;
 use crate::ui::tab::{ConnectionTab, SubState, SubStatus};
@@ -28,8 +28,8 @@ impl CanopyApp {
     pub(super) fn apply(&mut self, action: Action) {
         match action {
             Action::Connect(profile) => self.connect(*profile),
-            Action::Disconnect(i) => self.disconnect(i),
-            Action::CloseTab(i) => self.close_tab(i),
+            Action::Disconnect(id) => self.disconnect(id),
+            Action::CloseTab(id) => self.close_tab(id),
             Action::Publish(message) => self.publish(message),
             Action::ClearRetained(topic) => self.clear_retained(topic),
             Action::ClearRetainedBelow(node) => self.ask_clear_retained_below(node),
@@ -39,7 +39,7 @@ impl CanopyApp {
             Action::StopReplay => self.stop_replay(),
             Action::Plot { topic, path } => self.plot(&topic, path),
             Action::UseTopic(topic) => self.use_topic(topic),
-            Action::Browse { index, target } => self.browse(index, target),
+            Action::Browse { profile, target } => self.browse(profile, target),
             Action::CheckFile { path, target } => self.check_file(path, target),
             Action::SaveFile {
                 what,
@@ -129,20 +129,27 @@ impl CanopyApp {
         });
     }
 
-    fn disconnect(&mut self, index: usize) {
-        if let Some(id) = self.tabs.get(index).map(|t| t.id) {
+    fn disconnect(&mut self, id: ConnectionId) {
+        if self.tabs.iter().any(|t| t.id == id) {
             self.stop_demo(id);
             self.engine.send(Command::Disconnect { id });
         }
     }
 
-    fn close_tab(&mut self, index: usize) {
-        if index < self.tabs.len() {
-            let tab = self.tabs.remove(index);
-            self.stop_demo(tab.id);
-            self.engine.send(Command::Disconnect { id: tab.id });
-            self.active = self.active.min(self.tabs.len().saturating_sub(1));
-        }
+    fn close_tab(&mut self, id: ConnectionId) {
+        let Some(index) = self.tabs.iter().position(|t| t.id == id) else {
+            return;
+        };
+        let active_id = self.tabs.get(self.active).map(|t| t.id);
+        let tab = self.tabs.remove(index);
+        self.stop_demo(tab.id);
+        self.engine.send(Command::Disconnect { id: tab.id });
+        // The active tab stays active when another one closes; closing it activates the one
+        // that took its place.
+        self.active = active_id
+            .and_then(|a| self.tabs.iter().position(|t| t.id == a))
+            .unwrap_or(self.active)
+            .min(self.tabs.len().saturating_sub(1));
     }
 
     fn publish(&mut self, message: OutgoingMessage) {
@@ -285,7 +292,7 @@ impl CanopyApp {
     }
 
     /// Opens the file picker for a TLS file; the choice arrives as [`Background::FilePicked`].
-    fn browse(&mut self, index: usize, target: FileTarget) {
+    fn browse(&mut self, profile: ProfileId, target: FileTarget) {
         let title = match target {
             FileTarget::Ca => "Choose the CA certificate",
             FileTarget::ClientCert => "Choose the client certificate",
@@ -300,7 +307,11 @@ impl CanopyApp {
                 .add_filter("All files", &["*"])
                 .pick_file();
             if let Some(path) = picked {
-                let _ = tx.send(Background::FilePicked { index, target, path });
+                let _ = tx.send(Background::FilePicked {
+                    profile,
+                    target,
+                    path,
+                });
                 waker.request_repaint();
             }
         });

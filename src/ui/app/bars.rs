@@ -92,10 +92,10 @@ impl CanopyApp {
                 }
                 if tab.open() {
                     if ui.small_button("⏏").on_hover_text("Disconnect").clicked() {
-                        actions.push(Action::Disconnect(i));
+                        actions.push(Action::Disconnect(tab.id));
                     }
                 } else if ui.small_button("✖").on_hover_text("Close").clicked() {
-                    actions.push(Action::CloseTab(i));
+                    actions.push(Action::CloseTab(tab.id));
                 }
                 ui.separator();
             }

@@ -5,7 +5,7 @@
 use egui::{Panel, RichText, Ui};
 
 use super::CanopyApp;
-use crate::engine::Command;
+use crate::engine::{Command, ConnectionId};
 use crate::ui::publish::{PublishState, publish_ui};
 use crate::ui::status_bar::status_bar_ui;
 use crate::ui::subscriptions::subscriptions_ui;
@@ -74,12 +74,11 @@ impl eframe::App for CanopyApp {
             .default_size(340.0)
             .show(ui, |ui| {
                 ui.allocate_space(egui::vec2(ui.available_width(), 0.0));
-                let open_tabs: Vec<(String, usize)> = self
+                let open_tabs: Vec<(String, ConnectionId)> = self
                     .tabs
                     .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.open())
-                    .map(|(i, t)| (t.profile.name.clone(), i))
+                    .filter(|t| t.open())
+                    .map(|t| (t.profile.name.clone(), t.id))
                     .collect();
                 profiles_ui(ui, &mut self.profiles, self.read_only, &open_tabs, &mut actions);
             });

@@ -10,6 +10,7 @@ use super::dialogs::Dialog;
 use super::{CanopyApp, SAVE_DELAY};
 use crate::engine::ConnectionId;
 use crate::profiles::Profile;
+use crate::profiles::profile::ProfileId;
 use crate::profiles::saver::SaverEvent;
 use crate::ui::fonts;
 use crate::ui::profiles::{FileCheck, FileTarget};
@@ -17,7 +18,7 @@ use crate::ui::profiles::{FileCheck, FileTarget};
 /// Results of background work.
 pub(super) enum Background {
     FilePicked {
-        index: usize,
+        profile: ProfileId,
         target: FileTarget,
         path: PathBuf,
     },
@@ -30,7 +31,7 @@ pub(super) enum Background {
     /// A file was saved (what, where) or not (why).
     Saved(&'static str, Result<PathBuf, String>),
     /// Passwords read from the credential store at start-up (profile id, password).
-    Secrets(Result<Vec<(String, String)>, String>),
+    Secrets(Result<Vec<(ProfileId, String)>, String>),
     /// The sandbox broker is up: connect this (resolved) profile.
     SandboxReady(Box<Result<Profile, String>>),
     Imported(Result<crate::profiles::import::ImportReport, String>),
@@ -68,6 +69,18 @@ impl CanopyApp {
         });
     }
 
+    /// For tests only: delivers a file-picker result exactly as the picker thread started by
+    /// [`Action::Browse`](super::Action::Browse) sends it (through the background channel,
+    /// applied at the start of the next frame), so tests need no real dialog.
+    pub fn deliver_picked_file(&self, profile: ProfileId, target: FileTarget, path: PathBuf) {
+        let _ = self.bg_tx.send(Background::FilePicked {
+            profile,
+            target,
+            path,
+        });
+        self.ctx.request_repaint();
+    }
+
     /// Applies every result that arrived since the last frame.
     pub(super) fn drain_background(&mut self) {
         while let Ok(result) = self.bg_rx.try_recv() {
@@ -77,7 +90,11 @@ impl CanopyApp {
 
     fn on_background(&mut self, result: Background) {
         match result {
-            Background::FilePicked { index, target, path } => self.profiles.set_file(index, target, path),
+            Background::FilePicked {
+                profile,
+                target,
+                path,
+            } => self.profiles.set_file(&profile, target, path),
             Background::FileChecked { path, check } => {
                 self.profiles.checks.insert(path, check);
             }

@@ -37,7 +37,7 @@ use crate::model::message::OutgoingMessage;
 use crate::model::payload::View;
 use crate::model::topic_tree::{Limits, NodeId, TopicTree};
 use crate::profiles::Profile;
-use crate::profiles::profile::PasswordStorage;
+use crate::profiles::profile::{PasswordStorage, ProfileId};
 use crate::profiles::saver::Saver;
 use crate::profiles::secrets;
 use crate::profiles::store::{self, ProfilesFile, StoreError};
@@ -52,10 +52,10 @@ const SAVE_DELAY: Duration = Duration::from_millis(400);
 pub enum Action {
     /// Open (or re-open) a connection with this profile.
     Connect(Box<Profile>),
-    /// Disconnect the tab at this index.
-    Disconnect(usize),
-    /// Close the tab at this index (disconnecting it).
-    CloseTab(usize),
+    /// Disconnect the tab of this connection.
+    Disconnect(ConnectionId),
+    /// Close the tab of this connection (disconnecting it).
+    CloseTab(ConnectionId),
     /// Publish on the active connection.
     Publish(OutgoingMessage),
     /// Delete a retained message on the active connection.
@@ -84,10 +84,10 @@ pub enum Action {
     },
     /// Put a topic into the publish panel.
     UseTopic(String),
-    /// Open the file picker for a TLS file of profile `index`.
+    /// Open the file picker for a TLS file of a profile.
     Browse {
-        /// The profile.
-        index: usize,
+        /// The profile, by id: the picker may outlive the profile's place in the list.
+        profile: ProfileId,
         /// Which file.
         target: FileTarget,
     },
@@ -250,7 +250,7 @@ impl CanopyApp {
             )
         };
         if config.use_keyring {
-            let wanted: Vec<String> = profiles
+            let wanted: Vec<ProfileId> = profiles
                 .file
                 .profiles
                 .iter()
