@@ -9,6 +9,7 @@
 //! - [`sandbox`], [`demo`]: an embedded broker and demo traffic, for working offline.
 //! - [`replay`]: recording and replaying in the window.
 //! - [`fsutil`]: reading user-named files with a size cap.
+//! - [`logging`]: the log file and `RUST_LOG`.
 
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used)]
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod fsutil;
+pub mod logging;
 pub mod model;
 pub mod profiles;
 pub mod replay;

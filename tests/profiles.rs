@@ -527,3 +527,25 @@ fn oversize_and_special_profiles_files_are_refused_at_once() {
     assert!(err.contains("FIFO"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+/// Regression: closing the window waited a fixed 200 ms for the last save, and a stop queued
+/// behind a save ended the saver without writing it. Closing now writes what is queued and
+/// waits for the saver to say so.
+#[test]
+fn closing_the_saver_writes_the_last_save_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profiles.toml");
+    let mut saver = Saver::start(path.clone(), ProfilesFile::default(), false, |e| panic!("{e:?}"));
+    let mut file = ProfilesFile::default();
+    file.profiles.push(Profile {
+        name: "Saved on exit".into(),
+        ..Profile::default()
+    });
+    saver.save(file);
+    assert!(saver.close(Duration::from_secs(10)), "the saver finished in time");
+    let saved = store::load(&path).unwrap();
+    assert_eq!(saved.profiles.len(), 1);
+    assert_eq!(saved.profiles[0].name, "Saved on exit");
+    // Closing twice is harmless.
+    assert!(saver.close(Duration::from_secs(1)));
+}

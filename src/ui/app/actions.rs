@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::dialogs::Dialog;
-use super::jobs::{Background, ReplayJob};
+use super::jobs::{Background, ReplayJob, file_dialog};
 use super::{Action, CanopyApp};
 use crate::engine::{Command, ConnectionId, ConnectionState};
 use crate::model::message::OutgoingMessage;
@@ -15,6 +15,7 @@ use crate::model::recording::Speed;
 use crate::model::topic_tree::{NodeId, TopicTree};
 use crate::profiles::Profile;
 use crate::profiles::profile::{PasswordStorage, ProfileId};
+use crate::ui::notices::{Level, NoticeId};
 use crate::ui::profiles::{FileCheck, FileTarget};
 use crate::ui::subscriptions::SubscriptionAction;
 use crate::ui::tab::{ConnectionTab, SubState, SubStatus};
@@ -76,7 +77,11 @@ impl CanopyApp {
             return;
         }
         if profile.sandbox.is_some() {
-            self.spawn_bg(move || Background::SandboxReady(Box::new(crate::sandbox::resolve(profile))));
+            self.jobs.spawn_once("sandbox", move || {
+                Some(Background::SandboxReady(Box::new(crate::sandbox::resolve(
+                    profile,
+                ))))
+            });
             return;
         }
         self.open_connection(profile);
@@ -111,10 +116,9 @@ impl CanopyApp {
         if let Some(sandbox) = profile.sandbox.filter(|s| s.demo_traffic) {
             let stop = Arc::new(AtomicBool::new(false));
             self.demos.push((id, stop.clone()));
-            let tx = self.bg_tx.clone();
-            std::thread::spawn(move || {
+            self.jobs.spawn("demo", move |jobs| {
                 crate::demo::run(profile, sandbox.rate, None, stop, |e| {
-                    let _ = tx.send(Background::Demo(e));
+                    jobs.send(Background::Demo(e))
                 });
             });
         }
@@ -186,8 +190,10 @@ impl CanopyApp {
     /// Opens the confirmation listing the retained topics at or below `node`.
     fn ask_clear_retained_below(&mut self, node: NodeId) {
         if self.clear_job.is_some() {
-            self.notices
-                .push("Wait until the retained messages being deleted are done.".into());
+            self.notices.push(
+                Level::Warning,
+                "Wait until the retained messages being deleted are done.".into(),
+            );
         } else if let Some(tab) = self.tabs.get_mut(self.active) {
             let topics = tab
                 .tree
@@ -208,19 +214,10 @@ impl CanopyApp {
             return;
         };
         let tab = tab.id;
-        let tx = self.bg_tx.clone();
-        let waker = self.ctx.clone();
-        std::thread::spawn(move || {
-            let path = path.or_else(|| {
-                rfd::FileDialog::new()
-                    .set_title("Record to")
-                    .set_file_name("canopy-recording.jsonl")
-                    .save_file()
-            });
-            if let Some(path) = path {
-                let _ = tx.send(Background::RecordTo { tab, path });
-                waker.request_repaint();
-            }
+        self.jobs.spawn_once("record-to", move || {
+            let path =
+                path.or_else(|| file_dialog("Record to", Some("canopy-recording.jsonl"), &[]).save_file())?;
+            Some(Background::RecordTo { tab, path })
         });
     }
 
@@ -236,7 +233,8 @@ impl CanopyApp {
             return;
         };
         if self.replay.is_some() {
-            self.notices.push("A replay is already running.".into());
+            self.notices
+                .push(Level::Warning, "A replay is already running.".into());
             return;
         }
         let id = tab.id;
@@ -247,18 +245,15 @@ impl CanopyApp {
             failed: 0,
         });
         let engine = self.engine.sender();
-        let tx = self.bg_tx.clone();
-        let waker = self.ctx.clone();
-        std::thread::spawn(move || {
-            let report = |p: &crate::replay::ReplayProgress| {
-                let _ = tx.send(Background::Replay(p.clone()));
-                waker.request_repaint();
-            };
+        self.jobs.spawn("replay", move |jobs| {
+            let report = |p: &crate::replay::ReplayProgress| jobs.send(Background::Replay(p.clone()));
             let path = path.or_else(|| {
-                rfd::FileDialog::new()
-                    .set_title("Replay a recording")
-                    .add_filter("Recordings", &["jsonl", "json", "txt"])
-                    .pick_file()
+                file_dialog(
+                    "Replay a recording",
+                    None,
+                    &[("Recordings", &["jsonl", "json", "txt"])],
+                )
+                .pick_file()
             });
             match path {
                 Some(path) => {
@@ -298,28 +293,23 @@ impl CanopyApp {
             FileTarget::ClientCert => "Choose the client certificate",
             FileTarget::ClientKey => "Choose the client private key",
         };
-        let tx = self.bg_tx.clone();
-        let waker = self.ctx.clone();
-        std::thread::spawn(move || {
-            let picked = rfd::FileDialog::new()
-                .set_title(title)
-                .add_filter("PEM files", &["pem", "crt", "cer", "key"])
-                .add_filter("All files", &["*"])
-                .pick_file();
-            if let Some(path) = picked {
-                let _ = tx.send(Background::FilePicked {
-                    profile,
-                    target,
-                    path,
-                });
-                waker.request_repaint();
-            }
+        self.jobs.spawn_once("pick-file", move || {
+            let filters: [(&str, &[&str]); 2] = [
+                ("PEM files", &["pem", "crt", "cer", "key"]),
+                ("All files", &["*"]),
+            ];
+            let path = file_dialog(title, None, &filters).pick_file()?;
+            Some(Background::FilePicked {
+                profile,
+                target,
+                path,
+            })
         });
     }
 
     /// Reads a TLS file off the UI thread; the verdict shows beside its field.
     fn check_file(&mut self, path: PathBuf, target: FileTarget) {
-        self.spawn_bg(move || {
+        self.jobs.spawn_once("check-file", move || {
             use crate::engine::tls;
             let result = match target {
                 FileTarget::Ca => tls::load_certificates("CA", &path).map(|_| ()),
@@ -330,7 +320,7 @@ impl CanopyApp {
                 Ok(()) => FileCheck::Ok,
                 Err(e) => FileCheck::Problem(e.to_string()),
             };
-            Background::FileChecked { path, check }
+            Some(Background::FileChecked { path, check })
         });
     }
 
@@ -357,20 +347,16 @@ impl CanopyApp {
 
     fn import_profiles(&mut self) {
         let cert_dir = self.config.profiles_path.with_file_name("certificates");
-        let tx = self.bg_tx.clone();
-        let waker = self.ctx.clone();
-        std::thread::spawn(move || {
-            let Some(path) = rfd::FileDialog::new()
-                .set_title("Import profiles (Canopy, MQTT Explorer settings.json, MQTTX export)")
-                .add_filter("Profiles", &["toml", "json"])
-                .pick_file()
-            else {
-                return;
-            };
-            let _ = tx.send(Background::Imported(crate::profiles::import::import_file(
+        self.jobs.spawn_once("import", move || {
+            let path = file_dialog(
+                "Import profiles (Canopy, MQTT Explorer settings.json, MQTTX export)",
+                None,
+                &[("Profiles", &["toml", "json"])],
+            )
+            .pick_file()?;
+            Some(Background::Imported(crate::profiles::import::import_file(
                 &path, &cert_dir,
-            )));
-            waker.request_repaint();
+            )))
         });
     }
 
@@ -381,10 +367,8 @@ impl CanopyApp {
         });
     }
 
-    fn dismiss_notice(&mut self, index: usize) {
-        if index < self.notices.len() {
-            self.notices.remove(index);
-        }
+    fn dismiss_notice(&mut self, id: NoticeId) {
+        self.notices.dismiss(id);
     }
 
     /// Adds or removes a subscription of a tab (from its subscriptions panel, or a request

@@ -1,4 +1,4 @@
-//! The bars around the panels: the top bar (panel toggles, settings), the notices, and the
+//! The bars around the panels: the top bar (panel toggles, settings), the notices in a corner, and the
 //! tab bar with the recording and replay controls of the active connection.
 
 use std::time::Duration;
@@ -7,6 +7,10 @@ use egui::{RichText, Ui};
 
 use super::{Action, CanopyApp};
 use crate::model::topic_tree::Limits;
+use crate::ui::notices::notice_ui;
+
+/// Width of the notices in the corner, in points.
+const NOTICE_WIDTH: f32 = 440.0;
 
 impl CanopyApp {
     pub(super) fn top_bar_ui(&mut self, ui: &mut Ui) {
@@ -52,30 +56,39 @@ impl CanopyApp {
         });
     }
 
-    pub(super) fn notices_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
-        if let Some(job) = &self.clear_job {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(format!(
-                    "Clearing retained messages at or below {}: {} of {}",
-                    job.root,
-                    job.done,
-                    job.topics.len()
-                ));
-                ui.add(
-                    egui::ProgressBar::new(job.done as f32 / job.topics.len().max(1) as f32)
-                        .desired_width(200.0),
-                );
-            });
+    /// The notices and the clear-retained progress, floating in the bottom-right corner over
+    /// the panels so that they come and go without moving anything.
+    pub(super) fn notices_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        if self.notices.is_empty() && self.clear_job.is_none() {
+            return;
         }
-        for (i, notice) in self.notices.iter().enumerate().rev().take(3) {
-            ui.horizontal(|ui| {
-                ui.label(RichText::new(format!("⚠ {notice}")).color(ui.visuals().warn_fg_color));
-                if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
-                    actions.push(Action::DismissNotice(i));
-                }
+        egui::Area::new(egui::Id::unique("notices"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
+            .order(egui::Order::Foreground)
+            .show(ctx, |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.set_max_width(NOTICE_WIDTH);
+                    if let Some(job) = &self.clear_job {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(format!(
+                                "Clearing retained messages at or below {}: {} of {}",
+                                job.root,
+                                job.done,
+                                job.topics.len()
+                            ));
+                        });
+                        ui.add(egui::ProgressBar::new(
+                            job.done as f32 / job.topics.len().max(1) as f32,
+                        ));
+                    }
+                    for notice in self.notices.iter() {
+                        if notice_ui(ui, notice) {
+                            actions.push(Action::DismissNotice(notice.id));
+                        }
+                    }
+                });
             });
-        }
     }
 
     pub(super) fn tabs_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {

@@ -3,13 +3,14 @@
 
 use super::CanopyApp;
 use super::events::ClearJob;
-use super::jobs::Background;
+use super::jobs::{Background, file_dialog};
 use crate::engine::{Command, ConnectionId};
 use crate::profiles::Profile;
 use crate::profiles::import::ImportReport;
 use crate::profiles::profile::PasswordStorage;
 use crate::profiles::store::ProfilesFile;
 use crate::ui::dialogs::{self as panels, DialogOutcome};
+use crate::ui::notices::Level;
 
 /// A modal the window is showing.
 pub(super) enum Dialog {
@@ -108,7 +109,7 @@ impl CanopyApp {
         if !lines.is_empty() {
             note.push_str(&format!(": {}", lines.join("; ")));
         }
-        self.notices.push(note);
+        self.notices.push(Level::Info, note);
     }
 
     fn export_profiles(&mut self, all: bool, include_secrets: bool) {
@@ -117,20 +118,12 @@ impl CanopyApp {
         } else {
             self.profiles.current().cloned().into_iter().collect()
         };
-        let tx = self.bg_tx.clone();
-        let waker = self.ctx.clone();
-        std::thread::spawn(move || {
-            let Some(path) = rfd::FileDialog::new()
-                .set_file_name("canopy-profiles.toml")
-                .save_file()
-            else {
-                return;
-            };
+        self.jobs.spawn_once("export-profiles", move || {
+            let path = file_dialog("Export profiles", Some("canopy-profiles.toml"), &[]).save_file()?;
             let result = crate::profiles::import::export(&profiles, include_secrets)
                 .and_then(|text| std::fs::write(&path, text).map_err(|e| e.to_string()))
                 .map(|()| path);
-            let _ = tx.send(Background::Exported(result));
-            waker.request_repaint();
+            Some(Background::Exported(result))
         });
     }
 
@@ -139,7 +132,7 @@ impl CanopyApp {
         self.profiles.selected = Some(0);
         self.read_only = false;
         self.profiles.dirty = true;
-        self.notices.push("The backup was restored.".into());
+        self.notices.push(Level::Info, "The backup was restored.".into());
     }
 
     /// Sends one clear per topic; their outcomes are counted by the [`ClearJob`].

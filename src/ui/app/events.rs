@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::{APPLY_BUDGET, CanopyApp};
 use crate::engine::{ConnectionId, ConnectionState, Event, PublishOutcome};
+use crate::ui::notices::Level;
 
 /// Retained messages being deleted (their outcomes arrive as publish outcomes).
 pub(super) struct ClearJob {
@@ -63,7 +64,8 @@ impl CanopyApp {
             Event::State { id, state } => {
                 if let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) {
                     if let ConnectionState::Failed { reason } = &state {
-                        self.notices.push(format!("{}: {reason}", tab.profile.name));
+                        self.notices
+                            .push(Level::Error, format!("{}: {reason}", tab.profile.name));
                     }
                     tab.state = state;
                     tab.state_since = Instant::now();
@@ -90,10 +92,13 @@ impl CanopyApp {
             .iter()
             .find(|t| t.id == id)
             .map(|t| t.profile.name.clone());
-        self.notices.push(match name {
-            Some(n) => format!("{n}: {message}"),
-            None => message,
-        });
+        self.notices.push(
+            Level::Error,
+            match name {
+                Some(n) => format!("{n}: {message}"),
+                None => message,
+            },
+        );
     }
 
     /// Gives a publish outcome to its owner: tokens from [`crate::replay::REPLAY_TOKENS`] up
@@ -122,7 +127,7 @@ impl CanopyApp {
         if let PublishOutcome::Failed(why) = &outcome
             && self.persisted.publish.recent.iter().all(|r| r.token != token)
         {
-            self.notices.push(why.clone());
+            self.notices.push(Level::Error, why.clone());
         }
         self.persisted.publish.outcome(token, outcome);
     }
@@ -132,15 +137,23 @@ impl CanopyApp {
             return;
         };
         let n = job.topics.len() - job.failed.len();
-        self.notices.push(if job.failed.is_empty() {
-            format!("Cleared {n} retained messages at or below {}.", job.root)
+        let level = if job.failed.is_empty() {
+            Level::Info
         } else {
-            format!(
-                "Cleared {n} of {} retained messages at or below {}; failed: {}",
-                job.topics.len(),
-                job.root,
-                job.failed.join("; ")
-            )
-        });
+            Level::Error
+        };
+        self.notices.push(
+            level,
+            if job.failed.is_empty() {
+                format!("Cleared {n} retained messages at or below {}.", job.root)
+            } else {
+                format!(
+                    "Cleared {n} of {} retained messages at or below {}; failed: {}",
+                    job.topics.len(),
+                    job.root,
+                    job.failed.join("; ")
+                )
+            },
+        );
     }
 }

@@ -5,12 +5,16 @@
 use egui::{Panel, RichText, Ui};
 
 use super::CanopyApp;
+
 use crate::engine::{Command, ConnectionId};
 use crate::ui::publish::{PublishState, publish_ui};
 use crate::ui::status_bar::status_bar_ui;
 use crate::ui::subscriptions::subscriptions_ui;
 use crate::ui::tab::ConnectionTab;
 use crate::ui::{message, profiles::profiles_ui, tree};
+
+/// How long closing the window waits for the profile saver to finish writing.
+const SAVER_EXIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Follows the tree selection with the publish topic, unless the user typed another topic.
 fn prefill_publish_topic(
@@ -35,13 +39,7 @@ impl eframe::App for CanopyApp {
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         let mut actions = Vec::new();
-        Panel::top("top-bar").show(ui, |ui| {
-            self.top_bar_ui(ui);
-            if !self.notices.is_empty() {
-                ui.separator();
-                self.notices_ui(ui, &mut actions);
-            }
-        });
+        Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
         let active = self.active;
         Panel::bottom("status-bar").show(ui, |ui| {
             if status_bar_ui(ui, self.tabs.get_mut(active))
@@ -129,6 +127,7 @@ impl eframe::App for CanopyApp {
             crate::ui::charts::charts_ui(ui.ctx(), &mut self.persisted.show_charts, tab, &mut actions);
         }
         let ctx = ui.ctx().clone();
+        self.notices_ui(&ctx, &mut actions);
         self.dialog_ui(&ctx);
         for action in actions {
             self.apply(action);
@@ -142,10 +141,11 @@ impl eframe::App for CanopyApp {
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        // Flush a pending save synchronously-ish: the saver thread writes it.
+        // A pending edit is written before the process ends: the saver writes what is queued,
+        // then says it is done (bounded, so a hung credential store cannot hold the exit).
         if self.save_due.take().is_some() {
             self.saver.save(self.profiles.file.clone());
-            std::thread::sleep(std::time::Duration::from_millis(200));
         }
+        self.saver.close(SAVER_EXIT_TIMEOUT);
     }
 }

@@ -1,9 +1,11 @@
 //! Background jobs: work that must not block a frame (file dialogs, file I/O, the credential
-//! store, the sandbox broker) runs on a thread and reports one [`Background`] result, drained
-//! at the start of the next frame. Saving the profiles lives here too.
+//! store, the sandbox broker) runs on a named thread started by [`Jobs::spawn`] and reports
+//! [`Background`] results, drained at the start of the next frame. Every file dialog is built
+//! by [`file_dialog`]. Saving the profiles lives here too.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::mpsc::Sender;
 use std::time::Instant;
 
 use super::dialogs::Dialog;
@@ -13,6 +15,7 @@ use crate::profiles::Profile;
 use crate::profiles::profile::ProfileId;
 use crate::profiles::saver::SaverEvent;
 use crate::ui::fonts;
+use crate::ui::notices::Level;
 use crate::ui::profiles::{FileCheck, FileTarget};
 
 /// Results of background work.
@@ -47,6 +50,74 @@ pub(super) enum Background {
     Replay(crate::replay::ReplayProgress),
     /// The demo traffic generator stopped on an error.
     Demo(String),
+    /// Something to tell the user (and the log).
+    Notice(Level, String),
+}
+
+/// The sending end of the background channel, with the context to wake: what a job needs to
+/// report. Cheap to clone; every job holds one.
+#[derive(Clone)]
+pub(super) struct Jobs {
+    tx: Sender<Background>,
+    ctx: egui::Context,
+}
+
+impl Jobs {
+    pub(super) fn new(tx: Sender<Background>, ctx: egui::Context) -> Self {
+        Self { tx, ctx }
+    }
+
+    /// Hands a result to the UI thread and wakes it to apply it.
+    pub(super) fn send(&self, result: Background) {
+        // Err only once the app is gone: nobody is left to tell.
+        self.tx.send(result).ok();
+        self.ctx.request_repaint();
+    }
+
+    /// Runs `work` on a thread named `canopy-<name>` (shown by debuggers and in panics); it
+    /// reports through the [`Jobs`] it is given, and the UI is woken when it ends.
+    pub(super) fn spawn(&self, name: &str, work: impl FnOnce(&Jobs) + Send + 'static) {
+        let jobs = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("canopy-{name}"))
+            .spawn(move || {
+                work(&jobs);
+                jobs.ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            self.send(Background::Notice(
+                Level::Error,
+                format!("Could not start the {name} job: {e}"),
+            ));
+        }
+    }
+
+    /// [`Jobs::spawn`] for a job with at most one result (`None`: nothing to report, such as
+    /// a file dialog the user cancelled).
+    pub(super) fn spawn_once(&self, name: &str, work: impl FnOnce() -> Option<Background> + Send + 'static) {
+        self.spawn(name, move |jobs| {
+            if let Some(result) = work() {
+                jobs.send(result);
+            }
+        });
+    }
+}
+
+/// Builds every file dialog of the window: `title`, the name offered when saving, and
+/// filters as (label, extensions).
+pub(super) fn file_dialog(
+    title: &str,
+    file_name: Option<&str>,
+    filters: &[(&str, &[&str])],
+) -> rfd::FileDialog {
+    let mut dialog = rfd::FileDialog::new().set_title(title);
+    if let Some(name) = file_name {
+        dialog = dialog.set_file_name(name);
+    }
+    for (label, extensions) in filters {
+        dialog = dialog.add_filter(*label, extensions);
+    }
+    dialog
 }
 
 /// A replay under way.
@@ -60,25 +131,15 @@ pub(super) struct ReplayJob {
 }
 
 impl CanopyApp {
-    pub(super) fn spawn_bg(&self, work: impl FnOnce() -> Background + Send + 'static) {
-        let tx = self.bg_tx.clone();
-        let waker = self.ctx.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(work());
-            waker.request_repaint();
-        });
-    }
-
     /// For tests only: delivers a file-picker result exactly as the picker thread started by
     /// [`Action::Browse`](super::Action::Browse) sends it (through the background channel,
     /// applied at the start of the next frame), so tests need no real dialog.
     pub fn deliver_picked_file(&self, profile: ProfileId, target: FileTarget, path: PathBuf) {
-        let _ = self.bg_tx.send(Background::FilePicked {
+        self.jobs.send(Background::FilePicked {
             profile,
             target,
             path,
         });
-        self.ctx.request_repaint();
     }
 
     /// Applies every result that arrived since the last frame.
@@ -113,43 +174,56 @@ impl CanopyApp {
                     }
                 }
             }
-            Background::Secrets(Err(e)) => self.notices.push(format!(
-                "Saved passwords cannot be read: {e}. You will be asked for them when connecting."
-            )),
+            Background::Secrets(Err(e)) => self.notices.push(
+                Level::Warning,
+                format!("Saved passwords cannot be read: {e}. You will be asked for them when connecting."),
+            ),
             Background::SandboxReady(result) => match *result {
                 Ok(profile) => self.open_connection(profile),
                 Err(e) => self
                     .notices
-                    .push(format!("The sandbox broker could not start: {e}")),
+                    .push(Level::Error, format!("The sandbox broker could not start: {e}")),
             },
             Background::Imported(Ok(report)) => self.dialog = Some(Dialog::Import(report)),
-            Background::Imported(Err(e)) => self.notices.push(format!("Nothing imported: {e}")),
+            Background::Imported(Err(e)) => self.notices.push(Level::Error, format!("Nothing imported: {e}")),
             Background::RecordTo { tab, path } => self.record_to(tab, path),
-            Background::Demo(e) => self.notices.push(format!("Demo traffic stopped: {e}")),
+            Background::Demo(e) => self
+                .notices
+                .push(Level::Warning, format!("Demo traffic stopped: {e}")),
             Background::Recorded(path, Ok(n)) => {
-                self.notices
-                    .push(format!("Recorded {n} messages to {}", path.display()));
+                self.notices.push(
+                    Level::Info,
+                    format!("Recorded {n} messages to {}", path.display()),
+                );
             }
             Background::Recorded(path, Err(e)) => {
-                self.notices
-                    .push(format!("Recording to {} failed: {e}", path.display()));
+                self.notices.push(
+                    Level::Error,
+                    format!("Recording to {} failed: {e}", path.display()),
+                );
             }
             Background::Replay(progress) => self.replay_progress(progress),
             Background::Exported(Ok(path)) => self
                 .notices
-                .push(format!("Profiles exported to {}", path.display())),
-            Background::Exported(Err(e)) => self.notices.push(format!("Profiles not exported: {e}")),
+                .push(Level::Info, format!("Profiles exported to {}", path.display())),
+            Background::Exported(Err(e)) => self
+                .notices
+                .push(Level::Error, format!("Profiles not exported: {e}")),
             Background::Saved(what, Ok(path)) => {
-                self.notices.push(format!("{what} saved to {}", path.display()));
+                self.notices
+                    .push(Level::Info, format!("{what} saved to {}", path.display()));
             }
-            Background::Saved(what, Err(e)) => self.notices.push(format!("{what} not saved: {e}")),
+            Background::Saved(what, Err(e)) => {
+                self.notices.push(Level::Error, format!("{what} not saved: {e}"))
+            }
+            Background::Notice(level, text) => self.notify(level, text),
         }
     }
 
     fn on_saver_event(&mut self, event: SaverEvent) {
         match event {
-            SaverEvent::Failed(e) => self.notices.push(format!("Profiles not saved: {e}")),
-            SaverEvent::SecretsUnavailable(e) => self.notices.push(format!(
+            SaverEvent::Failed(e) => self.notices.push(Level::Error, format!("Profiles not saved: {e}")),
+            SaverEvent::SecretsUnavailable(e) => self.notices.push(Level::Warning, format!(
                 "Passwords cannot be saved: {e}. They are kept for this session only; choose \"ask on connect\" or \"save in the profiles file\" under Authentication."
             )),
             SaverEvent::Merged { file, note } => {
@@ -158,19 +232,17 @@ impl CanopyApp {
                 self.profiles.selected = selected_id
                     .and_then(|id| self.profiles.file.profiles.iter().position(|p| p.id == id))
                     .or(Some(0));
-                self.notices.push(note);
+                self.notices.push(Level::Info, note);
             }
         }
     }
 
     fn record_to(&mut self, tab: ConnectionId, path: PathBuf) {
         if let Some(t) = self.tabs.iter_mut().find(|t| t.id == tab) {
-            let tx = self.bg_tx.clone();
-            let waker = self.ctx.clone();
+            let jobs = self.jobs.clone();
             let file = path.clone();
             t.recorder = Some(crate::replay::Recorder::start(path, move |result| {
-                let _ = tx.send(Background::Recorded(file, result));
-                waker.request_repaint();
+                jobs.send(Background::Recorded(file, result));
             }));
         }
     }
@@ -195,13 +267,17 @@ impl CanopyApp {
             String::new()
         };
         match progress.error {
-            Some(e) => self.notices.push(format!(
-                "Replay ended after {} messages: {e}{skipped}{failed}",
-                progress.sent
-            )),
-            None if progress.sent > 0 || progress.skipped > 0 => self
-                .notices
-                .push(format!("Replayed {} messages{skipped}{failed}", progress.sent)),
+            Some(e) => self.notices.push(
+                Level::Error,
+                format!(
+                    "Replay ended after {} messages: {e}{skipped}{failed}",
+                    progress.sent
+                ),
+            ),
+            None if progress.sent > 0 || progress.skipped > 0 => self.notices.push(
+                Level::Info,
+                format!("Replayed {} messages{skipped}{failed}", progress.sent),
+            ),
             None => {}
         }
     }
@@ -213,19 +289,19 @@ impl CanopyApp {
         suggested_name: String,
         make: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
     ) {
-        let tx = self.bg_tx.clone();
-        let waker = self.ctx.clone();
-        std::thread::spawn(move || {
-            let Some(path) = rfd::FileDialog::new().set_file_name(suggested_name).save_file() else {
-                return;
-            };
+        self.jobs.spawn_once("save-file", move || {
+            let path = file_dialog(
+                &format!("Save {}", what.to_lowercase()),
+                Some(&suggested_name),
+                &[],
+            )
+            .save_file()?;
             let result = make()
                 .and_then(|bytes| {
                     std::fs::write(&path, bytes).map_err(|e| crate::engine::errors::io_words(&e))
                 })
                 .map(|()| path);
-            let _ = tx.send(Background::Saved(what, result));
-            waker.request_repaint();
+            Some(Background::Saved(what, result))
         });
     }
 

@@ -20,15 +20,16 @@ mod jobs;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use self::dialogs::Dialog;
 use self::events::ClearJob;
-use self::jobs::{Background, ReplayJob};
+use self::jobs::{Background, Jobs, ReplayJob};
 use super::fonts;
+use super::notices::{Level, NoticeId, Notices};
 use super::profiles::{FileTarget, ProfilesPanel};
 use super::publish::PublishState;
 use super::tab::ConnectionTab;
@@ -118,8 +119,8 @@ pub enum Action {
         /// File name offered.
         suggested_name: String,
     },
-    /// Dismiss the notice at this index.
-    DismissNotice(usize),
+    /// Dismiss this notice.
+    DismissNotice(NoticeId),
     /// Pick a file and import profiles from it.
     Import,
     /// Show the export options.
@@ -168,12 +169,17 @@ pub struct CanopyApp {
     persisted: Persisted,
     engine: Engine,
     profiles: ProfilesPanel,
+    /// The profiles file is from a newer Canopy or damaged: never written.
     read_only: bool,
     tabs: Vec<ConnectionTab>,
+    /// Index into `tabs` (positions are fine within a frame; work that outlives one names
+    /// tabs by [`ConnectionId`]).
     active: usize,
-    next_id: u64,
+    next_id: ConnectionId,
+    /// Publish tokens below [`crate::replay::REPLAY_TOKENS`]; see `events::route_outcome`.
     next_token: u64,
-    notices: Vec<String>,
+    notices: Notices,
+    /// When the edited profiles are written (see `jobs::schedule_save`).
     save_due: Option<Instant>,
     saver: Saver,
     config: AppConfig,
@@ -182,7 +188,8 @@ pub struct CanopyApp {
     replay: Option<ReplayJob>,
     /// Stop flags of running demo-traffic generators, by connection id.
     demos: Vec<(ConnectionId, Arc<AtomicBool>)>,
-    bg_tx: Sender<Background>,
+    /// Where background jobs report; cloned into each.
+    jobs: Jobs,
     bg_rx: Receiver<Background>,
     ctx: egui::Context,
 }
@@ -199,22 +206,14 @@ impl CanopyApp {
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
             .unwrap_or_default();
         let (bg_tx, bg_rx) = channel();
-        let mut notices = Vec::new();
-        let waker = ctx.clone();
-        let engine = match Engine::start(Arc::new(move || waker.request_repaint())) {
-            Ok(e) => e,
-            Err(e) => {
-                // Without threads nothing works; say so in the window rather than crash.
-                notices.push(format!("The network engine could not start: {e}"));
-                #[allow(clippy::expect_used)]
-                Engine::start(Arc::new(|| {})).expect("engine")
-            }
-        };
+        let jobs = Jobs::new(bg_tx, ctx.clone());
+        let mut notices = Notices::default();
+        let engine = start_engine(&ctx, &mut notices);
         let opened = store::open(&config.profiles_path);
         let read_only = opened.problem.is_some();
         let mut dialog = None;
         if let Some(problem) = &opened.problem {
-            notices.push(problem.to_string());
+            notices.push(Level::Error, problem.to_string());
             if let store::OpenProblem::Corrupt { backup, .. } = problem {
                 dialog = Some(Dialog::Damaged {
                     backup: backup.clone(),
@@ -237,54 +236,19 @@ impl CanopyApp {
             .and_then(|n| profiles.file.profiles.iter().position(|p| &p.name == n))
             .or(Some(0));
         let saver = {
-            let tx = bg_tx.clone();
-            let waker = ctx.clone();
+            let jobs = jobs.clone();
             Saver::start(
                 config.profiles_path.clone(),
                 on_disk,
                 config.use_keyring,
-                move |e| {
-                    let _ = tx.send(Background::Saver(e));
-                    waker.request_repaint();
-                },
+                move |e| jobs.send(Background::Saver(e)),
             )
         };
         if config.use_keyring {
-            let wanted: Vec<ProfileId> = profiles
-                .file
-                .profiles
-                .iter()
-                .filter(|p| p.password_storage == PasswordStorage::Keyring && p.username.is_some())
-                .map(|p| p.id.clone())
-                .collect();
-            if !wanted.is_empty() {
-                let tx = bg_tx.clone();
-                let waker = ctx.clone();
-                std::thread::spawn(move || {
-                    let mut found = Vec::new();
-                    let mut result = Ok(());
-                    for id in wanted {
-                        match secrets::load(&id) {
-                            Ok(Some(pw)) => found.push((id, pw)),
-                            Ok(None) => {}
-                            Err(e) => {
-                                result = Err(e);
-                                break;
-                            }
-                        }
-                    }
-                    let _ = tx.send(Background::Secrets(result.map(|()| found)));
-                    waker.request_repaint();
-                });
-            }
+            load_secrets(&jobs, &profiles.file);
         }
         if config.load_system_fonts {
-            let tx = bg_tx.clone();
-            let waker = ctx.clone();
-            std::thread::spawn(move || {
-                let _ = tx.send(Background::Fonts(fonts::find_cjk_font()));
-                waker.request_repaint();
-            });
+            jobs.spawn_once("fonts", || Some(Background::Fonts(fonts::find_cjk_font())));
         }
         Self {
             persisted,
@@ -303,10 +267,15 @@ impl CanopyApp {
             clear_job: None,
             replay: None,
             demos: Vec::new(),
-            bg_tx,
+            jobs,
             bg_rx,
             ctx,
         }
+    }
+
+    /// Tells the user something in the window (the newest few are shown) and logs it.
+    pub fn notify(&mut self, level: Level, text: impl Into<String>) {
+        self.notices.push(level, text.into());
     }
 
     /// The open connections.
@@ -350,7 +319,46 @@ impl CanopyApp {
     }
 
     /// Notices currently shown.
-    pub fn notices(&self) -> &[String] {
+    pub fn notices(&self) -> &Notices {
         &self.notices
     }
+}
+
+/// Starts the engine; its events wake the window (the only closure the engine holds).
+fn start_engine(ctx: &egui::Context, notices: &mut Notices) -> Engine {
+    let waker = ctx.clone();
+    match Engine::start(Arc::new(move || waker.request_repaint())) {
+        Ok(e) => e,
+        Err(e) => {
+            // Without threads nothing works; say so in the window rather than crash.
+            notices.push(Level::Error, format!("The network engine could not start: {e}"));
+            #[allow(clippy::expect_used)]
+            Engine::start(Arc::new(|| {})).expect("engine")
+        }
+    }
+}
+
+/// Reads the saved passwords of keyring profiles off the UI thread (the store may be slow or
+/// ask the user to unlock it).
+fn load_secrets(jobs: &Jobs, file: &ProfilesFile) {
+    let wanted: Vec<ProfileId> = file
+        .profiles
+        .iter()
+        .filter(|p| p.password_storage == PasswordStorage::Keyring && p.username.is_some())
+        .map(|p| p.id.clone())
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    jobs.spawn_once("secrets", move || {
+        let mut found = Vec::new();
+        for id in wanted {
+            match secrets::load(&id) {
+                Ok(Some(pw)) => found.push((id, pw)),
+                Ok(None) => {}
+                Err(e) => return Some(Background::Secrets(Err(e))),
+            }
+        }
+        Some(Background::Secrets(Ok(found)))
+    });
 }
