@@ -245,33 +245,18 @@ pub(super) fn editor_ui(
                 ui.label(RichText::new("Used with the TLS and Secure WebSocket transports.").weak());
             }
             egui::Grid::new("tls").num_columns(2).show(ui, |ui| {
-                changed |= file_row(
-                    ui,
-                    "CA file",
-                    &mut p.tls.ca_file,
-                    FileTarget::Ca,
-                    &profile_id,
-                    checks,
-                    actions,
-                );
-                changed |= file_row(
-                    ui,
-                    "Client certificate",
-                    &mut p.tls.client_cert_file,
-                    FileTarget::ClientCert,
-                    &profile_id,
-                    checks,
-                    actions,
-                );
-                changed |= file_row(
-                    ui,
-                    "Client key",
-                    &mut p.tls.client_key_file,
-                    FileTarget::ClientKey,
-                    &profile_id,
-                    checks,
-                    actions,
-                );
+                let files = [
+                    ("CA file", &mut p.tls.ca_file, FileTarget::Ca),
+                    (
+                        "Client certificate",
+                        &mut p.tls.client_cert_file,
+                        FileTarget::ClientCert,
+                    ),
+                    ("Client key", &mut p.tls.client_key_file, FileTarget::ClientKey),
+                ];
+                for (label, path, target) in files {
+                    changed |= file_row(ui, label, path, target, &profile_id, checks, actions);
+                }
                 let mut alpn = p.tls.alpn.join(", ");
                 if widgets::text_field(ui, "ALPN", &mut alpn).changed() {
                     p.tls.alpn = alpn
