@@ -5,6 +5,9 @@
 //!
 //! `cargo test` runs this once with 20,000 topics as a smoke test.
 
+// Tests and benches stop loudly where they fail (Cargo.toml's [lints] denies unwrap elsewhere).
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use canopy::ui::{AppConfig, CanopyApp};

@@ -1,5 +1,8 @@
 //! The topic tree on its own: ingest, flattening and filtering at 100,000 and 1,000,000 topics.
 
+// Tests and benches stop loudly where they fail (Cargo.toml's [lints] denies unwrap elsewhere).
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 use std::time::Instant;
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The one check: installs what the tests need (mosquitto) when missing, then runs exactly
-# what CI runs: format check, clippy with warnings as errors, and every test.
+# what CI runs: format check, clippy with warnings as errors, the docs with warnings as
+# errors, and every test. CHECK_RELEASE=1 adds clippy in release mode (it builds every
+# dependency a second time, doubling the time, so it is not run by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,12 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
+if [ "${CHECK_RELEASE:-0}" = 1 ]; then
+  echo "==> cargo clippy --release --all-targets -- -D warnings"
+  cargo clippy --release --all-targets --quiet -- -D warnings
+fi
+echo "==> cargo doc --no-deps (warnings as errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 echo "==> cargo test (inside a D-Bus session with an unlocked gnome-keyring)"
 # The keyring lives in a throw-away home; cargo and rustup keep using the real ones.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"

@@ -4,20 +4,19 @@
 //! - [`model`]: messages and topics, pure data.
 //! - [`profiles`]: connection profiles and their file.
 //! - [`cli`]: `canopy pub`, `canopy sub`, `canopy bench`, ...
-//! - [`bench`]: the benchmarks' synthetic workload and memory figures.
+//! - [`bench`](mod@bench): the benchmarks' synthetic workload and memory figures.
 //! - [`ui`]: the egui desktop window.
 //! - [`sandbox`], [`demo`]: an embedded broker and demo traffic, for working offline.
 //! - [`replay`]: recording and replaying in the window.
 //! - [`fsutil`]: reading user-named files with a size cap.
-
-#![warn(missing_docs)]
-#![deny(clippy::unwrap_used)]
+//! - [`logging`]: the log file and `RUST_LOG`.
 
 pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod fsutil;
+pub mod logging;
 pub mod model;
 pub mod profiles;
 pub mod replay;

@@ -7,7 +7,13 @@ use clap::Parser as _;
 fn main() -> ExitCode {
     let args = canopy::cli::Cli::parse();
     match args.command {
-        None => canopy::ui::run(),
-        Some(command) => canopy::cli::run(command),
+        None => {
+            canopy::logging::init(canopy::logging::Mode::Window);
+            canopy::ui::run()
+        }
+        Some(command) => {
+            canopy::logging::init(canopy::logging::Mode::Cli);
+            canopy::cli::run(command)
+        }
     }
 }

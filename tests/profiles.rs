@@ -266,7 +266,11 @@ fn two_windows_editing_at_once_do_not_clobber_each_other() {
     assert!(note.contains("another Canopy window"), "{note}");
     let merged = wait_for(&path, |f| f.profiles.iter().any(|p| p.port == 2222));
     assert_eq!(file.profiles, merged.profiles);
-    let ports: Vec<(String, u16)> = merged.profiles.iter().map(|p| (p.id.clone(), p.port)).collect();
+    let ports: Vec<(String, u16)> = merged
+        .profiles
+        .iter()
+        .map(|p| (p.id.to_string(), p.port))
+        .collect();
     assert!(ports.contains(&("a".into(), 1111)), "{ports:?}");
     assert!(ports.contains(&("b".into(), 2222)), "{ports:?}");
     assert!(ports.iter().any(|(id, _)| id == "c"), "{ports:?}");
@@ -298,7 +302,7 @@ fn passwords_go_to_a_real_secret_service() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("profiles.toml");
     let p = Profile {
-        id: format!("{id}-saver"),
+        id: format!("{id}-saver").into(),
         username: Some("me".into()),
         password: Some("from-saver".into()),
         ..Profile::default()
@@ -522,4 +526,26 @@ fn oversize_and_special_profiles_files_are_refused_at_once() {
     let err = store::load(&fifo).unwrap_err().to_string();
     assert!(err.contains("FIFO"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// Regression: closing the window waited a fixed 200 ms for the last save, and a stop queued
+/// behind a save ended the saver without writing it. Closing now writes what is queued and
+/// waits for the saver to say so.
+#[test]
+fn closing_the_saver_writes_the_last_save_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profiles.toml");
+    let mut saver = Saver::start(path.clone(), ProfilesFile::default(), false, |e| panic!("{e:?}"));
+    let mut file = ProfilesFile::default();
+    file.profiles.push(Profile {
+        name: "Saved on exit".into(),
+        ..Profile::default()
+    });
+    saver.save(file);
+    assert!(saver.close(Duration::from_secs(10)), "the saver finished in time");
+    let saved = store::load(&path).unwrap();
+    assert_eq!(saved.profiles.len(), 1);
+    assert_eq!(saved.profiles[0].name, "Saved on exit");
+    // Closing twice is harmless.
+    assert!(saver.close(Duration::from_secs(1)));
 }

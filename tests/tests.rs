@@ -1,6 +1,9 @@
 //! Integration tests: one binary (fast to link), one module per area, all against a real
 //! mosquitto started by `common::Broker`.
 
+// Tests and benches stop loudly where they fail (Cargo.toml's [lints] denies unwrap elsewhere).
+#![allow(clippy::unwrap_used)]
+
 mod chaos;
 mod cli;
 mod common;

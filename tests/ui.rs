@@ -13,6 +13,8 @@ use egui_kittest::kittest::Queryable as _;
 
 use crate::common::{Broker, Client};
 
+mod regression;
+
 fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
     let config = AppConfig {
         profiles_path: broker.dir.path().join("ui-profiles.toml"),
@@ -214,7 +216,7 @@ fn a_failed_connection_is_explained_in_the_status_bar_and_a_notice() {
         h.state()
             .notices()
             .iter()
-            .any(|n| n.contains("user name or password") || n.contains("not authorised"))
+            .any(|n| n.text.contains("user name or password") || n.text.contains("not authorised"))
     );
     // Edits were saved to the profiles file (atomically, off the UI thread).
     let path = broker.dir.path().join("ui-profiles.toml");
@@ -282,7 +284,7 @@ fn clear_retained_below_a_node_asks_then_deletes_exactly_that_subtree() {
         h.state()
             .notices()
             .iter()
-            .any(|n| n.contains("Cleared 3 retained messages at or below old."))
+            .any(|n| n.text.contains("Cleared 3 retained messages at or below old."))
     });
     // The broker agrees: only keep/x is still retained.
     let mut c = Client::new();
@@ -564,7 +566,7 @@ fn record_in_the_window_then_replay_it() {
     });
     h.state_mut().act(canopy::ui::app::Action::StopRecording);
     step_until(&mut h, "the recording notice", |h| {
-        h.state().notices().iter().any(|n| n.contains("Recorded "))
+        h.state().notices().iter().any(|n| n.text.contains("Recorded "))
     });
     // The profile also subscribes to $SYS: keep our topics.
     let lines: Vec<canopy::model::message::Message> = std::fs::read_to_string(&file)
@@ -600,7 +602,7 @@ fn record_in_the_window_then_replay_it() {
         h.state()
             .notices()
             .iter()
-            .any(|n| n.contains("Replayed 3 messages"))
+            .any(|n| n.text.contains("Replayed 3 messages"))
     });
     watcher.wait_messages(4, "rec/a", 2);
     watcher.wait_messages(4, "rec/bin", 1);

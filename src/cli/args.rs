@@ -47,7 +47,7 @@ pub struct ConnectionArgs {
     /// other users of the machine).
     #[arg(short = 'P', long, env = "CANOPY_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
-    /// Proxy: http://[user:pass@]host:port, socks5://[user:pass@]host:port, or `system` for
+    /// Proxy: `http://[user:pass@]host:port`, `socks5://[user:pass@]host:port`, or `system` for
     /// the ALL_PROXY / HTTPS_PROXY / NO_PROXY environment variables.
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,

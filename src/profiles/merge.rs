@@ -83,7 +83,7 @@ mod tests {
         let ours = vec![p("a", "A", 2), p("b", "B", 1), p("c", "C", 1)];
         let theirs = vec![p("a", "A", 1), p("b", "B", 3), p("d", "D", 1)];
         let m = merge(&base, &ours, &theirs);
-        let got: Vec<(String, u16)> = m.profiles.iter().map(|p| (p.id.clone(), p.port)).collect();
+        let got: Vec<(String, u16)> = m.profiles.iter().map(|p| (p.id.to_string(), p.port)).collect();
         assert_eq!(
             got,
             vec![("a".into(), 2), ("b".into(), 3), ("d".into(), 1), ("c".into(), 1)]

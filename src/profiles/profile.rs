@@ -261,7 +261,7 @@ pub enum PasswordStorage {
 #[serde(default)]
 pub struct Profile {
     /// Stable identity (survives renames; keys the saved password).
-    pub id: String,
+    pub id: ProfileId,
     /// Display name, unique among saved profiles.
     pub name: String,
     /// Folder the profile is shown in ("" = none).
@@ -350,8 +350,65 @@ pub fn random_client_id() -> String {
 }
 
 /// A fresh profile id (16 hex digits).
-pub fn random_profile_id() -> String {
-    format!("{:016x}", rand::rng().random::<u64>())
+pub fn random_profile_id() -> ProfileId {
+    ProfileId(format!("{:016x}", rand::rng().random::<u64>()))
+}
+
+/// The stable identity of a profile: what survives renames, reordering and merges with other
+/// windows, so work that outlives a frame (a file picker, a saved password) names its profile
+/// by this, never by its position in the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProfileId(pub String);
+
+impl ProfileId {
+    /// The id as written in the profiles file and used as the credential store key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ProfileId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for ProfileId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ProfileId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ProfileId {
+    fn from(id: &str) -> Self {
+        Self(id.to_owned())
+    }
+}
+
+impl From<String> for ProfileId {
+    fn from(id: String) -> Self {
+        Self(id)
+    }
+}
+
+impl PartialEq<str> for ProfileId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for ProfileId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
 }
 
 /// Why a broker URL could not be used.

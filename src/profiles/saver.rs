@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::merge::merge;
@@ -33,12 +34,18 @@ pub enum SaverEvent {
 
 enum Message {
     Save(ProfilesFile),
+    /// Write what is queued, then end the thread.
     Stop,
 }
 
 /// Handle to the saver thread.
 pub struct Saver {
     tx: Sender<Message>,
+    /// The thread, until [`Saver::close`] joined it.
+    thread: Option<JoinHandle<()>>,
+    /// Says the thread has finished (dropped when it returns), so closing can wait with a
+    /// time limit: `JoinHandle::join` alone could wait forever on a hung credential store.
+    finished: Receiver<()>,
 }
 
 impl Saver {
@@ -51,11 +58,45 @@ impl Saver {
         on_event: impl Fn(SaverEvent) + Send + 'static,
     ) -> Saver {
         let (tx, rx) = channel();
-        std::thread::Builder::new()
+        let (finished_tx, finished) = channel::<()>();
+        let thread = std::thread::Builder::new()
             .name("canopy-profiles".into())
-            .spawn(move || run(path, for_disk(&base), use_keyring, rx, on_event))
-            .ok();
-        Saver { tx }
+            .spawn(move || {
+                // Dropped when `run` returns, however it returns: that is the acknowledgement.
+                let _finished = finished_tx;
+                run(path, for_disk(&base), use_keyring, rx, on_event);
+            });
+        if let Err(e) = &thread {
+            log::error!("the profile saver thread could not start: {e}; profiles will not be saved");
+        }
+        Saver {
+            tx,
+            thread: thread.ok(),
+            finished,
+        }
+    }
+
+    /// Writes what is queued and ends the thread, waiting at most `timeout` for it (on exit,
+    /// so the last edit is on disk before the process ends). Returns whether the thread
+    /// finished in time.
+    pub fn close(&mut self, timeout: Duration) -> bool {
+        let Some(thread) = self.thread.take() else {
+            return true;
+        };
+        self.tx.send(Message::Stop).ok();
+        match self.finished.recv_timeout(timeout) {
+            // Disconnected: the thread has returned.
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+                if thread.join().is_err() {
+                    log::error!("the profile saver thread panicked");
+                }
+                true
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                log::warn!("the profile saver did not finish within {timeout:?}; the last edit may be lost");
+                false
+            }
+        }
     }
 
     /// Queues a save of the whole list (only the newest queued list is written).
@@ -88,7 +129,7 @@ fn run(
 ) {
     // The newest list the window sent, in full (with passwords).
     let mut ours: Option<ProfilesFile> = None;
-    let mut stored_secrets: HashMap<String, Option<String>> = HashMap::new();
+    let mut stored_secrets: HashMap<super::profile::ProfileId, Option<String>> = HashMap::new();
     let mut secrets_warned = false;
     // The file's text as last read or written: an unchanged text is never "someone else's
     // change", even when parsing it fills fields the file leaves out with fresh random values
@@ -101,13 +142,18 @@ fn run(
             Err(RecvTimeoutError::Disconnected) => return,
         };
         let mut wants_write = false;
+        // Set by a Stop queued behind a Save: the save is written first, then the loop ends.
+        let mut stop_after = false;
         match message {
             Some(Message::Stop) => return,
             Some(Message::Save(mut file)) => {
                 while let Ok(next) = rx.try_recv() {
                     match next {
                         Message::Save(newer) => file = newer,
-                        Message::Stop => return,
+                        Message::Stop => {
+                            stop_after = true;
+                            break;
+                        }
                     }
                 }
                 ours = Some(file);
@@ -126,6 +172,9 @@ fn run(
                 on_event(SaverEvent::Failed(format!(
                     "the profiles file changed on disk and cannot be read ({e}); not overwritten"
                 )));
+                if stop_after {
+                    return;
+                }
                 continue;
             }
             _ => None,
@@ -135,6 +184,9 @@ fn run(
                 on_event(SaverEvent::Failed(
                     "another window saved the profiles with a newer Canopy; not overwritten".into(),
                 ));
+                if stop_after {
+                    return;
+                }
                 continue;
             }
             let ours_list = ours.clone().unwrap_or_else(|| base.clone());
@@ -211,6 +263,9 @@ fn run(
                 seen = super::store::read(&path).ok();
             }
             Err(e) => on_event(SaverEvent::Failed(e.to_string())),
+        }
+        if stop_after {
+            return;
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod dialogs;
 pub mod fonts;
 pub mod json_tree;
 pub mod message;
+pub mod notices;
 pub mod profiles;
 pub mod publish;
 pub mod status_bar;

@@ -1,5 +1,5 @@
 //! The connections panel: saved profiles (search, new, duplicate, delete with confirmation)
-//! and an editor for every field of the profile, grouped.
+//! and an editor for every field of the profile, grouped (in `editor.rs`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -8,12 +8,12 @@ use egui::{RichText, Ui};
 
 use super::app::Action;
 use super::widgets;
-use crate::model::message::QoS;
-use crate::profiles::profile::{
-    LastWill, MqttVersion, PasswordStorage, Profile, SandboxSettings, Subscription, TransportKind,
-    random_client_id, random_profile_id,
-};
+
+mod editor;
+use crate::engine::ConnectionId;
+use crate::profiles::profile::{Profile, ProfileId, random_client_id, random_profile_id};
 use crate::profiles::store::ProfilesFile;
+use editor::editor_ui;
 
 /// Which TLS file a file picker fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,9 +84,10 @@ impl ProfilesPanel {
         self.dirty = true;
     }
 
-    /// Sets a TLS file of profile `index`.
-    pub fn set_file(&mut self, index: usize, target: FileTarget, path: PathBuf) {
-        if let Some(p) = self.file.profiles.get_mut(index) {
+    /// Sets a TLS file of the profile `id` (by id: the list may have changed since the file
+    /// was asked for). Nothing happens when the profile is gone.
+    pub fn set_file(&mut self, id: &ProfileId, target: FileTarget, path: PathBuf) {
+        if let Some(p) = self.file.profiles.iter_mut().find(|p| &p.id == id) {
             self.checks.remove(&path);
             let slot = match target {
                 FileTarget::Ca => &mut p.tls.ca_file,
@@ -100,12 +101,12 @@ impl ProfilesPanel {
 }
 
 /// Draws the panel: list, then the editor of the selected profile.
-/// `open_tabs` lists, by profile name, the tab index of each open connection.
+/// `open_tabs` lists, by profile name, the connection of each open tab.
 pub fn profiles_ui(
     ui: &mut Ui,
     panel: &mut ProfilesPanel,
     read_only: bool,
-    open_tabs: &[(String, usize)],
+    open_tabs: &[(String, ConnectionId)],
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal(|ui| {
@@ -254,398 +255,4 @@ pub fn profiles_ui(
                 panel.dirty = true;
             }
         });
-}
-
-fn file_row(
-    ui: &mut Ui,
-    label: &str,
-    path: &mut Option<PathBuf>,
-    target: FileTarget,
-    index: usize,
-    checks: &mut HashMap<PathBuf, FileCheck>,
-    actions: &mut Vec<Action>,
-) -> bool {
-    let mut changed = false;
-    let l = ui.label(label);
-    ui.horizontal(|ui| {
-        let mut text = path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
-        let hint = if target == FileTarget::Ca {
-            "system trust store"
-        } else {
-            "none"
-        };
-        let r = ui
-            .add(
-                egui::TextEdit::singleline(&mut text)
-                    .hint_text(hint)
-                    .desired_width(ui.available_width() - 90.0),
-            )
-            .labelled_by(l.id);
-        if r.changed() {
-            *path = if text.trim().is_empty() {
-                None
-            } else {
-                Some(PathBuf::from(text.trim()))
-            };
-            changed = true;
-        }
-        if ui.button("Browse…").clicked() {
-            actions.push(Action::Browse { index, target });
-        }
-    });
-    ui.end_row();
-    if let Some(p) = path {
-        match checks.get(p) {
-            None => {
-                checks.insert(p.clone(), FileCheck::Pending);
-                actions.push(Action::CheckFile {
-                    path: p.clone(),
-                    target,
-                });
-            }
-            Some(FileCheck::Problem(why)) => {
-                ui.label("");
-                widgets::error(ui, why.clone());
-                ui.end_row();
-            }
-            Some(FileCheck::Ok | FileCheck::Pending) => {}
-        }
-    }
-    changed
-}
-
-/// The editor; returns whether anything changed.
-fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut Vec<Action>) -> bool {
-    let mut changed = false;
-    let ProfilesPanel {
-        file,
-        url_input,
-        url_error,
-        checks,
-        ..
-    } = panel;
-    let Some(p) = file.profiles.get_mut(index) else {
-        return false;
-    };
-
-    egui::CollapsingHeader::new("Broker")
-        .default_open(true)
-        .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let l = ui.label("URL");
-                ui.add(
-                    egui::TextEdit::singleline(url_input)
-                        .hint_text("paste mqtts://user:pass@host:8883")
-                        .desired_width(ui.available_width() - 60.0),
-                )
-                .labelled_by(l.id);
-                if ui.button("Apply").clicked() {
-                    match p.apply_url(url_input) {
-                        Ok(()) => {
-                            *url_error = None;
-                            url_input.clear();
-                            changed = true;
-                        }
-                        Err(e) => *url_error = Some(e.to_string()),
-                    }
-                }
-            });
-            if let Some(e) = url_error {
-                widgets::error(ui, e.clone());
-            }
-            egui::Grid::new("broker").num_columns(2).show(ui, |ui| {
-                changed |= widgets::text_field(ui, "Name", &mut p.name).changed();
-                changed |= widgets::text_field(ui, "Group", &mut p.group).changed();
-                ui.label("Broker");
-                let mut sandbox = p.sandbox.is_some();
-                if ui
-                    .checkbox(&mut sandbox, "Embedded sandbox (works offline)")
-                    .on_hover_text("Canopy starts its own broker on a free local port")
-                    .changed()
-                {
-                    p.sandbox = sandbox.then(SandboxSettings::default);
-                    changed = true;
-                }
-                ui.end_row();
-                if let Some(sb) = &mut p.sandbox {
-                    ui.label("");
-                    ui.label(RichText::new("Runs on a free local port; speaks MQTT 3.1.1.").weak());
-                    ui.end_row();
-                    ui.label("Demo traffic");
-                    ui.horizontal(|ui| {
-                        changed |= ui.checkbox(&mut sb.demo_traffic, "plant & smart home").changed();
-                        changed |= ui
-                            .add(
-                                egui::DragValue::new(&mut sb.rate)
-                                    .range(1..=100_000)
-                                    .suffix(" msg/s"),
-                            )
-                            .changed();
-                    });
-                    ui.end_row();
-                }
-                changed |= widgets::text_field(ui, "Host", &mut p.host).changed();
-                changed |= widgets::number_field(ui, "Port", &mut p.port, 1..=65535, "").changed();
-                ui.label("Transport");
-                ui.horizontal(|ui| {
-                    for t in TransportKind::ALL {
-                        if ui.selectable_value(&mut p.transport, t, t.label()).changed() {
-                            p.port = t.default_port();
-                            changed = true;
-                        }
-                    }
-                });
-                ui.end_row();
-                if p.transport.is_websocket() {
-                    changed |= widgets::text_field(ui, "WebSocket path", &mut p.ws_path).changed();
-                }
-                ui.label("MQTT version");
-                ui.horizontal(|ui| {
-                    for version in MqttVersion::ALL {
-                        let label = match version {
-                            MqttVersion::Auto => "Auto",
-                            other => other.short(),
-                        };
-                        changed |= ui
-                            .selectable_value(&mut p.version, version, label)
-                            .on_hover_text(match version {
-                                MqttVersion::Auto => "Try 5.0, then 3.1.1, then 3.1 if the broker refuses",
-                                _ => "Only this version; a refusal is reported, not retried",
-                            })
-                            .changed();
-                    }
-                });
-                ui.end_row();
-                changed |= widgets::text_field(ui, "Proxy", &mut p.proxy)
-                    .on_hover_text(
-                        "Empty: connect directly. `system`: the ALL_PROXY / HTTPS_PROXY / NO_PROXY \
-                         environment. Or a URL: http://host:port, socks5://user:pass@host:port",
-                    )
-                    .changed();
-                ui.end_row();
-            });
-        });
-    egui::CollapsingHeader::new("Authentication").show(ui, |ui| {
-        egui::Grid::new("auth").num_columns(2).show(ui, |ui| {
-            changed |= widgets::optional_text_field(ui, "Username", &mut p.username).changed();
-            changed |= widgets::password_field(ui, "Password", &mut p.password).changed();
-            ui.label("Save password");
-            egui::ComboBox::from_id_salt("password-storage")
-                .selected_text(match p.password_storage {
-                    PasswordStorage::Keyring => "in the system credential store",
-                    PasswordStorage::Ask => "no — ask when connecting",
-                    PasswordStorage::File => "in the profiles file (plain text)",
-                })
-                .show_ui(ui, |ui| {
-                    changed |= ui
-                        .selectable_value(
-                            &mut p.password_storage,
-                            PasswordStorage::Keyring,
-                            "in the system credential store",
-                        )
-                        .changed();
-                    changed |= ui
-                        .selectable_value(
-                            &mut p.password_storage,
-                            PasswordStorage::Ask,
-                            "no — ask when connecting",
-                        )
-                        .changed();
-                    changed |= ui
-                        .selectable_value(
-                            &mut p.password_storage,
-                            PasswordStorage::File,
-                            "in the profiles file (plain text)",
-                        )
-                        .changed();
-                });
-            ui.end_row();
-        });
-        match p.password_storage {
-            PasswordStorage::File if p.password.is_some() => {
-                widgets::warning(ui, "The password is stored in plain text in the profiles file.");
-            }
-            PasswordStorage::Ask if p.password.take().is_some() => {
-                changed = true;
-            }
-            _ => {}
-        }
-    });
-    egui::CollapsingHeader::new("TLS certificates")
-        .default_open(p.transport.is_tls())
-        .show(ui, |ui| {
-            if !p.transport.is_tls() {
-                ui.label(RichText::new("Used with the TLS and Secure WebSocket transports.").weak());
-            }
-            egui::Grid::new("tls").num_columns(2).show(ui, |ui| {
-                changed |= file_row(
-                    ui,
-                    "CA file",
-                    &mut p.tls.ca_file,
-                    FileTarget::Ca,
-                    index,
-                    checks,
-                    actions,
-                );
-                changed |= file_row(
-                    ui,
-                    "Client certificate",
-                    &mut p.tls.client_cert_file,
-                    FileTarget::ClientCert,
-                    index,
-                    checks,
-                    actions,
-                );
-                changed |= file_row(
-                    ui,
-                    "Client key",
-                    &mut p.tls.client_key_file,
-                    FileTarget::ClientKey,
-                    index,
-                    checks,
-                    actions,
-                );
-                let mut alpn = p.tls.alpn.join(", ");
-                if widgets::text_field(ui, "ALPN", &mut alpn).changed() {
-                    p.tls.alpn = alpn
-                        .split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect();
-                    changed = true;
-                }
-                changed |= widgets::optional_text_field(ui, "Server name", &mut p.tls.server_name).changed();
-            });
-            changed |= ui
-                .checkbox(&mut p.tls.skip_verification, "Skip certificate verification")
-                .changed();
-            if p.tls.skip_verification {
-                widgets::warning(
-                    ui,
-                    "Certificates are not checked: anyone can impersonate this broker.",
-                );
-            }
-        });
-    egui::CollapsingHeader::new("MQTT 5 / session").show(ui, |ui| {
-        egui::Grid::new("session").num_columns(2).show(ui, |ui| {
-            let l = ui.label("Client id");
-            ui.horizontal(|ui| {
-                changed |= ui
-                    .add(egui::TextEdit::singleline(&mut p.client_id).desired_width(160.0))
-                    .labelled_by(l.id)
-                    .changed();
-                if widgets::icon_button(ui, "🎲", "New random client id").clicked() {
-                    p.client_id = random_client_id();
-                    changed = true;
-                }
-            });
-            ui.end_row();
-            changed |=
-                widgets::number_field(ui, "Keep-alive", &mut p.keep_alive_secs, 5..=65535, " s").changed();
-            ui.label("Clean session");
-            changed |= ui
-                .checkbox(&mut p.clean_session, "start without a stored session")
-                .changed();
-            ui.end_row();
-            if p.version.allows_v5() {
-                changed |= widgets::number_field(
-                    ui,
-                    "Session expiry",
-                    &mut p.session_expiry_secs,
-                    0..=u32::MAX,
-                    " s",
-                )
-                .changed();
-                ui.end_row();
-                // What will really be sent, since 0 means "never" once the session is kept.
-                ui.label("");
-                ui.label(
-                    egui::RichText::new(match p.effective_session_expiry() {
-                        None => "MQTT 5: the session ends with the connection".to_owned(),
-                        Some(u32::MAX) => "MQTT 5: the kept session never expires".to_owned(),
-                        Some(secs) => format!("MQTT 5: the session is kept {secs} s after a disconnect"),
-                    })
-                    .weak(),
-                );
-            }
-        });
-    });
-    egui::CollapsingHeader::new("Last will").show(ui, |ui| {
-        let mut enabled = p.last_will.is_some();
-        if ui.checkbox(&mut enabled, "Send a last will").changed() {
-            p.last_will = enabled.then(LastWill::default);
-            changed = true;
-        }
-        if let Some(will) = &mut p.last_will {
-            egui::Grid::new("will").num_columns(2).show(ui, |ui| {
-                changed |= widgets::text_field(ui, "Will topic", &mut will.topic).changed();
-                changed |= widgets::text_field(ui, "Will payload", &mut will.payload).changed();
-                ui.label("Will QoS");
-                ui.horizontal(|ui| {
-                    changed |= widgets::qos_selector(ui, "will-qos", &mut will.qos);
-                    changed |= ui.checkbox(&mut will.retain, "Retain").changed();
-                });
-                ui.end_row();
-            });
-        }
-    });
-    egui::CollapsingHeader::new(format!("Subscriptions ({})", p.subscriptions.len())).show(ui, |ui| {
-        let mut remove = None;
-        for (i, sub) in p.subscriptions.iter_mut().enumerate() {
-            ui.horizontal(|ui| {
-                let r = ui.add(
-                    egui::TextEdit::singleline(&mut sub.filter)
-                        .hint_text("topic filter")
-                        .desired_width(150.0),
-                );
-                changed |= r.changed();
-                changed |= widgets::qos_selector(ui, ("sub-qos", i), &mut sub.qos);
-                if widgets::icon_button(ui, "✖", "Remove subscription").clicked() {
-                    remove = Some(i);
-                }
-            });
-            if let Err(e) = crate::model::topic::validate_filter(&sub.filter) {
-                widgets::error(ui, e.to_string());
-            }
-            if p.version.allows_v5() {
-                ui.horizontal(|ui| {
-                    ui.add_space(12.0);
-                    changed |= ui.checkbox(&mut sub.no_local, "No local").changed();
-                    changed |= ui
-                        .checkbox(&mut sub.retain_as_published, "Retain as published")
-                        .changed();
-                    changed |= widgets::retain_handling_selector(
-                        ui,
-                        ("retain-handling", i),
-                        &mut sub.retain_handling,
-                    );
-                });
-            }
-        }
-        if let Some(i) = remove {
-            p.subscriptions.remove(i);
-            changed = true;
-        }
-        if ui.small_button("➕ Add subscription").clicked() {
-            p.subscriptions.push(Subscription::new("#", QoS::AtMostOnce));
-            changed = true;
-        }
-    });
-    egui::CollapsingHeader::new("Reconnect").show(ui, |ui| {
-        let r = &mut p.reconnect;
-        changed |= ui
-            .checkbox(&mut r.enabled, "Reconnect when the connection is lost")
-            .changed();
-        egui::Grid::new("reconnect").num_columns(2).show(ui, |ui| {
-            changed |=
-                widgets::number_field(ui, "First delay", &mut r.first_delay_ms, 0..=600_000, " ms").changed();
-            changed |= widgets::number_field(ui, "Multiplier", &mut r.multiplier, 1.0..=10.0, "×").changed();
-            changed |=
-                widgets::number_field(ui, "Max delay", &mut r.max_delay_ms, 0..=3_600_000, " ms").changed();
-            changed |=
-                widgets::number_field(ui, "Max attempts", &mut r.max_attempts, 0..=10_000, "").changed();
-        });
-        ui.label(RichText::new("Max attempts 0 retries forever.").weak());
-    });
-    changed
 }

@@ -306,7 +306,7 @@ fn saved_profiles_without_a_password_here_say_how_to_give_one() {
     let broker = Broker::start();
     let file = broker.dir.path().join("profiles.toml");
     let mut profile = canopy::profiles::Profile::tcp("127.0.0.1", broker.ports.auth);
-    profile.id = format!("cli-test-{}", std::process::id());
+    profile.id = format!("cli-test-{}", std::process::id()).into();
     profile.name = "Locked".into();
     profile.username = Some(crate::common::USER.into());
     profile.password_storage = PasswordStorage::Ask;

@@ -1,0 +1,402 @@
+//! Applying the [`Action`]s the panels asked for: each arm of [`CanopyApp::apply`] is one call
+//! to a method named after what it does.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use super::dialogs::Dialog;
+use super::jobs::{Background, ReplayJob, file_dialog};
+use super::{Action, CanopyApp};
+use crate::engine::{Command, ConnectionId, ConnectionState};
+use crate::model::message::OutgoingMessage;
+use crate::model::recording::Speed;
+use crate::model::topic_tree::{NodeId, TopicTree};
+use crate::profiles::Profile;
+use crate::profiles::profile::{PasswordStorage, ProfileId};
+use crate::ui::notices::{Level, NoticeId};
+use crate::ui::profiles::{FileCheck, FileTarget};
+use crate::ui::subscriptions::SubscriptionAction;
+use crate::ui::tab::{ConnectionTab, SubState, SubStatus};
+
+impl CanopyApp {
+    /// Carries out an action as if a panel had asked for it (for tests and tools).
+    pub fn act(&mut self, action: Action) {
+        self.apply(action);
+    }
+
+    pub(super) fn apply(&mut self, action: Action) {
+        match action {
+            Action::Connect(profile) => self.connect(*profile),
+            Action::Disconnect(id) => self.disconnect(id),
+            Action::CloseTab(id) => self.close_tab(id),
+            Action::Publish(message) => self.publish(message),
+            Action::ClearRetained(topic) => self.clear_retained(topic),
+            Action::ClearRetainedBelow(node) => self.ask_clear_retained_below(node),
+            Action::StartRecording(path) => self.start_recording(path),
+            Action::StopRecording => self.stop_recording(),
+            Action::StartReplay { path, speed } => self.start_replay(path, speed),
+            Action::StopReplay => self.stop_replay(),
+            Action::Plot { topic, path } => self.plot(&topic, path),
+            Action::UseTopic(topic) => self.use_topic(topic),
+            Action::Browse { profile, target } => self.browse(profile, target),
+            Action::CheckFile { path, target } => self.check_file(path, target),
+            Action::SaveFile {
+                what,
+                suggested_name,
+                bytes,
+            } => self.save_file(what, suggested_name, move || Ok(bytes.to_vec())),
+            Action::ExportMessages {
+                node,
+                subtree,
+                format,
+                suggested_name,
+            } => self.export_messages(node, subtree, format, suggested_name),
+            Action::Import => self.import_profiles(),
+            Action::Export => self.ask_export(),
+            Action::DismissNotice(i) => self.dismiss_notice(i),
+        }
+    }
+
+    /// Connects a profile: starts the sandbox first when it is one, asks for a password the
+    /// profile does not save.
+    pub(super) fn connect(&mut self, profile: Profile) {
+        if self.dialog.is_some() {
+            return;
+        }
+        self.persisted.last_profile = Some(profile.name.clone());
+        if profile.password_storage == PasswordStorage::Ask
+            && profile.username.as_ref().is_some_and(|u| !u.is_empty())
+            && profile.password.is_none()
+        {
+            self.dialog = Some(Dialog::Password {
+                profile: Box::new(profile),
+                password: String::new(),
+            });
+            return;
+        }
+        if profile.sandbox.is_some() {
+            self.jobs.spawn_once("sandbox", move || {
+                Some(Background::SandboxReady(Box::new(crate::sandbox::resolve(
+                    profile,
+                ))))
+            });
+            return;
+        }
+        self.open_connection(profile);
+    }
+
+    /// Opens (or re-opens) the tab of a profile whose connection settings are final.
+    pub(super) fn open_connection(&mut self, profile: Profile) {
+        let index = match self.tabs.iter().position(|t| t.profile.name == profile.name) {
+            Some(i) => i,
+            None => {
+                let id = self.next_id;
+                self.next_id += 1;
+                let mut tab = ConnectionTab::new(id, profile.clone());
+                tab.view.hide_sys = self.persisted.hide_sys;
+                tab.tree = TopicTree::with_limits(self.persisted.limits);
+                self.tabs.push(tab);
+                self.tabs.len() - 1
+            }
+        };
+        let tab = &mut self.tabs[index];
+        tab.profile = profile.clone();
+        tab.reset_subscriptions();
+        tab.state = ConnectionState::Connecting;
+        tab.state_since = Instant::now();
+        self.active = index;
+        let id = tab.id;
+        self.engine.send(Command::Connect {
+            id,
+            profile: Box::new(profile.clone()),
+        });
+        self.stop_demo(id);
+        if let Some(sandbox) = profile.sandbox.filter(|s| s.demo_traffic) {
+            let stop = Arc::new(AtomicBool::new(false));
+            self.demos.push((id, stop.clone()));
+            self.jobs.spawn("demo", move |jobs| {
+                crate::demo::run(profile, sandbox.rate, None, stop, |e| {
+                    jobs.send(Background::Demo(e))
+                });
+            });
+        }
+    }
+
+    fn stop_demo(&mut self, id: ConnectionId) {
+        self.demos.retain(|(d, stop)| {
+            if *d == id {
+                stop.store(true, Ordering::Relaxed);
+            }
+            *d != id
+        });
+    }
+
+    fn disconnect(&mut self, id: ConnectionId) {
+        if self.tabs.iter().any(|t| t.id == id) {
+            self.stop_demo(id);
+            self.engine.send(Command::Disconnect { id });
+        }
+    }
+
+    fn close_tab(&mut self, id: ConnectionId) {
+        let Some(index) = self.tabs.iter().position(|t| t.id == id) else {
+            return;
+        };
+        let active_id = self.tabs.get(self.active).map(|t| t.id);
+        let tab = self.tabs.remove(index);
+        self.stop_demo(tab.id);
+        self.engine.send(Command::Disconnect { id: tab.id });
+        // The active tab stays active when another one closes; closing it activates the one
+        // that took its place.
+        self.active = active_id
+            .and_then(|a| self.tabs.iter().position(|t| t.id == a))
+            .unwrap_or(self.active)
+            .min(self.tabs.len().saturating_sub(1));
+    }
+
+    fn publish(&mut self, message: OutgoingMessage) {
+        let Some(tab) = self.tabs.get_mut(self.active) else {
+            return;
+        };
+        let id = tab.id;
+        // Request/response: listen on the response topic before the request goes out.
+        if let Some(sub) = tab.track_request(&message) {
+            self.subscription_action(id, SubscriptionAction::Add(sub, None));
+        }
+        let token = self.next_token;
+        self.next_token += 1;
+        self.persisted.publish.sent(token, message.clone());
+        self.engine.send(Command::Publish {
+            id,
+            token,
+            message: Box::new(message),
+        });
+    }
+
+    fn clear_retained(&mut self, topic: String) {
+        if let Some(tab) = self.tabs.get(self.active) {
+            let token = self.next_token;
+            self.next_token += 1;
+            self.engine.send(Command::ClearRetained {
+                id: tab.id,
+                token,
+                topic,
+            });
+        }
+    }
+
+    /// Opens the confirmation listing the retained topics at or below `node`.
+    fn ask_clear_retained_below(&mut self, node: NodeId) {
+        if self.clear_job.is_some() {
+            self.notices.push(
+                Level::Warning,
+                "Wait until the retained messages being deleted are done.".into(),
+            );
+        } else if let Some(tab) = self.tabs.get_mut(self.active) {
+            let topics = tab
+                .tree
+                .retained_below(node)
+                .into_iter()
+                .map(|n| tab.tree.full_topic(n))
+                .collect();
+            self.dialog = Some(Dialog::ClearRetained {
+                tab: tab.id,
+                root: tab.tree.full_topic(node),
+                topics,
+            });
+        }
+    }
+
+    fn start_recording(&mut self, path: Option<PathBuf>) {
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        let tab = tab.id;
+        self.jobs.spawn_once("record-to", move || {
+            let path =
+                path.or_else(|| file_dialog("Record to", Some("canopy-recording.jsonl"), &[]).save_file())?;
+            Some(Background::RecordTo { tab, path })
+        });
+    }
+
+    fn stop_recording(&mut self) {
+        if let Some(tab) = self.tabs.get_mut(self.active) {
+            // Dropping the recorder lets its thread finish the file and report.
+            tab.recorder = None;
+        }
+    }
+
+    fn start_replay(&mut self, path: Option<PathBuf>, speed: Speed) {
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        if self.replay.is_some() {
+            self.notices
+                .push(Level::Warning, "A replay is already running.".into());
+            return;
+        }
+        let id = tab.id;
+        let control = Arc::new(crate::replay::ReplayControl::default());
+        self.replay = Some(ReplayJob {
+            control: control.clone(),
+            progress: Default::default(),
+            failed: 0,
+        });
+        let engine = self.engine.sender();
+        self.jobs.spawn("replay", move |jobs| {
+            let report = |p: &crate::replay::ReplayProgress| jobs.send(Background::Replay(p.clone()));
+            let path = path.or_else(|| {
+                file_dialog(
+                    "Replay a recording",
+                    None,
+                    &[("Recordings", &["jsonl", "json", "txt"])],
+                )
+                .pick_file()
+            });
+            match path {
+                Some(path) => {
+                    let options = crate::replay::ReplayOptions::at(speed);
+                    crate::replay::replay(&path, &options, id, &engine, &control, report);
+                }
+                None => report(&crate::replay::ReplayProgress {
+                    finished: true,
+                    ..Default::default()
+                }),
+            }
+        });
+    }
+
+    fn stop_replay(&mut self) {
+        if let Some(job) = &self.replay {
+            job.control.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn plot(&mut self, topic: &str, path: Vec<String>) {
+        if let Some(tab) = self.tabs.get_mut(self.active) {
+            tab.charts.add(topic, path, &tab.tree);
+            self.persisted.show_charts = true;
+        }
+    }
+
+    fn use_topic(&mut self, topic: String) {
+        self.persisted.publish.topic = topic;
+        self.persisted.show_publish = true;
+    }
+
+    /// Opens the file picker for a TLS file; the choice arrives as [`Background::FilePicked`].
+    fn browse(&mut self, profile: ProfileId, target: FileTarget) {
+        let title = match target {
+            FileTarget::Ca => "Choose the CA certificate",
+            FileTarget::ClientCert => "Choose the client certificate",
+            FileTarget::ClientKey => "Choose the client private key",
+        };
+        self.jobs.spawn_once("pick-file", move || {
+            let filters: [(&str, &[&str]); 2] = [
+                ("PEM files", &["pem", "crt", "cer", "key"]),
+                ("All files", &["*"]),
+            ];
+            let path = file_dialog(title, None, &filters).pick_file()?;
+            Some(Background::FilePicked {
+                profile,
+                target,
+                path,
+            })
+        });
+    }
+
+    /// Reads a TLS file off the UI thread; the verdict shows beside its field.
+    fn check_file(&mut self, path: PathBuf, target: FileTarget) {
+        self.jobs.spawn_once("check-file", move || {
+            use crate::engine::tls;
+            let result = match target {
+                FileTarget::Ca => tls::load_certificates("CA", &path).map(|_| ()),
+                FileTarget::ClientCert => tls::load_certificates("client certificate", &path).map(|_| ()),
+                FileTarget::ClientKey => tls::load_private_key(&path).map(|_| ()),
+            };
+            let check = match result {
+                Ok(()) => FileCheck::Ok,
+                Err(e) => FileCheck::Problem(e.to_string()),
+            };
+            Some(Background::FileChecked { path, check })
+        });
+    }
+
+    /// Collects the entries now (the tree lives on this thread), writes them on a thread.
+    fn export_messages(
+        &mut self,
+        node: NodeId,
+        subtree: bool,
+        format: crate::model::export::Format,
+        suggested_name: String,
+    ) {
+        if let Some(tab) = self.tabs.get_mut(self.active) {
+            let entries = if subtree {
+                crate::model::export::latest_below(&mut tab.tree, node)
+            } else {
+                crate::model::export::history(&tab.tree, node)
+            };
+            let what = if subtree { "Latest values" } else { "History" };
+            self.save_file(what, suggested_name, move || {
+                Ok(crate::model::export::write(&entries, format).into_bytes())
+            });
+        }
+    }
+
+    fn import_profiles(&mut self) {
+        let cert_dir = self.config.profiles_path.with_file_name("certificates");
+        self.jobs.spawn_once("import", move || {
+            let path = file_dialog(
+                "Import profiles (Canopy, MQTT Explorer settings.json, MQTTX export)",
+                None,
+                &[("Profiles", &["toml", "json"])],
+            )
+            .pick_file()?;
+            Some(Background::Imported(crate::profiles::import::import_file(
+                &path, &cert_dir,
+            )))
+        });
+    }
+
+    fn ask_export(&mut self) {
+        self.dialog = Some(Dialog::Export {
+            all: true,
+            include_secrets: false,
+        });
+    }
+
+    fn dismiss_notice(&mut self, id: NoticeId) {
+        self.notices.dismiss(id);
+    }
+
+    /// Adds or removes a subscription of a tab (from its subscriptions panel, or a request
+    /// waiting for its response).
+    pub(super) fn subscription_action(&mut self, id: ConnectionId, action: SubscriptionAction) {
+        let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) else {
+            return;
+        };
+        match action {
+            SubscriptionAction::Add(sub, identifier) => {
+                tab.subscriptions.retain(|s| s.sub.filter != sub.filter);
+                tab.subscriptions.push(SubState {
+                    sub: sub.clone(),
+                    identifier,
+                    status: SubStatus::Pending,
+                });
+                self.engine.send(Command::Subscribe {
+                    id,
+                    subscriptions: vec![sub],
+                    subscription_id: identifier,
+                });
+            }
+            SubscriptionAction::Remove(filter) => {
+                self.engine.send(Command::Unsubscribe {
+                    id,
+                    filters: vec![filter],
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The bars around the panels: the top bar (panel toggles, settings), the notices in a corner, and the
+//! tab bar with the recording and replay controls of the active connection.
+
+use std::time::Duration;
+
+use egui::{RichText, Ui};
+
+use super::{Action, CanopyApp};
+use crate::model::topic_tree::Limits;
+use crate::ui::notices::notice_ui;
+
+/// Width of the notices in the corner, in points.
+const NOTICE_WIDTH: f32 = 440.0;
+
+impl CanopyApp {
+    pub(super) fn top_bar_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("🌳 Canopy").heading().strong());
+            ui.separator();
+            let label = if self.persisted.show_publish {
+                "Hide publish"
+            } else {
+                "Publish…"
+            };
+            if ui.button(label).clicked() {
+                self.persisted.show_publish = !self.persisted.show_publish;
+            }
+            let charted = self.tabs.get(self.active).map_or(0, |t| t.charts.series.len());
+            if ui
+                .selectable_label(self.persisted.show_charts, format!("📈 Charts ({charted})"))
+                .on_hover_text("Numbers from payloads over time")
+                .clicked()
+            {
+                self.persisted.show_charts = !self.persisted.show_charts;
+            }
+            if ui
+                .selectable_label(self.persisted.show_broker, "📊 Broker")
+                .on_hover_text("Clients, message rates, uptime and version from $SYS")
+                .clicked()
+            {
+                self.persisted.show_broker = !self.persisted.show_broker;
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                egui::widgets::global_theme_preference_buttons(ui);
+                ui.menu_button("⚙ Settings", |ui| {
+                    if settings_ui(ui, &mut self.persisted.limits) {
+                        for tab in &mut self.tabs {
+                            tab.tree.set_limits(self.persisted.limits);
+                        }
+                    }
+                });
+                ui.label(
+                    RichText::new(format!("zoom {:.0}% (Ctrl +/−)", ui.ctx().zoom_factor() * 100.0)).weak(),
+                );
+            });
+        });
+    }
+
+    /// The notices and the clear-retained progress, floating in the bottom-right corner over
+    /// the panels so that they come and go without moving anything.
+    pub(super) fn notices_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        if self.notices.is_empty() && self.clear_job.is_none() {
+            return;
+        }
+        egui::Area::new(egui::Id::unique("notices"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
+            .order(egui::Order::Foreground)
+            .show(ctx, |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.set_max_width(NOTICE_WIDTH);
+                    if let Some(job) = &self.clear_job {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(format!(
+                                "Clearing retained messages at or below {}: {} of {}",
+                                job.root,
+                                job.done,
+                                job.topics.len()
+                            ));
+                        });
+                        ui.add(egui::ProgressBar::new(
+                            job.done as f32 / job.topics.len().max(1) as f32,
+                        ));
+                    }
+                    for notice in self.notices.iter() {
+                        if notice_ui(ui, notice) {
+                            actions.push(Action::DismissNotice(notice.id));
+                        }
+                    }
+                });
+            });
+    }
+
+    pub(super) fn tabs_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            for (i, tab) in self.tabs.iter().enumerate() {
+                let (state, color) = crate::ui::status_bar::describe(tab, ui);
+                crate::ui::status_bar::dot(ui, color);
+                if ui
+                    .selectable_label(i == self.active, tab.profile.name.as_str())
+                    .on_hover_text(state)
+                    .clicked()
+                {
+                    self.active = i;
+                }
+                if tab.open() {
+                    if ui.small_button("⏏").on_hover_text("Disconnect").clicked() {
+                        actions.push(Action::Disconnect(tab.id));
+                    }
+                } else if ui.small_button("✖").on_hover_text("Close").clicked() {
+                    actions.push(Action::CloseTab(tab.id));
+                }
+                ui.separator();
+            }
+            let Some(tab) = self.tabs.get(self.active) else {
+                return;
+            };
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                match &self.replay {
+                    Some(job) => {
+                        if ui.button("⏹ Stop replay").clicked() {
+                            actions.push(Action::StopReplay);
+                        }
+                        ui.label(format!("Replaying… {} sent", job.progress.sent));
+                        ui.spinner();
+                    }
+                    None => {
+                        ui.add_enabled_ui(tab.connected(), |ui| {
+                            ui.menu_button("⏵ Replay…", |ui| {
+                                use crate::model::recording::Speed;
+                                ui.label("Publish a recording to this connection:");
+                                for (label, speed) in [
+                                    ("at the recorded pace", Speed::Factor(1.0)),
+                                    ("10× faster", Speed::Factor(10.0)),
+                                    ("as fast as possible", Speed::Fastest),
+                                ] {
+                                    if ui.button(label).clicked() {
+                                        actions.push(Action::StartReplay { path: None, speed });
+                                        ui.close();
+                                    }
+                                }
+                            });
+                        });
+                    }
+                }
+                match &tab.recorder {
+                    Some(r) => {
+                        let stop = ui
+                            .button(
+                                RichText::new(format!("⏹ Stop recording ({})", r.written()))
+                                    .color(ui.visuals().error_fg_color),
+                            )
+                            .on_hover_text(format!("Recording to {}", r.path.display()));
+                        if stop.clicked() {
+                            actions.push(Action::StopRecording);
+                        }
+                        ui.ctx().request_repaint_after(Duration::from_millis(500));
+                    }
+                    None => {
+                        if ui
+                            .add_enabled(tab.open(), egui::Button::new("⏺ Record…"))
+                            .on_hover_text(
+                                "Record everything this connection receives to a file (JSON Lines)",
+                            )
+                            .clicked()
+                        {
+                            actions.push(Action::StartRecording(None));
+                        }
+                    }
+                }
+            });
+        });
+    }
+}
+
+/// The history limits; returns whether they changed.
+fn settings_ui(ui: &mut Ui, limits: &mut Limits) -> bool {
+    const MIB: usize = 1024 * 1024;
+    let mut changed = false;
+    ui.label(RichText::new("Message history").strong());
+    egui::Grid::new("settings").num_columns(2).show(ui, |ui| {
+        let mut budget = limits.history_budget / MIB;
+        ui.label("Memory budget");
+        if ui
+            .add(egui::DragValue::new(&mut budget).range(0..=65536).suffix(" MiB"))
+            .on_hover_text("All topics' history together; the oldest is dropped first past it")
+            .changed()
+        {
+            limits.history_budget = budget * MIB;
+            changed = true;
+        }
+        ui.end_row();
+        ui.label("Messages per topic");
+        changed |= ui
+            .add(egui::DragValue::new(&mut limits.history_per_topic).range(1..=100_000))
+            .changed();
+        ui.end_row();
+        let mut cap = limits.history_payload_cap / 1024;
+        ui.label("Payload kept in history");
+        if ui
+            .add(egui::DragValue::new(&mut cap).range(1..=262_144).suffix(" KiB"))
+            .on_hover_text("Longer payloads are kept whole as the latest value, cut in history")
+            .changed()
+        {
+            limits.history_payload_cap = cap * 1024;
+            changed = true;
+        }
+        ui.end_row();
+    });
+    ui.label(
+        RichText::new("The latest message of every topic is always kept whole.")
+            .weak()
+            .small(),
+    );
+    changed
+}

@@ -1,0 +1,151 @@
+//! The frame: [`eframe::App`] for [`CanopyApp`]. Events and background results are drained
+//! in `logic`; `ui` lays out the panels, collects their [`Action`]s and applies them at the
+//! end of the frame.
+
+use egui::{Panel, RichText, Ui};
+
+use super::CanopyApp;
+
+use crate::engine::{Command, ConnectionId};
+use crate::ui::publish::{PublishState, publish_ui};
+use crate::ui::status_bar::status_bar_ui;
+use crate::ui::subscriptions::subscriptions_ui;
+use crate::ui::tab::ConnectionTab;
+use crate::ui::{message, profiles::profiles_ui, tree};
+
+/// How long closing the window waits for the profile saver to finish writing.
+const SAVER_EXIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Follows the tree selection with the publish topic, unless the user typed another topic.
+fn prefill_publish_topic(
+    publish: &mut PublishState,
+    tab: &ConnectionTab,
+    before: Option<crate::model::topic_tree::NodeId>,
+) {
+    let Some(now) = tab.view.selected.filter(|s| Some(*s) != before) else {
+        return;
+    };
+    let previous = before.map(|b| tab.tree.full_topic(b));
+    if publish.topic.is_empty() || previous.as_deref() == Some(publish.topic.as_str()) {
+        publish.topic = tab.tree.full_topic(now);
+    }
+}
+
+impl eframe::App for CanopyApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_engine();
+        self.drain_background();
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        let mut actions = Vec::new();
+        Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
+        let active = self.active;
+        Panel::bottom("status-bar").show(ui, |ui| {
+            if status_bar_ui(ui, self.tabs.get_mut(active))
+                && let Some(tab) = self.tabs.get(active)
+            {
+                self.engine.send(Command::RetryNow { id: tab.id });
+            }
+        });
+        if self.persisted.show_publish {
+            let (connected, v5) = self
+                .tabs
+                .get(active)
+                .map(|t| (t.connected(), t.speaks_v5()))
+                .unwrap_or((false, true));
+            Panel::bottom("publish")
+                .resizable(true)
+                .default_size(230.0)
+                .show(ui, |ui| {
+                    ui.add_space(4.0);
+                    publish_ui(ui, &mut self.persisted.publish, connected, v5, &mut actions);
+                    if let Some(tab) = self.tabs.get(active)
+                        && !tab.requests.list.is_empty()
+                    {
+                        crate::ui::publish::requests_ui(ui, &tab.requests);
+                    }
+                });
+        }
+        Panel::left("profiles")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                ui.allocate_space(egui::vec2(ui.available_width(), 0.0));
+                let open_tabs: Vec<(String, ConnectionId)> = self
+                    .tabs
+                    .iter()
+                    .filter(|t| t.open())
+                    .map(|t| (t.profile.name.clone(), t.id))
+                    .collect();
+                profiles_ui(ui, &mut self.profiles, self.read_only, &open_tabs, &mut actions);
+            });
+        let view = &mut self.persisted.topic_views;
+        if let Some(tab) = self.tabs.get_mut(active) {
+            Panel::right("message")
+                .resizable(true)
+                .default_size(480.0)
+                .min_size(320.0)
+                .show(ui, |ui| {
+                    // Keep the panel's width when its content is narrow (egui shrinks to it).
+                    ui.allocate_space(egui::vec2(ui.available_width(), 0.0));
+                    message::message_ui(ui, tab, view, &mut actions);
+                });
+        }
+        let mut sub_action = None;
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.tabs_ui(ui, &mut actions);
+            ui.separator();
+            match self.tabs.get_mut(active) {
+                Some(tab) => {
+                    let before = tab.view.selected;
+                    sub_action = subscriptions_ui(ui, tab).map(|a| (tab.id, a));
+                    tree::tree_ui(ui, tab);
+                    prefill_publish_topic(&mut self.persisted.publish, tab, before);
+                    self.persisted.hide_sys = tab.view.hide_sys;
+                }
+                None => {
+                    ui.add_space(40.0);
+                    ui.vertical_centered(|ui| {
+                        ui.label(RichText::new("No open connection").heading());
+                        ui.label("Pick a saved connection on the left (or create one) and press Connect.");
+                    });
+                }
+            }
+        });
+        if let Some((id, action)) = sub_action {
+            self.subscription_action(id, action);
+        }
+        if self.persisted.show_broker
+            && let Some(tab) = self.tabs.get_mut(active)
+        {
+            crate::ui::broker_stats::broker_stats_ui(ui.ctx(), &mut self.persisted.show_broker, tab);
+        }
+        if self.persisted.show_charts
+            && let Some(tab) = self.tabs.get_mut(active)
+        {
+            crate::ui::charts::charts_ui(ui.ctx(), &mut self.persisted.show_charts, tab, &mut actions);
+        }
+        let ctx = ui.ctx().clone();
+        self.notices_ui(&ctx, &mut actions);
+        self.dialog_ui(&ctx);
+        for action in actions {
+            self.apply(action);
+        }
+        self.schedule_save();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.persisted.last_profile = self.profiles.current().map(|p| p.name.clone());
+        eframe::set_value(storage, eframe::APP_KEY, &self.persisted);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // A pending edit is written before the process ends: the saver writes what is queued,
+        // then says it is done (bounded, so a hung credential store cannot hold the exit).
+        if self.save_due.take().is_some() {
+            self.saver.save(self.profiles.file.clone());
+        }
+        self.saver.close(SAVER_EXIT_TIMEOUT);
+    }
+}

@@ -1,0 +1,364 @@
+//! The application: owns the engine handle, the profiles and the open connections; draws the
+//! panels and applies what they asked for at the end of each frame.
+//!
+//! One `impl CanopyApp` over sibling files, by concern:
+//! - here: the state and [`CanopyApp::new`];
+//! - `events`: draining the engine's events, routing publish outcomes;
+//! - `jobs`: background jobs and their results, saving the profiles;
+//! - `actions`: applying each [`Action`] (one named method per action);
+//! - `dialogs`: the modal dialogs and what their answers do;
+//! - `bars`: the top bar, notices, the tab bar, the settings menu;
+//! - `frame`: the [`eframe::App`] implementation that ties a frame together.
+
+mod actions;
+mod bars;
+mod dialogs;
+mod events;
+mod frame;
+mod jobs;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use self::dialogs::Dialog;
+use self::events::ClearJob;
+use self::jobs::{Background, Jobs, ReplayJob};
+use super::fonts;
+use super::notices::{Level, NoticeId, Notices};
+use super::profiles::{FileTarget, ProfilesPanel};
+use super::publish::PublishState;
+use super::tab::ConnectionTab;
+use crate::engine::{ConnectionId, ConnectionState, Engine};
+use crate::model::message::OutgoingMessage;
+use crate::model::payload::View;
+use crate::model::topic_tree::{Limits, NodeId, TopicTree};
+use crate::profiles::Profile;
+use crate::profiles::profile::{PasswordStorage, ProfileId};
+use crate::profiles::saver::Saver;
+use crate::profiles::secrets;
+use crate::profiles::store::{self, ProfilesFile, StoreError};
+
+/// Time per frame spent applying incoming messages before drawing.
+const APPLY_BUDGET: Duration = Duration::from_millis(4);
+/// Edits are saved this long after the last change.
+const SAVE_DELAY: Duration = Duration::from_millis(400);
+
+/// Something a panel asked for while drawing; applied at the end of the frame.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Open (or re-open) a connection with this profile.
+    Connect(Box<Profile>),
+    /// Disconnect the tab of this connection.
+    Disconnect(ConnectionId),
+    /// Close the tab of this connection (disconnecting it).
+    CloseTab(ConnectionId),
+    /// Publish on the active connection.
+    Publish(OutgoingMessage),
+    /// Delete a retained message on the active connection.
+    ClearRetained(String),
+    /// Ask to delete every retained message at or below a node of the active connection.
+    ClearRetainedBelow(NodeId),
+    /// Record everything the active connection receives (to `path`, or a file the user picks).
+    StartRecording(Option<PathBuf>),
+    /// Stop recording on the active connection.
+    StopRecording,
+    /// Replay a recording (from `path`, or a file the user picks) to the active connection.
+    StartReplay {
+        /// The recording; `None` asks.
+        path: Option<PathBuf>,
+        /// How fast.
+        speed: crate::model::recording::Speed,
+    },
+    /// Stop the replay under way.
+    StopReplay,
+    /// Chart a number from a topic's payloads (path into its JSON; empty: the payload).
+    Plot {
+        /// The topic.
+        topic: String,
+        /// Keys and indices into the JSON payload.
+        path: Vec<String>,
+    },
+    /// Put a topic into the publish panel.
+    UseTopic(String),
+    /// Open the file picker for a TLS file of a profile.
+    Browse {
+        /// The profile, by id: the picker may outlive the profile's place in the list.
+        profile: ProfileId,
+        /// Which file.
+        target: FileTarget,
+    },
+    /// Check a TLS file in the background.
+    CheckFile {
+        /// The file.
+        path: PathBuf,
+        /// What it should contain.
+        target: FileTarget,
+    },
+    /// Ask where to save a file (a payload, chart series...), then save it off the UI thread.
+    SaveFile {
+        /// What it is, for the notice ("Payload", "Series").
+        what: &'static str,
+        /// File name offered.
+        suggested_name: String,
+        /// The bytes.
+        bytes: Bytes,
+    },
+    /// Export messages of the active connection to a file the user picks.
+    ExportMessages {
+        /// The node.
+        node: NodeId,
+        /// The latest values of its whole subtree (else its history).
+        subtree: bool,
+        /// The file format.
+        format: crate::model::export::Format,
+        /// File name offered.
+        suggested_name: String,
+    },
+    /// Dismiss this notice.
+    DismissNotice(NoticeId),
+    /// Pick a file and import profiles from it.
+    Import,
+    /// Show the export options.
+    Export,
+}
+
+/// Where the app keeps its files.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The profiles file.
+    pub profiles_path: PathBuf,
+    /// Look for a system CJK font in the background.
+    pub load_system_fonts: bool,
+    /// Keep passwords in the OS credential store.
+    pub use_keyring: bool,
+}
+
+impl AppConfig {
+    /// The platform's locations (`$XDG_CONFIG_HOME/canopy/profiles.toml` on Linux).
+    pub fn from_platform() -> Result<Self, StoreError> {
+        Ok(Self {
+            profiles_path: store::default_path()?,
+            load_system_fonts: true,
+            use_keyring: true,
+        })
+    }
+}
+
+/// UI state remembered between runs (through eframe's storage).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct Persisted {
+    last_profile: Option<String>,
+    show_publish: bool,
+    publish: PublishState,
+    hide_sys: bool,
+    limits: Limits,
+    /// Payload view chosen per topic (Auto when absent).
+    topic_views: std::collections::BTreeMap<String, View>,
+    show_charts: bool,
+    show_broker: bool,
+}
+
+/// The Canopy window.
+pub struct CanopyApp {
+    persisted: Persisted,
+    engine: Engine,
+    profiles: ProfilesPanel,
+    /// The profiles file is from a newer Canopy or damaged: never written.
+    read_only: bool,
+    tabs: Vec<ConnectionTab>,
+    /// Index into `tabs` (positions are fine within a frame; work that outlives one names
+    /// tabs by [`ConnectionId`]).
+    active: usize,
+    next_id: ConnectionId,
+    /// Publish tokens below [`crate::replay::REPLAY_TOKENS`]; see `events::route_outcome`.
+    next_token: u64,
+    notices: Notices,
+    /// When the edited profiles are written (see `jobs::schedule_save`).
+    save_due: Option<Instant>,
+    saver: Saver,
+    config: AppConfig,
+    dialog: Option<Dialog>,
+    clear_job: Option<ClearJob>,
+    replay: Option<ReplayJob>,
+    /// Stop flags of running demo-traffic generators, by connection id.
+    demos: Vec<(ConnectionId, Arc<AtomicBool>)>,
+    /// Where background jobs report; cloned into each.
+    jobs: Jobs,
+    bg_rx: Receiver<Background>,
+    ctx: egui::Context,
+}
+
+impl CanopyApp {
+    /// Creates the app: starts the engine, reads the profiles file (once, before the first
+    /// frame) and starts background helpers.
+    pub fn new(cc: &eframe::CreationContext<'_>, config: AppConfig) -> Self {
+        // PNG / JPEG payload previews.
+        egui_extras::install_image_loaders(&cc.egui_ctx);
+        let ctx = cc.egui_ctx.clone();
+        let persisted: Persisted = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let (bg_tx, bg_rx) = channel();
+        let jobs = Jobs::new(bg_tx, ctx.clone());
+        let mut notices = Notices::default();
+        let engine = start_engine(&ctx, &mut notices);
+        let opened = store::open(&config.profiles_path);
+        let read_only = opened.problem.is_some();
+        let mut dialog = None;
+        if let Some(problem) = &opened.problem {
+            notices.push(Level::Error, problem.to_string());
+            if let store::OpenProblem::Corrupt { backup, .. } = problem {
+                dialog = Some(Dialog::Damaged {
+                    backup: backup.clone(),
+                });
+            }
+        }
+        let on_disk = if opened.first_run {
+            ProfilesFile::default()
+        } else {
+            opened.file.clone()
+        };
+        let mut profiles = ProfilesPanel {
+            file: opened.file,
+            dirty: opened.first_run,
+            ..ProfilesPanel::default()
+        };
+        profiles.selected = persisted
+            .last_profile
+            .as_ref()
+            .and_then(|n| profiles.file.profiles.iter().position(|p| &p.name == n))
+            .or(Some(0));
+        let saver = {
+            let jobs = jobs.clone();
+            Saver::start(
+                config.profiles_path.clone(),
+                on_disk,
+                config.use_keyring,
+                move |e| jobs.send(Background::Saver(e)),
+            )
+        };
+        if config.use_keyring {
+            load_secrets(&jobs, &profiles.file);
+        }
+        if config.load_system_fonts {
+            jobs.spawn_once("fonts", || Some(Background::Fonts(fonts::find_cjk_font())));
+        }
+        Self {
+            persisted,
+            engine,
+            profiles,
+            read_only,
+            tabs: Vec::new(),
+            active: 0,
+            next_id: 1,
+            next_token: 1,
+            notices,
+            save_due: None,
+            saver,
+            config,
+            dialog,
+            clear_job: None,
+            replay: None,
+            demos: Vec::new(),
+            jobs,
+            bg_rx,
+            ctx,
+        }
+    }
+
+    /// Tells the user something in the window (the newest few are shown) and logs it.
+    pub fn notify(&mut self, level: Level, text: impl Into<String>) {
+        self.notices.push(level, text.into());
+    }
+
+    /// The open connections.
+    pub fn tabs(&self) -> &[ConnectionTab] {
+        &self.tabs
+    }
+
+    /// The active connection.
+    pub fn active_tab(&self) -> Option<&ConnectionTab> {
+        self.tabs.get(self.active)
+    }
+
+    /// The active connection, mutable (for tests, benchmarks and tools).
+    pub fn active_tab_mut(&mut self) -> Option<&mut ConnectionTab> {
+        self.tabs.get_mut(self.active)
+    }
+
+    /// Opens a tab over messages that did not come from a live connection (a recording, a
+    /// benchmark) and makes it active. The messages are applied like live ones, within the
+    /// per-frame budget.
+    pub fn open_offline(&mut self, name: &str, messages: Vec<crate::model::message::Message>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut tab = ConnectionTab::new(
+            id,
+            Profile {
+                name: name.to_owned(),
+                ..Profile::default()
+            },
+        );
+        tab.state = ConnectionState::Disconnected;
+        tab.tree = TopicTree::with_limits(self.persisted.limits);
+        tab.pending.push_back(messages);
+        self.tabs.push(tab);
+        self.active = self.tabs.len() - 1;
+    }
+
+    /// The profiles panel (for tests and tools).
+    pub fn profiles(&self) -> &ProfilesPanel {
+        &self.profiles
+    }
+
+    /// Notices currently shown.
+    pub fn notices(&self) -> &Notices {
+        &self.notices
+    }
+}
+
+/// Starts the engine; its events wake the window (the only closure the engine holds).
+fn start_engine(ctx: &egui::Context, notices: &mut Notices) -> Engine {
+    let waker = ctx.clone();
+    match Engine::start(Arc::new(move || waker.request_repaint())) {
+        Ok(e) => e,
+        Err(e) => {
+            // Without threads nothing works; say so in the window rather than crash.
+            notices.push(Level::Error, format!("The network engine could not start: {e}"));
+            #[allow(clippy::expect_used)]
+            Engine::start(Arc::new(|| {})).expect("engine")
+        }
+    }
+}
+
+/// Reads the saved passwords of keyring profiles off the UI thread (the store may be slow or
+/// ask the user to unlock it).
+fn load_secrets(jobs: &Jobs, file: &ProfilesFile) {
+    let wanted: Vec<ProfileId> = file
+        .profiles
+        .iter()
+        .filter(|p| p.password_storage == PasswordStorage::Keyring && p.username.is_some())
+        .map(|p| p.id.clone())
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    jobs.spawn_once("secrets", move || {
+        let mut found = Vec::new();
+        for id in wanted {
+            match secrets::load(&id) {
+                Ok(Some(pw)) => found.push((id, pw)),
+                Ok(None) => {}
+                Err(e) => return Some(Background::Secrets(Err(e))),
+            }
+        }
+        Some(Background::Secrets(Ok(found)))
+    });
+}

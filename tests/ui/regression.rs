@@ -1,0 +1,59 @@
+//! Regression tests of the window, each named after what broke.
+
+use std::path::PathBuf;
+
+use canopy::profiles::Profile;
+use canopy::profiles::store::{self, FORMAT_VERSION, ProfilesFile};
+use canopy::ui::profiles::FileTarget;
+use egui_kittest::kittest::Queryable as _;
+
+use super::{app, has_label_containing};
+use crate::common::Broker;
+
+fn profile(name: &str) -> Profile {
+    Profile {
+        name: name.to_owned(),
+        ..Profile::default()
+    }
+}
+
+/// The file picker runs on a thread while the list can change under it: the picked file
+/// used to be applied by list position, so deleting a profile above the one being edited put
+/// the certificate path into the profile that moved into its place.
+#[test]
+fn a_picked_certificate_lands_in_its_profile_after_an_earlier_one_is_deleted() {
+    let broker = Broker::start();
+    let path = broker.dir.path().join("ui-profiles.toml");
+    let file = ProfilesFile {
+        version: FORMAT_VERSION,
+        profiles: vec![profile("Alpha"), profile("Bravo"), profile("Charlie")],
+    };
+    store::save(&path, &file).unwrap();
+    let mut h = app(&broker);
+    h.step();
+
+    // The picker is opened for Bravo: what it will answer names Bravo's id.
+    let bravo = h.state().profiles().file.profiles[1].clone();
+    assert_eq!(bravo.name, "Bravo");
+
+    // While it is open, Alpha (above Bravo) is deleted: Charlie now sits where Bravo was.
+    h.get_by_label_contains("Alpha  ·").click();
+    h.step();
+    h.get_by_label("🗑 Delete").click();
+    h.step();
+    h.get_by_label("Delete").click();
+    h.step();
+    assert!(!has_label_containing(&h, "Alpha  ·"));
+    assert_eq!(h.state().profiles().file.profiles[1].name, "Charlie");
+
+    let ca = PathBuf::from("/certs/bravo-ca.pem");
+    h.state()
+        .deliver_picked_file(bravo.id.clone(), FileTarget::Ca, ca.clone());
+    h.step();
+    h.step();
+
+    let profiles = &h.state().profiles().file.profiles;
+    let find = |name: &str| profiles.iter().find(|p| p.name == name).unwrap();
+    assert_eq!(find("Bravo").tls.ca_file.as_ref(), Some(&ca));
+    assert_eq!(find("Charlie").tls.ca_file, None);
+}
