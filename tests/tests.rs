@@ -13,5 +13,6 @@ mod pressure;
 mod profiles;
 mod proxy;
 mod ui;
+mod ui_a11y;
 mod ui_large;
 mod versions;

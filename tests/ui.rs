@@ -472,7 +472,10 @@ fn decoders_json_tree_and_charts() {
     h.step();
     h.step();
     assert!(has_label_containing(&h, "{…} 2 keys"));
-    h.get_all_by_label("📈").next().unwrap().click();
+    h.get_all_by_label("Chart this value over time")
+        .next()
+        .unwrap()
+        .click();
     step_until(&mut h, "the series", |h| {
         h.state().active_tab().is_some_and(|t| t.charts.series.len() == 1)
     });

@@ -183,4 +183,3 @@ pub(super) fn suback5(code: &p5::SubscribeReasonCode) -> Result<QoS, String> {
         other => Err(format!("refused ({other:?})")),
     }
 }
-

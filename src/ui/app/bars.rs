@@ -41,7 +41,7 @@ impl CanopyApp {
                 self.persisted.show_broker = !self.persisted.show_broker;
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                egui::widgets::global_theme_preference_buttons(ui);
+                theme_buttons_ui(ui);
                 ui.menu_button("⚙ Settings", |ui| {
                     if settings_ui(ui, &mut self.persisted.limits) {
                         for tab in &mut self.tabs {
@@ -104,10 +104,14 @@ impl CanopyApp {
                     self.active = i;
                 }
                 if tab.open() {
-                    if ui.small_button("⏏").on_hover_text("Disconnect").clicked() {
+                    if crate::ui::widgets::icon_button(ui, "⏏", &format!("Disconnect {}", tab.profile.name))
+                        .clicked()
+                    {
                         actions.push(Action::Disconnect(tab.id));
                     }
-                } else if ui.small_button("✖").on_hover_text("Close").clicked() {
+                } else if crate::ui::widgets::icon_button(ui, "✖", &format!("Close {}", tab.profile.name))
+                    .clicked()
+                {
                     actions.push(Action::CloseTab(tab.id));
                 }
                 ui.separator();
@@ -213,4 +217,22 @@ fn settings_ui(ui: &mut Ui, limits: &mut Limits) -> bool {
             .small(),
     );
     changed
+}
+
+/// System / dark / light, as egui's own theme buttons but with names a screen reader can
+/// speak (egui's are the bare emoji).
+fn theme_buttons_ui(ui: &mut Ui) {
+    use egui::ThemePreference as T;
+    let current = ui.ctx().options(|o| o.theme_preference);
+    // Right to left: the last is drawn first.
+    for (value, icon, name) in [
+        (T::Light, "☀", "Light theme"),
+        (T::Dark, "🌙", "Dark theme"),
+        (T::System, "💻", "Follow the system theme"),
+    ] {
+        let response = ui.selectable_label(current == value, icon).on_hover_text(name);
+        if crate::ui::widgets::named(response, name).clicked() {
+            ui.ctx().set_theme(value);
+        }
+    }
 }

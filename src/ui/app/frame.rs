@@ -13,6 +13,27 @@ use crate::ui::subscriptions::subscriptions_ui;
 use crate::ui::tab::ConnectionTab;
 use crate::ui::{message, profiles::profiles_ui, tree};
 
+/// Frames drawn, for `scripts/cpu.sh`: with `CANOPY_FRAME_LOG=FILE` set, the count is written
+/// to FILE about once a second (repaints per second are measured from outside the process).
+fn count_frame() {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PATH: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+    static FRAMES: AtomicU64 = AtomicU64::new(0);
+    static WRITTEN_AT: AtomicU64 = AtomicU64::new(0);
+    let Some(path) = PATH.get_or_init(|| std::env::var_os("CANOPY_FRAME_LOG").map(Into::into)) else {
+        return;
+    };
+    let frames = FRAMES.fetch_add(1, Ordering::Relaxed) + 1;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if WRITTEN_AT.swap(now, Ordering::Relaxed) != now {
+        // Best effort: a measurement aid, not worth a notice if the file cannot be written.
+        std::fs::write(path, frames.to_string()).ok();
+    }
+}
+
 /// How long closing the window waits for the profile saver to finish writing.
 const SAVER_EXIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -38,6 +59,7 @@ impl eframe::App for CanopyApp {
     }
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        count_frame();
         let mut actions = Vec::new();
         Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
         let active = self.active;

@@ -286,8 +286,7 @@ pub(super) fn editor_ui(
                     .add(egui::TextEdit::singleline(&mut p.client_id).desired_width(160.0))
                     .labelled_by(l.id)
                     .changed();
-                if widgets::icon_button(ui, "🎲", "New random client id").clicked()
-                {
+                if widgets::icon_button(ui, "🎲", "New random client id").clicked() {
                     p.client_id = random_client_id();
                     changed = true;
                 }
