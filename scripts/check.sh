@@ -2,7 +2,9 @@
 # The one check: installs what the tests need (mosquitto) when missing, then runs exactly
 # what CI runs: format check, clippy with warnings as errors, the docs with warnings as
 # errors, and every test. CHECK_RELEASE=1 adds clippy in release mode (it builds every
-# dependency a second time, doubling the time, so it is not run by default).
+# dependency a second time, doubling the time, so it is not run by default). Then the tests
+# from outside the process (scripts/outside.sh: the release build packaged, driven over the
+# accessibility bus, and the interop matrix); `--quick` stops after cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,3 +43,10 @@ HOME="$keyring_home" XDG_DATA_HOME="$keyring_home/data" CANOPY_REQUIRE_KEYRING=1
     exec cargo test --all-targets
   '
 
+# The release build seen from outside: package, accessibility bus, interop matrix.
+if [ "${1:-}" = "--quick" ]; then
+  echo "==> --quick: skipping scripts/outside.sh (package, AT-SPI, interop)"
+else
+  echo "==> scripts/outside.sh"
+  ./scripts/outside.sh
+fi

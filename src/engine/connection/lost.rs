@@ -23,7 +23,7 @@ const SHORT_LIVED: Duration = Duration::from_secs(1);
 const PUBLISH_SUSPECT: Duration = Duration::from_secs(1);
 
 /// A filter is a suspect if the connection closed this soon after a SUBSCRIBE was written.
-const SUBSCRIBE_SUSPECT: Duration = Duration::from_secs(2);
+const SUBSCRIBE_SUSPECT: Duration = Duration::from_secs(1);
 
 /// Times the connection may close right after the same filter or publish before it is
 /// dropped as refused.
