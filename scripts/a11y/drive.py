@@ -8,10 +8,14 @@ import subprocess
 import sys
 import time
 
+import warnings
+
 import gi
 
 gi.require_version("Atspi", "2.0")
 from gi.repository import Atspi  # noqa: E402
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 PID = int(sys.argv[1]) if __name__ == "__main__" else 0
 INTERACTIVE = {"push button", "toggle button", "check box", "radio button", "entry", "text",
@@ -77,6 +81,14 @@ def find(root, role=None, name=None, contains=None):
     return None
 
 
+def check_names(root, screen):
+    """Every interactive widget has a name a screen reader can speak (an emoji alone is not)."""
+    unnamed = [describe(n) for n in walk(root)
+               if describe(n)[0] in INTERACTIVE and not any(c.isalnum() for c in describe(n)[1])]
+    if unnamed:
+        fail(f"{screen}: {len(unnamed)} interactive widgets without a speakable name: {unnamed}")
+
+
 def press(node, what):
     action = node.get_action_iface()
     if action is None or action.get_n_actions() == 0:
@@ -93,11 +105,7 @@ def main():
             print(f"{r}: {n!r}")
         return
 
-    # Every interactive widget has a name a screen reader can speak (an emoji alone is not one).
-    unnamed = [describe(n) for n in walk(root)
-               if describe(n)[0] in INTERACTIVE and not any(c.isalnum() for c in describe(n)[1])]
-    if unnamed:
-        fail(f"{len(unnamed)} interactive widgets without a speakable name: {unnamed}")
+    check_names(root, "the first screen")
 
     # Connect to the Local sandbox (the embedded broker with demo traffic).
     sandbox = wait_for("the Local sandbox profile", 10, lambda: find(root, contains="Local sandbox"))
@@ -105,8 +113,15 @@ def main():
     connect = wait_for("the Connect button", 10,
                        lambda: find(root, role="push button", contains="Connect"))
     press(connect, "Connect")
-    row = wait_for("a topic row of the demo plant", 40, lambda: find(root, contains="plant"))
+    row = wait_for("a topic row of the demo plant", 40,
+                   lambda: find(root, role="toggle button", contains="plant"))
     print(f"a11y: topic row read back: {describe(row)[1]!r}")
+    check_names(root, "the connected screen")
+    if os.environ.get("A11Y_DUMP_CONNECTED"):
+        time.sleep(2)
+        for node in walk(root):
+            r, n = describe(node)
+            print(f"{r}: {n!r}")
 
     # Copy a topic to the system clipboard and read it from another program.
     press(row, "the topic row")
@@ -121,6 +136,8 @@ def main():
 
     copied = wait_for("the topic on the X clipboard (xclip -o)", 10, clipboard)
     print(f"a11y: xclip read back from the system clipboard: {copied!r}")
+    check_names(root, "a topic selected")
+
     print("a11y: PASS")
 
 

@@ -3,7 +3,7 @@
 # (AT-SPI), the way a screen reader or users' own UI automation would: starts the binary in
 # Xvfb inside a private D-Bus session with the accessibility bus enabled, then runs
 # scripts/a11y/drive.py against it (connect to the Local sandbox, read topic rows back, copy a
-# topic to the system clipboard and read it with xclip, paste text from xclip into the filter).
+# topic to the system clipboard and read it with xclip).
 # Usage: scripts/a11y/run.sh [PATH_TO_CANOPY [DRIVER.py [ARGS...]]]
 #   default binary target/release/canopy, default driver scripts/a11y/drive.py;
 #   A11Y_PROFILES=FILE starts the window with that profiles file.

@@ -25,13 +25,15 @@ const VIEW_BUDGET: Duration = Duration::from_millis(3);
 /// Draws the filter bar and the tree of the active connection.
 pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     ui.horizontal(|ui| {
-        let label = ui.label("🔍");
+        ui.label("🔍");
+        // Named by a word, not by the magnifier (what a screen reader would speak).
+        let name = ui.label(RichText::new("Filter").weak());
         ui.add(
             egui::TextEdit::singleline(&mut tab.view.filter)
                 .hint_text("Filter topics")
                 .desired_width(220.0),
         )
-        .labelled_by(label.id);
+        .labelled_by(name.id);
         if !tab.view.filter.is_empty() && widgets::icon_button(ui, "✖", "Clear the filter").clicked() {
             tab.view.filter.clear();
         }
@@ -129,9 +131,8 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                             .frame(false)
                             .min_size(egui::vec2(18.0, 0.0)),
                     );
-                    if r.on_hover_text(if expanded { "Collapse" } else { "Expand" })
-                        .clicked()
-                    {
+                    let name = if expanded { "Collapse" } else { "Expand" };
+                    if widgets::named(r.on_hover_text(name), name).clicked() {
                         toggle = Some(row.id);
                     }
                 }
