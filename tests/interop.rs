@@ -30,17 +30,6 @@ fn canopy(args: &[&str]) -> Output {
         .expect("run canopy")
 }
 
-fn connected(c: &Client) -> (MqttVersion, Option<String>) {
-    c.states(Some(1))
-        .into_iter()
-        .find_map(|s| match s {
-            ConnectionState::Connected {
-                version, negotiation, ..
-            } => Some((version, negotiation)),
-            _ => None,
-        })
-        .expect("connected")
-}
 
 /// amqtt pushes retained messages of other clients' subscriptions at CONNECT: `clear-retained
 /// -t 'mine/#'` once deleted `other/secret`.
@@ -234,7 +223,7 @@ fn auto_falls_back_on_each_shape_of_version_refusal() {
         let mut c = Client::new();
         c.connect(1, profile(&broker, &["x/#"]));
         c.wait_connected(1);
-        let (version, note) = connected(&c);
+        let (version, note) = c.connected_version();
         assert_eq!(version, expected, "{shape:?}");
         let note = note.unwrap_or_default();
         assert!(note.contains(why), "{shape:?}: {note}");
@@ -268,7 +257,7 @@ fn auto_falls_back_when_the_broker_never_answers_mqtt_5() {
             })
         },
     );
-    let (version, note) = connected(&c);
+    let (version, note) = c.connected_version();
     assert_eq!(version, MqttVersion::V311);
     assert!(note.unwrap_or_default().contains("did not answer MQTT 5.0"));
 }

@@ -16,8 +16,14 @@ use crate::common::{Broker, Client};
 mod regression;
 
 fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
+    window(broker.dir.path().join("ui-profiles.toml"))
+}
+
+/// The whole app in a 1500×950 window, with its profiles in `profiles_path`, no system fonts
+/// and no keyring (tests must not touch the user's).
+pub fn window(profiles_path: std::path::PathBuf) -> Harness<'static, CanopyApp> {
     let config = AppConfig {
-        profiles_path: broker.dir.path().join("ui-profiles.toml"),
+        profiles_path,
         load_system_fonts: false,
         use_keyring: false,
     };

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use canopy::ui::{AppConfig, CanopyApp};
+use canopy::ui::CanopyApp;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
@@ -34,14 +34,7 @@ fn unnamed(h: &Harness<'static, CanopyApp>) -> Vec<String> {
 #[test]
 fn every_interactive_widget_has_a_speakable_name() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = AppConfig {
-        profiles_path: dir.path().join("profiles.toml"),
-        load_system_fonts: false,
-        use_keyring: false,
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
-        .build_eframe(move |cc| CanopyApp::new(cc, config));
+    let mut h = crate::ui::window(dir.path().join("profiles.toml"));
     h.step();
     let first = unnamed(&h);
     assert!(first.is_empty(), "first screen, unnamed: {first:?}");

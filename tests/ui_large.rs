@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use canopy::model::message::{Message, QoS};
-use canopy::ui::{AppConfig, CanopyApp};
+use canopy::ui::CanopyApp;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
 
@@ -26,14 +26,7 @@ fn longest_text(h: &Harness<'static, CanopyApp>) -> usize {
 #[test]
 fn a_five_megabyte_payload_is_drawn_row_by_row_even_after_show_more() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = AppConfig {
-        profiles_path: dir.path().join("profiles.toml"),
-        load_system_fonts: false,
-        use_keyring: false,
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
-        .build_eframe(move |cc| CanopyApp::new(cc, config));
+    let mut h = crate::ui::window(dir.path().join("profiles.toml"));
     let line = "0123456789abcdef".repeat(8);
     let text: String = (0..40_000).map(|i| format!("{i:08} {line}\n")).collect();
     assert!(text.len() > 5_000_000);

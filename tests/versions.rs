@@ -22,17 +22,6 @@ fn publish(c: &Client, token: u64, topic: &str, payload: &str, qos: QoS) {
     });
 }
 
-fn connected_version(c: &Client) -> (MqttVersion, Option<String>) {
-    c.states(Some(1))
-        .into_iter()
-        .find_map(|s| match s {
-            ConnectionState::Connected {
-                version, negotiation, ..
-            } => Some((version, negotiation)),
-            _ => None,
-        })
-        .expect("a Connected state")
-}
 
 #[test]
 fn mqtt_31_round_trips_over_tcp_and_websocket_with_a_short_client_id() {
@@ -49,7 +38,7 @@ fn mqtt_31_round_trips_over_tcp_and_websocket_with_a_short_client_id() {
         c.wait_subscribed(1, 1);
         publish(&c, 1, "v31/x", "old but gold", QoS::AtLeastOnce);
         c.wait_messages(1, "v31/x", 1);
-        let (version, note) = connected_version(&c);
+        let (version, note) = c.connected_version();
         assert_eq!(version, MqttVersion::V31);
         assert!(
             note.is_some_and(|n| n.contains("1 to 23")),
@@ -71,7 +60,7 @@ fn auto_settles_on_mqtt_5_when_the_broker_speaks_it() {
     let mut c = Client::new();
     c.connect(1, p);
     c.wait_connected(1);
-    assert_eq!(connected_version(&c), (MqttVersion::V5, None));
+    assert_eq!(c.connected_version(), (MqttVersion::V5, None));
 }
 
 /// `-c` (keep the session) on MQTT 5 must send a session expiry, or the broker drops the session

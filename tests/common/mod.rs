@@ -409,6 +409,19 @@ impl Client {
         });
     }
 
+    /// The version connection 1 settled on, and why when it was not the first tried.
+    pub fn connected_version(&self) -> (canopy::profiles::profile::MqttVersion, Option<String>) {
+        self.states(Some(1))
+            .into_iter()
+            .find_map(|s| match s {
+                ConnectionState::Connected {
+                    version, negotiation, ..
+                } => Some((version, negotiation)),
+                _ => None,
+            })
+            .expect("a Connected state")
+    }
+
     /// Waits for the final state of `id` and returns it.
     pub fn wait_final(&mut self, id: u64) -> ConnectionState {
         self.wait_until(

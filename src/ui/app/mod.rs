@@ -324,10 +324,10 @@ impl CanopyApp {
     }
 }
 
-/// Live traffic wakes the window at most this often (about 12 repaints a second): each
+/// Live traffic wakes the window at most this often (about 5 repaints a second): each
 /// repaint shows everything that arrived meanwhile, and a window left open all day with a
 /// trickle of messages stays near idle on a laptop. Input still repaints at once.
-const TRAFFIC_REPAINT: std::time::Duration = std::time::Duration::from_millis(80);
+const TRAFFIC_REPAINT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Starts the engine; its events wake the window (the only closure the engine holds),
 /// coalesced to `TRAFFIC_REPAINT`.
