@@ -30,7 +30,6 @@ fn canopy(args: &[&str]) -> Output {
         .expect("run canopy")
 }
 
-
 /// amqtt pushes retained messages of other clients' subscriptions at CONNECT: `clear-retained
 /// -t 'mine/#'` once deleted `other/secret`.
 #[test]

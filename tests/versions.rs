@@ -22,7 +22,6 @@ fn publish(c: &Client, token: u64, topic: &str, payload: &str, qos: QoS) {
     });
 }
 
-
 #[test]
 fn mqtt_31_round_trips_over_tcp_and_websocket_with_a_short_client_id() {
     let broker = Broker::start();
