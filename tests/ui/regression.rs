@@ -57,3 +57,36 @@ fn a_picked_certificate_lands_in_its_profile_after_an_earlier_one_is_deleted() {
     assert_eq!(find("Bravo").tls.ca_file.as_ref(), Some(&ca));
     assert_eq!(find("Charlie").tls.ca_file, None);
 }
+
+/// With no credential store, the window promised "you will be asked for them when
+/// connecting" for passwords it could not read, then connected without one and failed with
+/// "not authorised". Now it asks.
+#[test]
+fn a_password_the_credential_store_cannot_give_is_asked_for() {
+    let broker = Broker::start();
+    let path = broker.dir.path().join("ui-profiles.toml");
+    let mut locked = profile("Locked");
+    locked.host = "127.0.0.1".into();
+    locked.port = broker.ports.auth;
+    locked.username = Some(crate::common::USER.into());
+    let file = ProfilesFile {
+        version: FORMAT_VERSION,
+        profiles: vec![locked],
+    };
+    store::save(&path, &file).unwrap();
+    // `app` runs without a credential store: the saved password cannot be read.
+    let mut h = app(&broker);
+    h.step();
+    h.get_by_label_contains("Locked  ·").click();
+    h.step();
+    h.get_by_label("▶ Connect").click();
+    for _ in 0..4 {
+        h.step();
+    }
+    assert!(h.state().tabs().is_empty(), "connected without the password");
+    assert!(
+        has_label_containing(&h, "Password for"),
+        "no password prompt; notices: {:?}",
+        h.state().notices()
+    );
+}

@@ -60,14 +60,17 @@ impl CanopyApp {
     }
 
     /// Connects a profile: starts the sandbox first when it is one, asks for a password the
-    /// profile does not save.
+    /// profile does not save, or one the credential store could not give (no Secret Service:
+    /// the notice then promised "you will be asked").
     pub(super) fn connect(&mut self, profile: Profile) {
         if self.dialog.is_some() {
             return;
         }
         self.persisted.last_profile = Some(profile.name.clone());
-        if profile.password_storage == PasswordStorage::Ask
-            && profile.username.as_ref().is_some_and(|u| !u.is_empty())
+        if matches!(
+            profile.password_storage,
+            PasswordStorage::Ask | PasswordStorage::Keyring
+        ) && profile.username.as_ref().is_some_and(|u| !u.is_empty())
             && profile.password.is_none()
         {
             self.dialog = Some(Dialog::Password {
