@@ -479,3 +479,44 @@ fn a_topic_that_is_not_utf8_is_reported_not_altered() {
         "no altered topic"
     );
 }
+
+/// A broker flooding distinct topics as fast as it can: every one arrives, in order, with the
+/// engine's queue to the consumer bounded by its budget all along (backpressure).
+#[test]
+fn a_flood_of_distinct_topics_arrives_whole_through_a_bounded_queue() {
+    use crate::common::quirky::Hostile;
+    const TOPICS: usize = 300_000;
+    let broker = QuirkyBroker::start(Script {
+        hostile: Some(Hostile::Flood { topics: TOPICS }),
+        ..Script::default()
+    });
+    let limit = 1 << 20;
+    let engine = canopy::engine::Engine::with_queue_limit(std::sync::Arc::new(|| {}), limit).expect("engine");
+    engine.send(Command::Connect {
+        id: 1,
+        profile: Box::new(profile(&broker, &["flood/#"])),
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut next = 0usize;
+    let mut most_waiting = 0usize;
+    while next < TOPICS {
+        assert!(Instant::now() < deadline, "{next} of {TOPICS} topics after 120 s");
+        // What waits for the consumer right now, taken in one go.
+        let mut waiting = 0usize;
+        while let Some(event) = engine.try_recv() {
+            if let Event::Messages { messages, .. } = event {
+                for m in &messages {
+                    waiting += m.topic.len() + m.payload.len() + 160;
+                    assert_eq!(m.topic, format!("flood/{next}"), "out of order or lost");
+                    next += 1;
+                }
+            }
+        }
+        most_waiting = most_waiting.max(waiting);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        most_waiting <= limit + 4096,
+        "{most_waiting} bytes queued (budget {limit})"
+    );
+}
