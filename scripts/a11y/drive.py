@@ -138,6 +138,16 @@ def main():
     print(f"a11y: xclip read back from the system clipboard: {copied!r}")
     check_names(root, "a topic selected")
 
+    # Browse… never fails silently: here (no desktop portal, no zenity) it says so.
+    if subprocess.run(["sh", "-c", "command -v zenity"], capture_output=True).returncode != 0:
+        press(wait_for("the TLS certificates section", 10,
+                       lambda: find(root, role="toggle button", name="TLS certificates")),
+              "TLS certificates")
+        press(wait_for("a Browse… button", 10,
+                       lambda: find(root, role="push button", contains="Browse")), "Browse…")
+        notice = wait_for("the no-picker notice", 15,
+                          lambda: find(root, contains="No file picker could open"))
+        print(f"a11y: Browse without a picker says: {describe(notice)[1][:60]!r}…")
     print("a11y: PASS")
 
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::dialogs::Dialog;
-use super::jobs::{Background, ReplayJob, file_dialog};
+use super::jobs::{Background, ReplayJob, file_dialog, picked};
 use super::{Action, CanopyApp};
 use crate::engine::{Command, ConnectionId, ConnectionState};
 use crate::model::message::OutgoingMessage;
@@ -301,7 +301,10 @@ impl CanopyApp {
                 ("PEM files", &["pem", "crt", "cer", "key"]),
                 ("All files", &["*"]),
             ];
-            let path = file_dialog(title, None, &filters).pick_file()?;
+            let path = match picked(|| file_dialog(title, None, &filters).pick_file()) {
+                Ok(path) => path,
+                Err(no_picker) => return no_picker,
+            };
             Some(Background::FilePicked {
                 profile,
                 target,

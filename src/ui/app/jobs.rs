@@ -120,6 +120,27 @@ pub(super) fn file_dialog(
     dialog
 }
 
+/// A file dialog that comes back empty this fast was not closed by a person: no picker could
+/// open (no XDG desktop portal and no `zenity`, as on plain X11 window managers and many
+/// remote desktops), and rfd says nothing about it.
+const NO_PICKER: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// Runs a file dialog. `Err(None)`: the user cancelled; `Err(Some(notice))`: no picker could
+/// open, and the notice says so and what to do instead.
+pub(super) fn picked<T>(show: impl FnOnce() -> Option<T>) -> Result<T, Option<Background>> {
+    let started = std::time::Instant::now();
+    show().ok_or_else(|| {
+        (started.elapsed() < NO_PICKER).then(|| {
+            Background::Notice(
+                Level::Warning,
+                "No file picker could open here (it needs an XDG desktop portal or zenity). \
+                 Type the path into the field instead, or install xdg-desktop-portal-gtk or zenity."
+                    .into(),
+            )
+        })
+    })
+}
+
 /// A replay under way.
 pub(super) struct ReplayJob {
     /// Shared with the replay thread: stop flag and delivered-outcome counter.
