@@ -303,24 +303,9 @@ impl Drop for QuirkyBroker {
     }
 }
 
-/// MQTT filter matching. A leading wildcard never matches a `$` topic, except a leading `#`
-/// when `dollar_to_hash` (aedes).
+/// MQTT filter matching (Canopy's own rules: a leading wildcard never matches a `$` topic),
+/// except that a leading `#` does match one when `dollar_to_hash` (aedes).
 pub fn topic_matches(filter: &str, topic: &str, dollar_to_hash: bool) -> bool {
-    if topic.starts_with('$') {
-        let leading_hash = filter.starts_with('#');
-        if (leading_hash && !dollar_to_hash) || filter.starts_with('+') {
-            return false;
-        }
-    }
-    let mut f = filter.split('/');
-    let mut t = topic.split('/');
-    loop {
-        match (f.next(), t.next()) {
-            (Some("#"), _) => return true,
-            (None, None) => return true,
-            (Some("+"), Some(_)) => {}
-            (Some(a), Some(b)) if a == b => {}
-            _ => return false,
-        }
-    }
+    (dollar_to_hash && topic.starts_with('$') && filter.starts_with('#'))
+        || canopy::model::topic::matches(filter, topic)
 }
