@@ -535,7 +535,7 @@ fn record_in_the_window_then_replay_it() {
     let mut h = app(&broker);
     create_and_connect(&mut h, &broker, "Recorder");
     h.state_mut()
-        .act(canopy::ui::app::Action::StartRecording(Some(file.clone())));
+        .act(canopy::ui::action::Action::StartRecording(Some(file.clone())));
     step_until(&mut h, "recording", |h| {
         h.state().active_tab().is_some_and(|t| t.recorder.is_some())
     });
@@ -573,7 +573,7 @@ fn record_in_the_window_then_replay_it() {
                     .is_some_and(|a| t.tree.node(a).messages() == 2)
         })
     });
-    h.state_mut().act(canopy::ui::app::Action::StopRecording);
+    h.state_mut().act(canopy::ui::action::Action::StopRecording);
     step_until(&mut h, "the recording notice", |h| {
         h.state().notices().iter().any(|n| n.text.contains("Recorded "))
     });
@@ -603,7 +603,7 @@ fn record_in_the_window_then_replay_it() {
     p.subscriptions[0].retain_handling = canopy::profiles::profile::RetainHandling::DoNotSend;
     watcher.connect(4, p);
     watcher.wait_subscribed(4, 1);
-    h.state_mut().act(canopy::ui::app::Action::StartReplay {
+    h.state_mut().act(canopy::ui::action::Action::StartReplay {
         path: Some(file.clone()),
         speed: canopy::model::recording::Speed::Fastest,
     });
@@ -655,7 +655,7 @@ fn broker_stats_from_sys_and_request_response() {
     responder.connect(6, p);
     responder.wait_subscribed(6, 1);
     h.state_mut()
-        .act(canopy::ui::app::Action::Publish(OutgoingMessage {
+        .act(canopy::ui::action::Action::Publish(OutgoingMessage {
             topic: "svc/req".into(),
             payload: Bytes::from_static(b"ping"),
             qos: QoS::AtLeastOnce,
@@ -724,7 +724,7 @@ fn broker_stats_from_sys_and_request_response() {
             .is_some_and(|t| t.subscriptions.iter().all(|s| s.sub.filter != "#"))
     });
     h.state_mut()
-        .act(canopy::ui::app::Action::Publish(OutgoingMessage {
+        .act(canopy::ui::action::Action::Publish(OutgoingMessage {
             topic: "svc/req".into(),
             payload: Bytes::from_static(b"ping 2"),
             qos: QoS::AtLeastOnce,

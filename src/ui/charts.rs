@@ -5,7 +5,7 @@ use bytes::Bytes;
 use egui::{Context, RichText};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::app::Action;
+use super::action::Action;
 use super::tab::ConnectionTab;
 
 /// Draws the charts window of `tab` while `open`.

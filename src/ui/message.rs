@@ -6,14 +6,11 @@ use std::time::SystemTime;
 
 use egui::{Color32, RichText, Ui};
 
-use super::app::Action;
-use super::tab::{ConnectionTab, RenderCache};
+use super::action::Action;
+use super::tab::{ConnectionTab, DEFAULT_PAYLOAD_LIMIT, RenderCache};
 use super::widgets;
 use crate::model::payload::{self, View};
 use crate::model::topic_tree::StoredMessage;
-
-/// Bytes of a payload shown before the user asks for more (keeps layout fast).
-pub const DEFAULT_PAYLOAD_LIMIT: usize = 64 * 1024;
 
 /// Draws the message view for the active connection's selection.
 pub fn message_ui(

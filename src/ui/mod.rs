@@ -1,5 +1,6 @@
 //! The desktop window (egui): one file per panel, the app in [`app`].
 
+pub mod action;
 pub mod app;
 pub mod broker_stats;
 pub mod charts;

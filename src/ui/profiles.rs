@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use egui::{RichText, Ui};
 
-use super::app::Action;
+use super::action::Action;
+use super::action::FileTarget;
 use super::widgets;
 
 mod editor;
@@ -14,17 +15,6 @@ use crate::engine::ConnectionId;
 use crate::profiles::profile::{Profile, ProfileId, random_client_id, random_profile_id};
 use crate::profiles::store::ProfilesFile;
 use editor::editor_ui;
-
-/// Which TLS file a file picker fills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileTarget {
-    /// The CA certificate.
-    Ca,
-    /// The client certificate.
-    ClientCert,
-    /// The client private key.
-    ClientKey,
-}
 
 /// The result of checking a TLS file in the background.
 #[derive(Debug, Clone, PartialEq, Eq)]

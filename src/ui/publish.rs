@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use egui::{Key, Modifiers, RichText, Ui};
 
-use super::app::Action;
+use super::action::Action;
 use super::widgets;
 use crate::engine::PublishOutcome;
 use crate::model::message::{OutgoingMessage, Properties, QoS};

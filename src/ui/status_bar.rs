@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use egui::{Color32, RichText, Ui};
 
+use super::action::Action;
 use super::tab::ConnectionTab;
 use super::widgets;
 use crate::engine::ConnectionState;
@@ -68,10 +69,9 @@ pub fn dot(ui: &mut Ui, color: Color32) {
     ui.painter().circle_filled(rect.center(), 4.5, color);
 }
 
-/// Draws the status bar for the active tab (or a hint when nothing is open). Returns true
-/// when the user pressed "Retry now" during a reconnect wait.
-pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) -> bool {
-    let mut retry_now = false;
+/// Draws the status bar for the active tab (or a hint when nothing is open), with "Retry now"
+/// during a reconnect wait.
+pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         let Some(tab) = tab else {
             ui.label(RichText::new("Not connected — choose a connection and press Connect.").weak());
@@ -81,10 +81,13 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) -> bool {
         dot(ui, color);
         ui.label(RichText::new(text).color(color));
         if matches!(tab.state, ConnectionState::Reconnecting { .. }) {
-            retry_now = ui
+            if ui
                 .small_button("Retry now")
                 .on_hover_text("Try to connect again at once instead of waiting")
-                .clicked();
+                .clicked()
+            {
+                actions.push(Action::RetryNow(tab.id));
+            }
             // Keep the countdown true.
             ui.ctx().request_repaint_after(Duration::from_millis(250));
         }
@@ -122,5 +125,4 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>) -> bool {
             }
         });
     });
-    retry_now
 }

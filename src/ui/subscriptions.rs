@@ -4,41 +4,13 @@
 
 use egui::{RichText, Ui};
 
+use super::action::Action;
 use super::tab::{ConnectionTab, SubStatus};
 use super::widgets;
-use crate::model::message::QoS;
 use crate::model::topic::validate_filter;
-use crate::profiles::profile::Subscription;
-
-/// The add-a-subscription form.
-#[derive(Debug, Clone)]
-pub struct NewSubscription {
-    /// The subscription being composed.
-    pub sub: Subscription,
-    /// MQTT 5 subscription identifier (0: none).
-    pub identifier: usize,
-}
-
-impl Default for NewSubscription {
-    fn default() -> Self {
-        Self {
-            sub: Subscription::new("", QoS::AtMostOnce),
-            identifier: 0,
-        }
-    }
-}
-
-/// What the panel asks the engine to do.
-pub enum SubscriptionAction {
-    /// Subscribe with an optional subscription identifier.
-    Add(Subscription, Option<usize>),
-    /// Unsubscribe from a filter.
-    Remove(String),
-}
 
 /// Draws the subscriptions section of the tree panel.
-pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab) -> Option<SubscriptionAction> {
-    let mut action = None;
+pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab, actions: &mut Vec<Action>) {
     let v5 = tab.speaks_v5();
     let refused = tab
         .subscriptions
@@ -98,7 +70,10 @@ pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab) -> Option<Subscrip
                             .on_hover_text(format!("Unsubscribe from {}", s.sub.filter))
                             .clicked()
                         {
-                            action = Some(SubscriptionAction::Remove(s.sub.filter.clone()));
+                            actions.push(Action::Unsubscribe {
+                                tab: tab.id,
+                                filter: s.sub.filter.clone(),
+                            });
                         }
                         ui.end_row();
                     }
@@ -121,7 +96,11 @@ pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab) -> Option<Subscrip
                 let add = ui.add_enabled(valid.is_ok() && open, egui::Button::new("➕ Subscribe"));
                 if (add.clicked() || (enter && valid.is_ok())) && open {
                     let id = (v5 && form.identifier > 0).then_some(form.identifier);
-                    action = Some(SubscriptionAction::Add(form.sub.clone(), id));
+                    actions.push(Action::Subscribe {
+                        tab: tab_id,
+                        subscription: form.sub.clone(),
+                        identifier: id,
+                    });
                     form.sub.filter.clear();
                 }
                 if let (Err(e), false) = (valid, form.sub.filter.is_empty()) {
@@ -146,5 +125,4 @@ pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab) -> Option<Subscrip
                 });
             }
         });
-    action
 }

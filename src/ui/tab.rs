@@ -13,6 +13,10 @@ use crate::model::view::{FilterScan, RowBuilder};
 use crate::profiles::Profile;
 use crate::profiles::profile::{MqttVersion, Subscription};
 
+/// Bytes of a payload shown before the user asks for more: laying out text costs time in
+/// proportion to its length, and 64 KiB stays within a frame.
+pub const DEFAULT_PAYLOAD_LIMIT: usize = 64 * 1024;
+
 /// Batches (up to 4,096 messages each) allowed to wait for the per-frame apply budget.
 pub const MAX_PENDING_BATCHES: usize = 256;
 
@@ -205,6 +209,24 @@ pub struct RenderCache {
     pub rows: Option<Vec<std::ops::Range<usize>>>,
 }
 
+/// The add-a-subscription form.
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    /// The subscription being composed.
+    pub sub: Subscription,
+    /// MQTT 5 subscription identifier (0: none).
+    pub identifier: usize,
+}
+
+impl Default for NewSubscription {
+    fn default() -> Self {
+        Self {
+            sub: Subscription::new("", QoS::AtMostOnce),
+            identifier: 0,
+        }
+    }
+}
+
 /// One open connection.
 pub struct ConnectionTab {
     /// The engine's id for this connection.
@@ -232,7 +254,7 @@ pub struct ConnectionTab {
     /// The subscriptions and what the broker answered.
     pub subscriptions: Vec<SubState>,
     /// The add-a-subscription form.
-    pub new_subscription: crate::ui::subscriptions::NewSubscription,
+    pub new_subscription: NewSubscription,
     /// The image shown in the message view: its loader URI and bytes (the loader's cache entry
     /// is dropped when it changes).
     pub image: Option<(String, std::sync::Arc<[u8]>)>,
@@ -260,7 +282,7 @@ impl ConnectionTab {
             rate: RateMeter::default(),
             pending: VecDeque::new(),
             render_cache: None,
-            payload_limit: crate::ui::message::DEFAULT_PAYLOAD_LIMIT,
+            payload_limit: DEFAULT_PAYLOAD_LIMIT,
             subscriptions: Vec::new(),
             new_subscription: Default::default(),
             image: None,
@@ -366,7 +388,7 @@ impl ConnectionTab {
         if self.view.selected != Some(id) {
             self.view.selected = Some(id);
             self.history_index = 0;
-            self.payload_limit = crate::ui::message::DEFAULT_PAYLOAD_LIMIT;
+            self.payload_limit = DEFAULT_PAYLOAD_LIMIT;
         }
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use canopy::profiles::Profile;
 use canopy::profiles::store::{self, FORMAT_VERSION, ProfilesFile};
-use canopy::ui::profiles::FileTarget;
+use canopy::ui::action::FileTarget;
 use egui_kittest::kittest::Queryable as _;
 
 use super::{app, has_label_containing};

@@ -6,18 +6,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use super::CanopyApp;
 use super::dialogs::Dialog;
 use super::jobs::{Background, ReplayJob, file_dialog, picked};
-use super::{Action, CanopyApp};
 use crate::engine::{Command, ConnectionId, ConnectionState};
 use crate::model::message::OutgoingMessage;
 use crate::model::recording::Speed;
-use crate::model::topic_tree::{NodeId, TopicTree};
+use crate::model::topic_tree::{Limits, NodeId, TopicTree};
 use crate::profiles::Profile;
-use crate::profiles::profile::{PasswordStorage, ProfileId};
+use crate::profiles::profile::{PasswordStorage, ProfileId, Subscription};
+use crate::ui::action::Action;
+use crate::ui::action::FileTarget;
 use crate::ui::notices::{Level, NoticeId};
-use crate::ui::profiles::{FileCheck, FileTarget};
-use crate::ui::subscriptions::SubscriptionAction;
+use crate::ui::profiles::FileCheck;
 use crate::ui::tab::{ConnectionTab, SubState, SubStatus};
 
 impl CanopyApp {
@@ -29,6 +30,7 @@ impl CanopyApp {
     pub(super) fn apply(&mut self, action: Action) {
         match action {
             Action::Connect(profile) => self.connect(*profile),
+            Action::RetryNow(id) => self.engine.send(Command::RetryNow { id }),
             Action::Disconnect(id) => self.disconnect(id),
             Action::CloseTab(id) => self.close_tab(id),
             Action::Publish(message) => self.publish(message),
@@ -56,6 +58,13 @@ impl CanopyApp {
             Action::Import => self.import_profiles(),
             Action::Export => self.ask_export(),
             Action::DismissNotice(i) => self.dismiss_notice(i),
+            Action::Subscribe {
+                tab,
+                subscription,
+                identifier,
+            } => self.subscribe(tab, subscription, identifier),
+            Action::Unsubscribe { tab, filter } => self.unsubscribe(tab, filter),
+            Action::SetLimits(limits) => self.set_limits(limits),
         }
     }
 
@@ -166,7 +175,7 @@ impl CanopyApp {
         let id = tab.id;
         // Request/response: listen on the response topic before the request goes out.
         if let Some(sub) = tab.track_request(&message) {
-            self.subscription_action(id, SubscriptionAction::Add(sub, None));
+            self.subscribe(id, sub, None);
         }
         let token = self.next_token;
         self.next_token += 1;
@@ -377,32 +386,39 @@ impl CanopyApp {
         self.notices.dismiss(id);
     }
 
-    /// Adds or removes a subscription of a tab (from its subscriptions panel, or a request
-    /// waiting for its response).
-    pub(super) fn subscription_action(&mut self, id: ConnectionId, action: SubscriptionAction) {
+    /// Subscribes a tab (from its subscriptions panel, or a request waiting for its
+    /// response); the panel shows it as pending until the SUBACK.
+    fn subscribe(&mut self, id: ConnectionId, sub: Subscription, identifier: Option<usize>) {
         let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) else {
             return;
         };
-        match action {
-            SubscriptionAction::Add(sub, identifier) => {
-                tab.subscriptions.retain(|s| s.sub.filter != sub.filter);
-                tab.subscriptions.push(SubState {
-                    sub: sub.clone(),
-                    identifier,
-                    status: SubStatus::Pending,
-                });
-                self.engine.send(Command::Subscribe {
-                    id,
-                    subscriptions: vec![sub],
-                    subscription_id: identifier,
-                });
-            }
-            SubscriptionAction::Remove(filter) => {
-                self.engine.send(Command::Unsubscribe {
-                    id,
-                    filters: vec![filter],
-                });
-            }
+        tab.subscriptions.retain(|s| s.sub.filter != sub.filter);
+        tab.subscriptions.push(SubState {
+            sub: sub.clone(),
+            identifier,
+            status: SubStatus::Pending,
+        });
+        self.engine.send(Command::Subscribe {
+            id,
+            subscriptions: vec![sub],
+            subscription_id: identifier,
+        });
+    }
+
+    /// The panel drops the row when the engine confirms (`Event::Unsubscribed`).
+    fn unsubscribe(&mut self, id: ConnectionId, filter: String) {
+        self.engine.send(Command::Unsubscribe {
+            id,
+            filters: vec![filter],
+        });
+    }
+
+    /// Remembers the new history limits and applies them to every open tree (each trims
+    /// what no longer fits at once).
+    fn set_limits(&mut self, limits: Limits) {
+        self.persisted.limits = limits;
+        for tab in &mut self.tabs {
+            tab.tree.set_limits(limits);
         }
     }
 }

@@ -5,15 +5,16 @@ use std::time::Duration;
 
 use egui::{RichText, Ui};
 
-use super::{Action, CanopyApp};
+use super::CanopyApp;
 use crate::model::topic_tree::Limits;
+use crate::ui::action::Action;
 use crate::ui::notices::notice_ui;
 
 /// Width of the notices in the corner, in points.
 const NOTICE_WIDTH: f32 = 440.0;
 
 impl CanopyApp {
-    pub(super) fn top_bar_ui(&mut self, ui: &mut Ui) {
+    pub(super) fn top_bar_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("🌳 Canopy").heading().strong());
             ui.separator();
@@ -43,10 +44,9 @@ impl CanopyApp {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 theme_buttons_ui(ui);
                 ui.menu_button("⚙ Settings", |ui| {
-                    if settings_ui(ui, &mut self.persisted.limits) {
-                        for tab in &mut self.tabs {
-                            tab.tree.set_limits(self.persisted.limits);
-                        }
+                    let mut limits = self.persisted.limits;
+                    if settings_ui(ui, &mut limits) {
+                        actions.push(Action::SetLimits(limits));
                     }
                 });
                 ui.label(

@@ -1,12 +1,12 @@
 //! The frame: [`eframe::App`] for [`CanopyApp`]. Events and background results are drained
-//! in `logic`; `ui` lays out the panels, collects their [`Action`]s and applies them at the
+//! in `logic`; `ui` lays out the panels, collects their [`Action`](crate::ui::action::Action)s and applies them at the
 //! end of the frame.
 
 use egui::{Panel, RichText, Ui};
 
 use super::CanopyApp;
 
-use crate::engine::{Command, ConnectionId};
+use crate::engine::ConnectionId;
 use crate::ui::publish::{PublishState, publish_ui};
 use crate::ui::status_bar::status_bar_ui;
 use crate::ui::subscriptions::subscriptions_ui;
@@ -61,14 +61,10 @@ impl eframe::App for CanopyApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         count_frame();
         let mut actions = Vec::new();
-        Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
+        Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui, &mut actions));
         let active = self.active;
         Panel::bottom("status-bar").show(ui, |ui| {
-            if status_bar_ui(ui, self.tabs.get_mut(active))
-                && let Some(tab) = self.tabs.get(active)
-            {
-                self.engine.send(Command::RetryNow { id: tab.id });
-            }
+            status_bar_ui(ui, self.tabs.get_mut(active), &mut actions);
         });
         if self.persisted.show_publish {
             let (connected, v5) = self
@@ -114,14 +110,13 @@ impl eframe::App for CanopyApp {
                     message::message_ui(ui, tab, view, &mut actions);
                 });
         }
-        let mut sub_action = None;
         egui::CentralPanel::default().show(ui, |ui| {
             self.tabs_ui(ui, &mut actions);
             ui.separator();
             match self.tabs.get_mut(active) {
                 Some(tab) => {
                     let before = tab.view.selected;
-                    sub_action = subscriptions_ui(ui, tab).map(|a| (tab.id, a));
+                    subscriptions_ui(ui, tab, &mut actions);
                     tree::tree_ui(ui, tab);
                     prefill_publish_topic(&mut self.persisted.publish, tab, before);
                     self.persisted.hide_sys = tab.view.hide_sys;
@@ -135,9 +130,6 @@ impl eframe::App for CanopyApp {
                 }
             }
         });
-        if let Some((id, action)) = sub_action {
-            self.subscription_action(id, action);
-        }
         if self.persisted.show_broker
             && let Some(tab) = self.tabs.get_mut(active)
         {

@@ -14,9 +14,10 @@ use crate::engine::ConnectionId;
 use crate::profiles::Profile;
 use crate::profiles::profile::ProfileId;
 use crate::profiles::saver::SaverEvent;
+use crate::ui::action::FileTarget;
 use crate::ui::fonts;
 use crate::ui::notices::Level;
-use crate::ui::profiles::{FileCheck, FileTarget};
+use crate::ui::profiles::FileCheck;
 
 /// Results of background work.
 pub(super) enum Background {
@@ -153,7 +154,7 @@ pub(super) struct ReplayJob {
 
 impl CanopyApp {
     /// For tests only: delivers a file-picker result exactly as the picker thread started by
-    /// [`Action::Browse`](super::Action::Browse) sends it (through the background channel,
+    /// [`Action::Browse`](crate::ui::action::Action::Browse) sends it (through the background channel,
     /// applied at the start of the next frame), so tests need no real dialog.
     pub fn deliver_picked_file(&self, profile: ProfileId, target: FileTarget, path: PathBuf) {
         self.jobs.send(Background::FilePicked {

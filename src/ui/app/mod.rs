@@ -5,7 +5,8 @@
 //! - here: the state and [`CanopyApp::new`];
 //! - `events`: draining the engine's events, routing publish outcomes;
 //! - `jobs`: background jobs and their results, saving the profiles;
-//! - `actions`: applying each [`Action`] (one named method per action);
+//! - `actions`: applying each [`Action`](crate::ui::action::Action) (one named method per
+//!   action);
 //! - `dialogs`: the modal dialogs and what their answers do;
 //! - `bars`: the top bar, notices, the tab bar, the settings menu;
 //! - `frame`: the [`eframe::App`] implementation that ties a frame together.
@@ -23,20 +24,17 @@ use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-
 use self::dialogs::Dialog;
 use self::events::ClearJob;
 use self::jobs::{Background, Jobs, ReplayJob};
 use super::fonts;
-use super::notices::{Level, NoticeId, Notices};
-use super::profiles::{FileTarget, ProfilesPanel};
+use super::notices::{Level, Notices};
+use super::profiles::ProfilesPanel;
 use super::publish::PublishState;
 use super::tab::ConnectionTab;
 use crate::engine::{ConnectionId, ConnectionState, Engine};
-use crate::model::message::OutgoingMessage;
 use crate::model::payload::View;
-use crate::model::topic_tree::{Limits, NodeId, TopicTree};
+use crate::model::topic_tree::{Limits, TopicTree};
 use crate::profiles::Profile;
 use crate::profiles::profile::{PasswordStorage, ProfileId};
 use crate::profiles::saver::Saver;
@@ -47,85 +45,6 @@ use crate::profiles::store::{self, ProfilesFile, StoreError};
 const APPLY_BUDGET: Duration = Duration::from_millis(4);
 /// Edits are saved this long after the last change.
 const SAVE_DELAY: Duration = Duration::from_millis(400);
-
-/// Something a panel asked for while drawing; applied at the end of the frame.
-#[derive(Debug, Clone)]
-pub enum Action {
-    /// Open (or re-open) a connection with this profile.
-    Connect(Box<Profile>),
-    /// Disconnect the tab of this connection.
-    Disconnect(ConnectionId),
-    /// Close the tab of this connection (disconnecting it).
-    CloseTab(ConnectionId),
-    /// Publish on the active connection.
-    Publish(OutgoingMessage),
-    /// Delete a retained message on the active connection.
-    ClearRetained(String),
-    /// Ask to delete every retained message at or below a node of the active connection.
-    ClearRetainedBelow(NodeId),
-    /// Record everything the active connection receives (to `path`, or a file the user picks).
-    StartRecording(Option<PathBuf>),
-    /// Stop recording on the active connection.
-    StopRecording,
-    /// Replay a recording (from `path`, or a file the user picks) to the active connection.
-    StartReplay {
-        /// The recording; `None` asks.
-        path: Option<PathBuf>,
-        /// How fast.
-        speed: crate::model::recording::Speed,
-    },
-    /// Stop the replay under way.
-    StopReplay,
-    /// Chart a number from a topic's payloads (path into its JSON; empty: the payload).
-    Plot {
-        /// The topic.
-        topic: String,
-        /// Keys and indices into the JSON payload.
-        path: Vec<String>,
-    },
-    /// Put a topic into the publish panel.
-    UseTopic(String),
-    /// Open the file picker for a TLS file of a profile.
-    Browse {
-        /// The profile, by id: the picker may outlive the profile's place in the list.
-        profile: ProfileId,
-        /// Which file.
-        target: FileTarget,
-    },
-    /// Check a TLS file in the background.
-    CheckFile {
-        /// The file.
-        path: PathBuf,
-        /// What it should contain.
-        target: FileTarget,
-    },
-    /// Ask where to save a file (a payload, chart series...), then save it off the UI thread.
-    SaveFile {
-        /// What it is, for the notice ("Payload", "Series").
-        what: &'static str,
-        /// File name offered.
-        suggested_name: String,
-        /// The bytes.
-        bytes: Bytes,
-    },
-    /// Export messages of the active connection to a file the user picks.
-    ExportMessages {
-        /// The node.
-        node: NodeId,
-        /// The latest values of its whole subtree (else its history).
-        subtree: bool,
-        /// The file format.
-        format: crate::model::export::Format,
-        /// File name offered.
-        suggested_name: String,
-    },
-    /// Dismiss this notice.
-    DismissNotice(NoticeId),
-    /// Pick a file and import profiles from it.
-    Import,
-    /// Show the export options.
-    Export,
-}
 
 /// Where the app keeps its files.
 #[derive(Debug, Clone)]

@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use egui::{RichText, Ui};
 
-use super::{FileCheck, FileTarget, ProfilesPanel};
+use super::{FileCheck, ProfilesPanel};
 use crate::model::message::QoS;
 use crate::profiles::profile::{
     LastWill, MqttVersion, PasswordStorage, ProfileId, SandboxSettings, Subscription, TransportKind,
     random_client_id,
 };
-use crate::ui::app::Action;
+use crate::ui::action::Action;
+use crate::ui::action::FileTarget;
 use crate::ui::widgets;
 
 fn file_row(

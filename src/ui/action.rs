@@ -1,0 +1,126 @@
+//! The window's one vocabulary of requests: what a panel asks for while drawing, applied by
+//! the app at the end of the frame (`app/actions.rs`, one method per variant).
+//!
+//! This module imports no panel: panels depend on it, the app depends on panels and on it,
+//! so there is no cycle and a panel can be read (and tested) without the app.
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+
+use super::notices::NoticeId;
+use crate::engine::ConnectionId;
+use crate::model::message::OutgoingMessage;
+use crate::model::topic_tree::{Limits, NodeId};
+use crate::profiles::Profile;
+use crate::profiles::profile::{ProfileId, Subscription};
+
+/// Something a panel asked for while drawing; applied at the end of the frame.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Open (or re-open) a connection with this profile.
+    Connect(Box<Profile>),
+    /// Stop waiting before the next reconnect attempt of this connection and try at once.
+    RetryNow(ConnectionId),
+    /// Disconnect the tab of this connection.
+    Disconnect(ConnectionId),
+    /// Close the tab of this connection (disconnecting it).
+    CloseTab(ConnectionId),
+    /// Publish on the active connection.
+    Publish(OutgoingMessage),
+    /// Delete a retained message on the active connection.
+    ClearRetained(String),
+    /// Ask to delete every retained message at or below a node of the active connection.
+    ClearRetainedBelow(NodeId),
+    /// Record everything the active connection receives (to `path`, or a file the user picks).
+    StartRecording(Option<PathBuf>),
+    /// Stop recording on the active connection.
+    StopRecording,
+    /// Replay a recording (from `path`, or a file the user picks) to the active connection.
+    StartReplay {
+        /// The recording; `None` asks.
+        path: Option<PathBuf>,
+        /// How fast.
+        speed: crate::model::recording::Speed,
+    },
+    /// Stop the replay under way.
+    StopReplay,
+    /// Chart a number from a topic's payloads (path into its JSON; empty: the payload).
+    Plot {
+        /// The topic.
+        topic: String,
+        /// Keys and indices into the JSON payload.
+        path: Vec<String>,
+    },
+    /// Put a topic into the publish panel.
+    UseTopic(String),
+    /// Open the file picker for a TLS file of a profile.
+    Browse {
+        /// The profile, by id: the picker may outlive the profile's place in the list.
+        profile: ProfileId,
+        /// Which file.
+        target: FileTarget,
+    },
+    /// Check a TLS file in the background.
+    CheckFile {
+        /// The file.
+        path: PathBuf,
+        /// What it should contain.
+        target: FileTarget,
+    },
+    /// Ask where to save a file (a payload, chart series...), then save it off the UI thread.
+    SaveFile {
+        /// What it is, for the notice ("Payload", "Series").
+        what: &'static str,
+        /// File name offered.
+        suggested_name: String,
+        /// The bytes.
+        bytes: Bytes,
+    },
+    /// Export messages of the active connection to a file the user picks.
+    ExportMessages {
+        /// The node.
+        node: NodeId,
+        /// The latest values of its whole subtree (else its history).
+        subtree: bool,
+        /// The file format.
+        format: crate::model::export::Format,
+        /// File name offered.
+        suggested_name: String,
+    },
+    /// Subscribe a connection to a filter (with an MQTT 5 subscription identifier).
+    Subscribe {
+        /// The connection.
+        tab: ConnectionId,
+        /// The filter and its options.
+        subscription: Subscription,
+        /// MQTT 5 subscription identifier; `None` sends none.
+        identifier: Option<usize>,
+    },
+    /// Unsubscribe a connection from a filter.
+    Unsubscribe {
+        /// The connection.
+        tab: ConnectionId,
+        /// The filter, exactly as subscribed.
+        filter: String,
+    },
+    /// The history limits were edited in Settings: apply them to every open tree.
+    SetLimits(Limits),
+    /// Dismiss this notice.
+    DismissNotice(NoticeId),
+    /// Pick a file and import profiles from it.
+    Import,
+    /// Show the export options.
+    Export,
+}
+
+/// Which TLS file a file picker fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileTarget {
+    /// The CA certificate.
+    Ca,
+    /// The client certificate.
+    ClientCert,
+    /// The client private key.
+    ClientKey,
+}
