@@ -1,5 +1,9 @@
-//! Modal windows: password prompt, import decisions, export options, damaged profiles file,
-//! confirmations.
+//! Modal dialogs (`egui::Modal`: centred, a backdrop that blocks the rest of the window,
+//! Escape or a click outside dismisses): password prompt, import decisions, export options,
+//! damaged profiles file, confirmations.
+//!
+//! Each dialog answers with its own type wrapped in [`Answer`], so the app matches exactly the
+//! answers a dialog can give and the compiler checks that every one is handled.
 
 use egui::{Context, RichText};
 
@@ -7,45 +11,72 @@ use super::widgets;
 use crate::profiles::import::ImportReport;
 use crate::profiles::store::ProfilesFile;
 
-/// What a dialog decided.
-pub enum DialogOutcome {
-    /// Still open.
+/// What a dialog answered this frame.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer<T> {
+    /// Still open: draw it again next frame.
     Open,
-    /// Closed without doing anything.
-    Cancelled,
-    /// Connect with this password (not saved).
-    Password(String),
-    /// Import, renaming profiles whose names are taken.
-    ImportRename,
-    /// Import, replacing profiles whose names are taken.
-    ImportReplace,
-    /// Export with these options.
-    Export {
-        /// All profiles (else the selected one).
-        all: bool,
-        /// Include passwords.
-        include_secrets: bool,
-    },
-    /// Restore the backup of a damaged file.
+    /// Closed without a decision (Cancel, Escape, a click outside).
+    Dismissed,
+    /// Closed with this decision.
+    Chosen(T),
+}
+
+/// The password dialog's decision: connect with this password (used once, never saved).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Password(pub String);
+
+/// How to import profiles whose names are already taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ImportChoice {
+    /// Keep both: the imported profile gets a new name.
+    Rename,
+    /// The imported profile replaces the one with its name.
+    Replace,
+}
+
+/// The export dialog's decision.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ExportChoice {
+    /// All profiles with their groups (else the selected one).
+    pub all: bool,
+    /// Write passwords in plain text into the file.
+    pub include_secrets: bool,
+}
+
+/// What to do about a damaged profiles file. Dismissing means "decide later": the window
+/// stays read-only so that nothing is written over the file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DamagedChoice {
+    /// Replace the list with the backup.
     RestoreBackup,
     /// Start with an empty list (the damaged file is kept aside).
     StartAfresh,
-    /// Go ahead (a confirmation).
-    Confirm,
 }
 
-fn modal(ctx: &Context, title: &str, add: impl FnOnce(&mut egui::Ui) -> DialogOutcome) -> DialogOutcome {
-    let mut outcome = DialogOutcome::Open;
-    egui::Window::new(title)
-        .collapsible(false)
-        .resizable(false)
-        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-        .show(ctx, |ui| outcome = add(ui));
-    outcome
+/// The user confirmed a destructive step.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Confirmed;
+
+/// Shows a modal titled `title` whose body returns `Some` once decided. Escape and a click
+/// on the backdrop dismiss it.
+fn modal<T>(ctx: &Context, title: &str, add: impl FnOnce(&mut egui::Ui) -> Option<Answer<T>>) -> Answer<T> {
+    let response = egui::Modal::new(egui::Id::unique(("canopy-dialog", title))).show(ctx, |ui| {
+        ui.set_max_width(520.0);
+        ui.heading(title);
+        ui.add_space(4.0);
+        add(ui)
+    });
+    let dismissed = response.should_close();
+    match response.inner {
+        Some(answer) => answer,
+        None if dismissed => Answer::Dismissed,
+        None => Answer::Open,
+    }
 }
 
 /// Asks for the password of `name`.
-pub fn password_ui(ctx: &Context, name: &str, user: &str, password: &mut String) -> DialogOutcome {
+pub fn password_ui(ctx: &Context, name: &str, user: &str, password: &mut String) -> Answer<Password> {
     modal(ctx, "Password", |ui| {
         ui.label(format!("Password for {user} on “{name}” (not saved):"));
         let l = ui.label("Password");
@@ -54,13 +85,13 @@ pub fn password_ui(ctx: &Context, name: &str, user: &str, password: &mut String)
             .labelled_by(l.id);
         r.request_focus();
         let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
-        let mut outcome = DialogOutcome::Open;
+        let mut outcome = None;
         ui.horizontal(|ui| {
             if ui.button("Connect").clicked() || enter {
-                outcome = DialogOutcome::Password(std::mem::take(password));
+                outcome = Some(Answer::Chosen(Password(std::mem::take(password))));
             }
             if ui.button("Cancel").clicked() {
-                outcome = DialogOutcome::Cancelled;
+                outcome = Some(Answer::Dismissed);
             }
         });
         outcome
@@ -68,7 +99,7 @@ pub fn password_ui(ctx: &Context, name: &str, user: &str, password: &mut String)
 }
 
 /// Shows what an import found and asks how to treat name conflicts.
-pub fn import_ui(ctx: &Context, report: &ImportReport, existing: &[String]) -> DialogOutcome {
+pub fn import_ui(ctx: &Context, report: &ImportReport, existing: &[String]) -> Answer<ImportChoice> {
     modal(ctx, "Import profiles", |ui| {
         ui.label(format!(
             "{} profiles found in the {} file:",
@@ -102,22 +133,22 @@ pub fn import_ui(ctx: &Context, report: &ImportReport, existing: &[String]) -> D
                     }
                 });
         }
-        let mut outcome = DialogOutcome::Open;
+        let mut outcome = None;
         ui.horizontal(|ui| {
             if conflicts.is_empty() {
                 if ui.button("Import").clicked() {
-                    outcome = DialogOutcome::ImportRename;
+                    outcome = Some(Answer::Chosen(ImportChoice::Rename));
                 }
             } else {
                 if ui.button("Import, renaming duplicates").clicked() {
-                    outcome = DialogOutcome::ImportRename;
+                    outcome = Some(Answer::Chosen(ImportChoice::Rename));
                 }
                 if ui.button("Import, replacing duplicates").clicked() {
-                    outcome = DialogOutcome::ImportReplace;
+                    outcome = Some(Answer::Chosen(ImportChoice::Replace));
                 }
             }
             if ui.button("Cancel").clicked() {
-                outcome = DialogOutcome::Cancelled;
+                outcome = Some(Answer::Dismissed);
             }
         });
         outcome
@@ -125,7 +156,7 @@ pub fn import_ui(ctx: &Context, report: &ImportReport, existing: &[String]) -> D
 }
 
 /// Export options.
-pub fn export_ui(ctx: &Context, all: &mut bool, include_secrets: &mut bool) -> DialogOutcome {
+pub fn export_ui(ctx: &Context, all: &mut bool, include_secrets: &mut bool) -> Answer<ExportChoice> {
     modal(ctx, "Export profiles", |ui| {
         ui.radio_value(all, true, "All profiles, with their groups");
         ui.radio_value(all, false, "The selected profile");
@@ -133,16 +164,16 @@ pub fn export_ui(ctx: &Context, all: &mut bool, include_secrets: &mut bool) -> D
         if *include_secrets {
             widgets::warning(ui, "The exported file will contain passwords in plain text.");
         }
-        let mut outcome = DialogOutcome::Open;
+        let mut outcome = None;
         ui.horizontal(|ui| {
             if ui.button("Export…").clicked() {
-                outcome = DialogOutcome::Export {
+                outcome = Some(Answer::Chosen(ExportChoice {
                     all: *all,
                     include_secrets: *include_secrets,
-                };
+                }));
             }
             if ui.button("Cancel").clicked() {
-                outcome = DialogOutcome::Cancelled;
+                outcome = Some(Answer::Dismissed);
             }
         });
         outcome
@@ -150,23 +181,23 @@ pub fn export_ui(ctx: &Context, all: &mut bool, include_secrets: &mut bool) -> D
 }
 
 /// The profiles file is damaged.
-pub fn damaged_ui(ctx: &Context, backup: Option<&ProfilesFile>) -> DialogOutcome {
+pub fn damaged_ui(ctx: &Context, backup: Option<&ProfilesFile>) -> Answer<DamagedChoice> {
     modal(ctx, "The profiles file is damaged", |ui| {
         ui.label("Canopy could not read your profiles file. Nothing has been written over it, and a copy was kept aside (see the message at the top).");
-        let mut outcome = DialogOutcome::Open;
+        let mut outcome = None;
         ui.horizontal(|ui| {
             if let Some(b) = backup
                 && ui
                     .button(format!("Restore the backup ({} profiles)", b.profiles.len()))
                     .clicked()
             {
-                outcome = DialogOutcome::RestoreBackup;
+                outcome = Some(Answer::Chosen(DamagedChoice::RestoreBackup));
             }
             if ui.button("Start with an empty list").clicked() {
-                outcome = DialogOutcome::StartAfresh;
+                outcome = Some(Answer::Chosen(DamagedChoice::StartAfresh));
             }
             if ui.button("Decide later (read-only)").clicked() {
-                outcome = DialogOutcome::Cancelled;
+                outcome = Some(Answer::Dismissed);
             }
         });
         outcome
@@ -174,16 +205,12 @@ pub fn damaged_ui(ctx: &Context, backup: Option<&ProfilesFile>) -> DialogOutcome
 }
 
 /// Confirms deleting the retained messages of `count` topics at or below `root`.
-pub fn clear_retained_ui(ctx: &Context, root: &str, topics: &[String]) -> DialogOutcome {
+pub fn clear_retained_ui(ctx: &Context, root: &str, topics: &[String]) -> Answer<Confirmed> {
     modal(ctx, "Clear retained messages", |ui| {
         let n = topics.len();
         if n == 0 {
             ui.label(format!("No retained message is known at or below {root}."));
-            return if ui.button("Close").clicked() {
-                DialogOutcome::Cancelled
-            } else {
-                DialogOutcome::Open
-            };
+            return ui.button("Close").clicked().then_some(Answer::Dismissed);
         }
         ui.label(
             RichText::new(format!(
@@ -201,17 +228,17 @@ pub fn clear_retained_ui(ctx: &Context, root: &str, topics: &[String]) -> Dialog
                 ui.label(format!("… and {} more", n - 200));
             }
         });
-        let mut outcome = DialogOutcome::Open;
+        let mut outcome = None;
         ui.horizontal(|ui| {
             let label = format!("Delete {n} retained message{}", if n == 1 { "" } else { "s" });
             if ui
                 .button(RichText::new(label).color(ui.visuals().error_fg_color))
                 .clicked()
             {
-                outcome = DialogOutcome::Confirm;
+                outcome = Some(Answer::Chosen(Confirmed));
             }
             if ui.button("Cancel").clicked() {
-                outcome = DialogOutcome::Cancelled;
+                outcome = Some(Answer::Dismissed);
             }
         });
         outcome

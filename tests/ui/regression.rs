@@ -90,3 +90,34 @@ fn a_password_the_credential_store_cannot_give_is_asked_for() {
         h.state().notices()
     );
 }
+
+/// Dialogs are real modals: Escape dismisses the password prompt without connecting, and a
+/// second Connect asks again (nothing half-done was left behind).
+#[test]
+fn escape_dismisses_a_dialog_and_nothing_is_done() {
+    let broker = Broker::start();
+    let path = broker.dir.path().join("ui-profiles.toml");
+    let mut locked = profile("Locked");
+    locked.host = "127.0.0.1".into();
+    locked.port = broker.ports.auth;
+    locked.username = Some(crate::common::USER.into());
+    let file = ProfilesFile {
+        version: FORMAT_VERSION,
+        profiles: vec![locked],
+    };
+    store::save(&path, &file).unwrap();
+    let mut h = app(&broker);
+    h.step();
+    h.get_by_label_contains("Locked  ·").click();
+    h.step();
+    h.get_by_label("▶ Connect").click();
+    h.run_steps(3);
+    assert!(has_label_containing(&h, "Password for"), "no password prompt");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(3);
+    assert!(!has_label_containing(&h, "Password for"), "Escape left the prompt open");
+    assert!(h.state().tabs().is_empty(), "a dismissed prompt connected");
+    h.get_by_label("▶ Connect").click();
+    h.run_steps(3);
+    assert!(has_label_containing(&h, "Password for"), "the prompt did not come back");
+}

@@ -9,7 +9,7 @@ use crate::profiles::Profile;
 use crate::profiles::import::ImportReport;
 use crate::profiles::profile::PasswordStorage;
 use crate::profiles::store::ProfilesFile;
-use crate::ui::dialogs::{self as panels, DialogOutcome};
+use crate::ui::dialogs::{self as panels, Answer, Confirmed, DamagedChoice, ImportChoice, Password};
 use crate::ui::notices::Level;
 
 /// A modal the window is showing.
@@ -31,13 +31,25 @@ pub(super) enum Dialog {
 }
 
 impl CanopyApp {
-    /// Draws the open dialog; once it is answered, carries out the answer.
+    /// Draws the open dialog; once it is answered, carries out the answer. The dialog is
+    /// taken out while it is drawn and put back while it stays open, so that an answer's
+    /// handler may open the next dialog.
     pub(super) fn dialog_ui(&mut self, ctx: &egui::Context) {
-        let Some(dialog) = &mut self.dialog else { return };
-        let outcome = match dialog {
-            Dialog::Password { profile, password } => {
+        let Some(dialog) = self.dialog.take() else { return };
+        let still_open = match dialog {
+            Dialog::Password {
+                profile,
+                mut password,
+            } => {
                 let user = profile.username.clone().unwrap_or_default();
-                panels::password_ui(ctx, &profile.name, &user, password)
+                match panels::password_ui(ctx, &profile.name, &user, &mut password) {
+                    Answer::Open => Some(Dialog::Password { profile, password }),
+                    Answer::Dismissed => None,
+                    Answer::Chosen(Password(pw)) => {
+                        self.connect_with_password(*profile, pw);
+                        None
+                    }
+                }
             }
             Dialog::Import(report) => {
                 let names: Vec<String> = self
@@ -47,37 +59,55 @@ impl CanopyApp {
                     .iter()
                     .map(|p| p.name.clone())
                     .collect();
-                panels::import_ui(ctx, report, &names)
+                match panels::import_ui(ctx, &report, &names) {
+                    Answer::Open => Some(Dialog::Import(report)),
+                    Answer::Dismissed => None,
+                    Answer::Chosen(choice) => {
+                        self.merge_import(report, choice == ImportChoice::Replace);
+                        None
+                    }
+                }
             }
-            Dialog::Export { all, include_secrets } => panels::export_ui(ctx, all, include_secrets),
-            Dialog::Damaged { backup } => panels::damaged_ui(ctx, backup.as_ref()),
-            Dialog::ClearRetained { root, topics, .. } => panels::clear_retained_ui(ctx, root, topics),
+            Dialog::Export {
+                mut all,
+                mut include_secrets,
+            } => match panels::export_ui(ctx, &mut all, &mut include_secrets) {
+                Answer::Open => Some(Dialog::Export { all, include_secrets }),
+                Answer::Dismissed => None,
+                Answer::Chosen(choice) => {
+                    self.export_profiles(choice.all, choice.include_secrets);
+                    None
+                }
+            },
+            Dialog::Damaged { backup } => match panels::damaged_ui(ctx, backup.as_ref()) {
+                Answer::Open => Some(Dialog::Damaged { backup }),
+                // Decide later: stay read-only, the file is never written over.
+                Answer::Dismissed => None,
+                Answer::Chosen(DamagedChoice::RestoreBackup) => {
+                    if let Some(backup) = backup {
+                        self.restore_backup(backup);
+                    }
+                    None
+                }
+                Answer::Chosen(DamagedChoice::StartAfresh) => {
+                    self.read_only = false;
+                    self.profiles.dirty = true;
+                    None
+                }
+            },
+            Dialog::ClearRetained { tab, root, topics } => {
+                match panels::clear_retained_ui(ctx, &root, &topics) {
+                    Answer::Open => Some(Dialog::ClearRetained { tab, root, topics }),
+                    Answer::Dismissed => None,
+                    Answer::Chosen(Confirmed) => {
+                        self.clear_retained_below(tab, root, topics);
+                        None
+                    }
+                }
+            }
         };
-        if matches!(outcome, DialogOutcome::Open) {
-            return;
-        }
-        let Some(dialog) = self.dialog.take() else { return };
-        match (dialog, outcome) {
-            (Dialog::Password { profile, .. }, DialogOutcome::Password(pw)) => {
-                self.connect_with_password(*profile, pw);
-            }
-            (Dialog::Import(report), o @ (DialogOutcome::ImportRename | DialogOutcome::ImportReplace)) => {
-                self.merge_import(report, matches!(o, DialogOutcome::ImportReplace));
-            }
-            (Dialog::Export { .. }, DialogOutcome::Export { all, include_secrets }) => {
-                self.export_profiles(all, include_secrets);
-            }
-            (Dialog::Damaged { backup: Some(backup) }, DialogOutcome::RestoreBackup) => {
-                self.restore_backup(backup);
-            }
-            (Dialog::Damaged { .. }, DialogOutcome::StartAfresh) => {
-                self.read_only = false;
-                self.profiles.dirty = true;
-            }
-            (Dialog::ClearRetained { tab, root, topics }, DialogOutcome::Confirm) => {
-                self.clear_retained_below(tab, root, topics);
-            }
-            _ => {}
+        if still_open.is_some() {
+            self.dialog = still_open;
         }
     }
 
