@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::engine::{Command, ConnectionState, Engine, Event};
+use crate::engine::{Command, ConnectionState, Engine, Event, Token};
 use crate::model::message::{OutgoingMessage, Properties, QoS};
 use crate::profiles::Profile;
 
@@ -142,7 +142,7 @@ pub fn run(profile: Profile, rate: u32, limit: Option<u64>, stop: Arc<AtomicBool
         token += 1;
         engine.send(Command::Publish {
             id: 1,
-            token,
+            token: Token(token),
             message: Box::new(m),
         });
     };

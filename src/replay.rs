@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::engine::{Command, CommandSender, ConnectionId};
+use crate::engine::{Command, CommandSender, ConnectionId, Token};
 use crate::model::message::Message;
 use crate::model::recording::{Line, Speed, parse_line, to_outgoing};
 
@@ -88,9 +88,6 @@ pub struct ReplayControl {
     pub outcomes: AtomicU64,
 }
 
-/// Tokens of replayed publishes start here, apart from the window's own.
-pub const REPLAY_TOKENS: u64 = 1 << 62;
-
 /// Publishes at most this many messages ahead of their outcomes.
 const WINDOW: u64 = 10_000;
 
@@ -120,14 +117,16 @@ impl ReplayOptions {
 }
 
 /// Replays `path` to connection `id` on the calling thread, reporting progress about every
-/// 100 ms and at the end. Publish outcomes must be counted into `control.outcomes` by whoever
-/// receives the engine's events (tokens from [`REPLAY_TOKENS`]).
+/// 100 ms and at the end. Each publish gets its token from `next_token` (the window registers
+/// it as the replay's); publish outcomes must be counted into `control.outcomes` by whoever
+/// receives the engine's events.
 pub fn replay(
     path: &std::path::Path,
     options: &ReplayOptions,
     id: ConnectionId,
     engine: &CommandSender,
     control: &ReplayControl,
+    mut next_token: impl FnMut() -> Token,
     mut progress: impl FnMut(&ReplayProgress),
 ) -> ReplayProgress {
     let mut state = ReplayProgress::default();
@@ -186,7 +185,7 @@ pub fn replay(
         out.retain &= options.retain;
         if !engine.send(Command::Publish {
             id,
-            token: REPLAY_TOKENS + state.sent,
+            token: next_token(),
             message: Box::new(out),
         }) {
             state.error = Some("the engine stopped".into());

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use canopy::engine::backoff::ReconnectPolicy;
-use canopy::engine::{Command, ConnectionState, Engine, Event, PublishOutcome};
+use canopy::engine::{Command, ConnectionState, Engine, Event, PublishOutcome, Token};
 use canopy::model::message::{OutgoingMessage, QoS};
 use canopy::profiles::profile::{Profile, Subscription};
 use rand::Rng;
@@ -37,7 +37,7 @@ impl Tally {
                     _ => {}
                 },
                 Event::Published { token, outcome, .. } => {
-                    self.outcomes.insert(token, outcome);
+                    self.outcomes.insert(token.0, outcome);
                 }
                 Event::Messages { messages, .. } => {
                     for m in messages {
@@ -103,7 +103,7 @@ fn qos1_through_twenty_broker_kills_loses_nothing_and_always_reconnects() {
             for _ in 0..5 {
                 publisher.send(Command::Publish {
                     id: 1,
-                    token: *sent,
+                    token: Token(*sent),
                     message: Box::new(OutgoingMessage {
                         topic: "chaos/seq".into(),
                         payload: sent.to_string().into(),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use canopy::engine::{Command, ConnectionState, ErrorKind, Event, PublishOutcome};
+use canopy::engine::{Command, ConnectionState, ErrorKind, Event, PublishOutcome, Token};
 use canopy::model::message::{OutgoingMessage, Properties, QoS};
 use canopy::profiles::profile::{MqttVersion, Profile, Subscription, TransportKind};
 
@@ -23,7 +23,7 @@ fn message(topic: &str, payload: impl Into<Bytes>, qos: QoS) -> OutgoingMessage 
 fn publish(c: &Client, id: u64, token: u64, m: OutgoingMessage) {
     c.send(Command::Publish {
         id,
-        token,
+        token: Token(token),
         message: Box::new(m),
     });
 }
@@ -203,7 +203,7 @@ fn retained_messages_are_flagged_and_can_be_cleared() {
 
     c.send(Command::ClearRetained {
         id: 1,
-        token: 2,
+        token: Token(2),
         topic: "ret/a".into(),
     });
     assert_eq!(c.wait_outcome(1, 2), PublishOutcome::Acknowledged);
@@ -628,7 +628,7 @@ fn the_embedded_rumqttd_dropping_sys_subscribers_costs_only_that_filter() {
     std::thread::sleep(Duration::from_millis(200));
     c.send(Command::Publish {
         id: 1,
-        token: 1,
+        token: Token(1),
         message: Box::new(message("sandbox-sys-test/x", "still here", QoS::AtLeastOnce)),
     });
     c.wait_messages(1, "sandbox-sys-test/x", 1);

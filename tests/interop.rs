@@ -5,7 +5,7 @@
 use std::process::{Command as Process, Output};
 use std::time::{Duration, Instant};
 
-use canopy::engine::{Command, ConnectionState, ErrorKind, Event, PublishOutcome};
+use canopy::engine::{Command, ConnectionState, ErrorKind, Event, PublishOutcome, Token};
 use canopy::model::message::{OutgoingMessage, QoS};
 use canopy::profiles::profile::{MqttVersion, Profile, Subscription};
 
@@ -359,7 +359,7 @@ fn a_publish_the_broker_answers_by_closing_fails_after_the_second_time() {
     for (token, topic) in [(1, "forbidden/topic"), (2, "fine/topic")] {
         c.send(Command::Publish {
             id: 1,
-            token,
+            token: Token(token),
             message: Box::new(OutgoingMessage {
                 topic: topic.into(),
                 payload: "x".into(),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use canopy::engine::{Command, ConnectionState, ErrorKind, Event};
+use canopy::engine::{Command, ConnectionState, ErrorKind, Event, Token};
 use canopy::model::message::QoS;
 use canopy::profiles::profile::{MqttVersion, Subscription, TransportKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -166,7 +166,7 @@ fn round_trip_through(broker: &Broker, transport: TransportKind, proxy_url: Stri
     c.wait_subscribed(1, 1);
     c.send(Command::Publish {
         id: 1,
-        token: 1,
+        token: Token(1),
         message: Box::new(canopy::model::message::OutgoingMessage {
             topic: "proxied/x".into(),
             payload: "through the proxy".into(),

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use canopy::engine::{Command, ConnectionState};
+use canopy::engine::{Command, ConnectionState, Token};
 use canopy::model::message::{OutgoingMessage, Properties, QoS};
 use canopy::profiles::profile::Subscription;
 use canopy::ui::{AppConfig, CanopyApp};
@@ -70,7 +70,7 @@ fn publish_retained(broker: &Broker, topic: &str, payload: &str) {
     c.wait_connected(9);
     c.send(Command::Publish {
         id: 9,
-        token: 1,
+        token: Token(1),
         message: Box::new(OutgoingMessage {
             topic: topic.into(),
             payload: Bytes::from(payload.to_owned()),
@@ -408,7 +408,7 @@ fn decoders_json_tree_and_charts() {
     let send = |c: &mut Client, token: u64, topic: &str, payload: Vec<u8>| {
         c.send(Command::Publish {
             id: 9,
-            token,
+            token: Token(token),
             message: Box::new(OutgoingMessage {
                 topic: topic.into(),
                 payload: Bytes::from(payload),
@@ -554,7 +554,7 @@ fn record_in_the_window_then_replay_it() {
     {
         c.send(Command::Publish {
             id: 9,
-            token: token as u64,
+            token: Token(token as u64),
             message: Box::new(OutgoingMessage {
                 topic: topic.into(),
                 payload: Bytes::copy_from_slice(payload),
@@ -681,7 +681,7 @@ fn broker_stats_from_sys_and_request_response() {
     let respond = |c: &mut Client, token: u64, correlation: &'static [u8], payload: &'static [u8]| {
         c.send(Command::Publish {
             id: 6,
-            token,
+            token: Token(token),
             message: Box::new(OutgoingMessage {
                 topic: request.properties.response_topic.clone().unwrap(),
                 payload: Bytes::from_static(payload),
@@ -746,7 +746,7 @@ fn broker_stats_from_sys_and_request_response() {
     responder.wait_messages(6, "svc/req", 2);
     responder.send(Command::Publish {
         id: 6,
-        token: 3,
+        token: Token(3),
         message: Box::new(OutgoingMessage {
             topic: "svc/reply/second".into(),
             payload: Bytes::from_static(b"pong 2"),

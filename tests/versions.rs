@@ -2,7 +2,7 @@
 //! negotiation settling on 5.0 where it is offered, and MQTT 5 sessions that survive a
 //! disconnect when the session is kept.
 
-use canopy::engine::{Command, ConnectionState};
+use canopy::engine::{Command, ConnectionState, Token};
 use canopy::model::message::{OutgoingMessage, QoS};
 use canopy::profiles::profile::{MqttVersion, Subscription, TransportKind};
 
@@ -11,7 +11,7 @@ use crate::common::{Broker, Client};
 fn publish(c: &Client, token: u64, topic: &str, payload: &str, qos: QoS) {
     c.send(Command::Publish {
         id: 1,
-        token,
+        token: Token(token),
         message: Box::new(OutgoingMessage {
             topic: topic.into(),
             payload: payload.to_owned().into(),

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::args::{ConnectionArgs, parse_qos};
 use super::{CLI_ID, complain, connect, exit, report_state, routine_event};
 use crate::bench::{Workload, peak_rss};
-use crate::engine::{Command, Event, PublishOutcome};
+use crate::engine::{Command, Event, PublishOutcome, Token};
 use crate::model::message::{OutgoingMessage, QoS};
 use crate::model::topic_tree::{Limits, TopicTree};
 
@@ -283,7 +283,7 @@ fn publish(args: PublishArgs) -> u8 {
             bytes += payload.len() as u64;
             session.engine.send(Command::Publish {
                 id: CLI_ID,
-                token: sent,
+                token: Token(sent),
                 message: Box::new(OutgoingMessage {
                     topic: workload.topic(sent),
                     payload,

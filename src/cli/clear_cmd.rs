@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::args::ConnectionArgs;
 use super::{CLI_ID, complain, connect, exit, routine_event};
-use crate::engine::{Command, Event, PublishOutcome};
+use crate::engine::{Command, Event, PublishOutcome, Token};
 use crate::model::message::QoS;
 
 /// Arguments of `canopy clear-retained`.
@@ -123,7 +123,7 @@ pub fn run(args: ClearArgs) -> u8 {
     for (token, topic) in topics.iter().enumerate() {
         session.engine.send(Command::ClearRetained {
             id: CLI_ID,
-            token: token as u64,
+            token: Token(token as u64),
             topic: topic.clone(),
         });
     }
@@ -137,7 +137,10 @@ pub fn run(args: ClearArgs) -> u8 {
         match event {
             Event::Published { token, outcome, .. } => {
                 done += 1;
-                let topic = topics.get(token as usize).map_or("?", String::as_str);
+                let topic = usize::try_from(token.0)
+                    .ok()
+                    .and_then(|i| topics.get(i))
+                    .map_or("?", String::as_str);
                 match outcome {
                     PublishOutcome::Failed(why) => {
                         failed += 1;

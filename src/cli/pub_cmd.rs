@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::args::{ConnectionArgs, parse_qos};
 use super::{CLI_ID, Session, complain, connect, exit, report_state};
-use crate::engine::{Command, Event, PublishOutcome};
+use crate::engine::{Command, Event, PublishOutcome, Token};
 use crate::model::message::{OutgoingMessage, Properties, QoS};
 use crate::model::topic::validate_topic_name;
 
@@ -78,7 +78,8 @@ const WINDOW: usize = 1000;
 struct Publisher {
     session: Session,
     template: OutgoingMessage,
-    outstanding: HashSet<u64>,
+    /// Publishes whose outcome has not come back; the command ends when this is empty.
+    outstanding: HashSet<Token>,
     next_token: u64,
     failures: u64,
     lost: bool,
@@ -89,10 +90,11 @@ impl Publisher {
         let mut message = self.template.clone();
         message.payload = payload;
         self.next_token += 1;
-        self.outstanding.insert(self.next_token);
+        let token = Token(self.next_token);
+        self.outstanding.insert(token);
         self.session.engine.send(Command::Publish {
             id: CLI_ID,
-            token: self.next_token,
+            token,
             message: Box::new(message),
         });
     }
@@ -103,7 +105,7 @@ impl Publisher {
                 self.outstanding.remove(&token);
                 if let PublishOutcome::Failed(why) = outcome {
                     self.failures += 1;
-                    complain(format!("message {token} not delivered: {why}"));
+                    complain(format!("message {} not delivered: {why}", token.0));
                 }
             }
             Event::State { state, .. } => {
@@ -317,7 +319,7 @@ pub fn run(args: PubArgs) -> u8 {
             outstanding.remove(&token);
             if let PublishOutcome::Failed(why) = outcome {
                 failures += 1;
-                complain(format!("message {token} not delivered: {why}"));
+                complain(format!("message {} not delivered: {why}", token.0));
             }
         }
     });

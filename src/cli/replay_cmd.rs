@@ -11,7 +11,7 @@ use clap::Args;
 use super::args::{ConnectionArgs, parse_qos};
 use super::sub_cmd::{Format, SubArgs};
 use super::{CLI_ID, complain, connect, exit, routine_event};
-use crate::engine::{Event, PublishOutcome};
+use crate::engine::{Event, PublishOutcome, Token};
 use crate::model::message::QoS;
 use crate::model::recording::Speed;
 use crate::replay::{ReplayControl, ReplayOptions, ReplayProgress};
@@ -121,7 +121,13 @@ pub fn replay(args: ReplayArgs) -> u8 {
     let worker = {
         let (engine, control, file) = (session.engine.sender(), control.clone(), args.file.clone());
         std::thread::spawn(move || {
-            let last = crate::replay::replay(&file, &options, CLI_ID, &engine, &control, |_| {});
+            // The replay is this engine's only publisher: a counter is enough.
+            let mut sent = 0;
+            let next_token = || {
+                sent += 1;
+                Token(sent)
+            };
+            let last = crate::replay::replay(&file, &options, CLI_ID, &engine, &control, next_token, |_| {});
             let _ = done_tx.send(last);
         })
     };

@@ -27,6 +27,12 @@ use crate::profiles::profile::{MqttVersion, Profile, Subscription};
 /// Identifies one open connection; chosen by the caller.
 pub type ConnectionId = u64;
 
+/// Names one publish (or clear) so that its outcome finds whoever asked for it: the engine
+/// echoes it in [`Event::Published`] and never reads it. Callers allocate them; the window
+/// keeps a map from token to origin (panel, clear job, replay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Token(pub u64);
+
 /// A request from the UI or CLI to the engine.
 #[derive(Debug, Clone)]
 pub enum Command {
@@ -64,7 +70,7 @@ pub enum Command {
         /// Which connection.
         id: ConnectionId,
         /// The caller's token, echoed in the outcome event.
-        token: u64,
+        token: Token,
         /// The message.
         message: Box<OutgoingMessage>,
     },
@@ -79,7 +85,7 @@ pub enum Command {
         /// Which connection.
         id: ConnectionId,
         /// The caller's token, echoed in the outcome event.
-        token: u64,
+        token: Token,
         /// The topic whose retained message goes.
         topic: String,
     },
@@ -170,7 +176,7 @@ pub enum Event {
         /// Which connection.
         id: ConnectionId,
         /// The token given with the command.
-        token: u64,
+        token: Token,
         /// What happened.
         outcome: PublishOutcome,
     },

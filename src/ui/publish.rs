@@ -6,7 +6,7 @@ use egui::{Key, Modifiers, RichText, Ui};
 
 use super::action::Action;
 use super::widgets;
-use crate::engine::PublishOutcome;
+use crate::engine::{PublishOutcome, Token};
 use crate::model::message::{OutgoingMessage, Properties, QoS};
 use crate::model::topic::validate_topic_name;
 
@@ -49,7 +49,7 @@ pub struct PublishState {
     pub recent: Vec<Recent>,
     /// The last publish's token and outcome (None while waiting).
     #[serde(skip)]
-    pub last: Option<(u64, Option<PublishOutcome>)>,
+    pub last: Option<(Token, Option<PublishOutcome>)>,
 }
 
 /// A message published earlier.
@@ -60,7 +60,7 @@ pub struct Recent {
     /// How it ended.
     pub outcome: Option<PublishOutcome>,
     /// The token it was sent with.
-    pub token: u64,
+    pub token: Token,
 }
 
 impl PublishState {
@@ -93,7 +93,7 @@ impl PublishState {
     }
 
     /// Records the outcome of a publish.
-    pub fn outcome(&mut self, token: u64, outcome: PublishOutcome) {
+    pub fn outcome(&mut self, token: Token, outcome: PublishOutcome) {
         if let Some((t, o)) = &mut self.last
             && *t == token
         {
@@ -105,7 +105,7 @@ impl PublishState {
     }
 
     /// Remembers a publish just sent.
-    pub fn sent(&mut self, token: u64, message: OutgoingMessage) {
+    pub fn sent(&mut self, token: Token, message: OutgoingMessage) {
         self.last = Some((token, None));
         self.recent.insert(
             0,

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use canopy::engine::{self, ConnectionState, Engine, Event};
+use canopy::engine::{self, ConnectionState, Engine, Event, Token};
 use canopy::model::message::Message;
 use canopy::profiles::profile::{Profile, TransportKind};
 use rcgen::{
@@ -480,7 +480,7 @@ impl Client {
                 id: i,
                 token: t,
                 outcome,
-            } if *i == id && *t == token => Some(outcome.clone()),
+            } if *i == id && *t == Token(token) => Some(outcome.clone()),
             _ => None,
         })
     }
@@ -492,7 +492,7 @@ impl Client {
             Duration::from_secs(15),
             |ev| {
                 ev.iter()
-                    .any(|e| matches!(e, Event::Published { id: i, token: t, .. } if *i == id && *t == token))
+                    .any(|e| matches!(e, Event::Published { id: i, token: t, .. } if *i == id && *t == Token(token)))
             },
         );
         self.outcome(id, token).expect("outcome")

@@ -115,9 +115,15 @@ fn escape_dismisses_a_dialog_and_nothing_is_done() {
     assert!(has_label_containing(&h, "Password for"), "no password prompt");
     h.key_press(egui::Key::Escape);
     h.run_steps(3);
-    assert!(!has_label_containing(&h, "Password for"), "Escape left the prompt open");
+    assert!(
+        !has_label_containing(&h, "Password for"),
+        "Escape left the prompt open"
+    );
     assert!(h.state().tabs().is_empty(), "a dismissed prompt connected");
     h.get_by_label("▶ Connect").click();
     h.run_steps(3);
-    assert!(has_label_containing(&h, "Password for"), "the prompt did not come back");
+    assert!(
+        has_label_containing(&h, "Password for"),
+        "the prompt did not come back"
+    );
 }

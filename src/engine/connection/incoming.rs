@@ -6,7 +6,7 @@ use tokio::time::Instant;
 
 use super::{BATCH_MAX, Conn};
 use crate::engine::session::{Incoming, Loop};
-use crate::engine::{ConnectionState, Event, PublishOutcome, SubscribeResult};
+use crate::engine::{ConnectionState, Event, PublishOutcome, SubscribeResult, Token};
 use crate::model::message::QoS;
 use crate::model::topic::matches;
 
@@ -141,7 +141,7 @@ impl Conn {
             }
             if !session_present {
                 // Publishes are sent again as new messages: rebuild the order of their tokens.
-                let mut order: VecDeque<(u64, QoS)> = VecDeque::new();
+                let mut order: VecDeque<(Token, QoS)> = VecDeque::new();
                 for old_pkid in restored.publishes {
                     let token = if old_pkid == 0 {
                         self.queued.pop_front()

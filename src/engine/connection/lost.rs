@@ -11,7 +11,7 @@ use tokio::time::{Instant, sleep_until};
 use super::Conn;
 use crate::engine::errors::{ConnectError, ErrorKind};
 use crate::engine::session::{self, Loop, Saved};
-use crate::engine::{Command, ConnectionState, Event, PublishOutcome, SubscribeResult};
+use crate::engine::{Command, ConnectionState, Event, PublishOutcome, SubscribeResult, Token};
 use crate::profiles::profile::MqttVersion;
 
 /// A connection that ends sooner than this after CONNACK "died right after connecting": it
@@ -283,7 +283,7 @@ impl Conn {
     /// followed by the connection closing twice is reported failed at once and not sent again
     /// (instead of being resent through every reconnect).
     fn strike_publishes(&mut self, saved: &mut Saved) {
-        let suspects: Vec<(u16, u64)> = self
+        let suspects: Vec<(u16, Token)> = self
             .inflight
             .iter()
             .filter(|(_, (_, at))| at.elapsed() < PUBLISH_SUSPECT)
@@ -314,7 +314,7 @@ impl Conn {
     /// Reports every publish that will never be delivered.
     fn fail_pending(&mut self, why: &str) {
         self.publish_strikes.clear();
-        let tokens: Vec<u64> = self
+        let tokens: Vec<Token> = self
             .outbox
             .drain(..)
             .map(|(t, _)| t)

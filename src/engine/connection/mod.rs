@@ -15,7 +15,9 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
 use super::session::{self, Client, QueueError, Saved};
-use super::{Command, ConnectionId, ConnectionState, Event, EventSink, PublishOutcome, SubscribeResult};
+use super::{
+    Command, ConnectionId, ConnectionState, Event, EventSink, PublishOutcome, SubscribeResult, Token,
+};
 use crate::model::message::{Message, OutgoingMessage, QoS};
 use crate::model::topic::{validate_filter, validate_topic_name};
 use crate::profiles::profile::{MqttVersion, Profile, Subscription};
@@ -185,14 +187,14 @@ struct Conn {
     unsub_queue: VecDeque<Vec<String>>,
     unsub_waiting: HashMap<u16, Vec<String>>,
     /// Publishes not yet handed to rumqttc.
-    outbox: VecDeque<(u64, OutgoingMessage)>,
+    outbox: VecDeque<(Token, OutgoingMessage)>,
     /// Publishes handed to rumqttc, not yet written, in order.
-    queued: VecDeque<(u64, QoS)>,
+    queued: VecDeque<(Token, QoS)>,
     /// QoS 1/2 publishes written and awaiting their acknowledgement, by packet id, with the
     /// time they were written.
-    inflight: HashMap<u16, (u64, Instant)>,
+    inflight: HashMap<u16, (Token, Instant)>,
     /// How often the connection closed right after a publish was written, by token.
-    publish_strikes: HashMap<u64, u8>,
+    publish_strikes: HashMap<Token, u8>,
     batch: Vec<Message>,
     batch_started: Option<Instant>,
     /// Queue budget (bytes) a message already read still owes: nothing more is read from the
@@ -314,7 +316,7 @@ impl Conn {
         self.batch_started.map(|t| t + BATCH_WINDOW)
     }
 
-    fn published(&self, token: u64, outcome: PublishOutcome) {
+    fn published(&self, token: Token, outcome: PublishOutcome) {
         self.emit(Event::Published {
             id: self.id,
             token,
@@ -357,7 +359,7 @@ impl Conn {
         }
     }
 
-    fn publish(&mut self, token: u64, message: OutgoingMessage) {
+    fn publish(&mut self, token: Token, message: OutgoingMessage) {
         if self.closing.is_some() {
             self.published(token, PublishOutcome::Failed("the connection is closing".into()));
             return;

@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::CanopyApp;
 use super::dialogs::Dialog;
 use super::jobs::{Background, ReplayJob, file_dialog, picked};
+use super::origins::Origin;
 use crate::engine::{Command, ConnectionId, ConnectionState};
 use crate::model::message::OutgoingMessage;
 use crate::model::recording::Speed;
@@ -177,8 +178,7 @@ impl CanopyApp {
         if let Some(sub) = tab.track_request(&message) {
             self.subscribe(id, sub, None);
         }
-        let token = self.next_token;
-        self.next_token += 1;
+        let token = self.origins.register(id, Origin::Panel);
         self.persisted.publish.sent(token, message.clone());
         self.engine.send(Command::Publish {
             id,
@@ -189,8 +189,7 @@ impl CanopyApp {
 
     fn clear_retained(&mut self, topic: String) {
         if let Some(tab) = self.tabs.get(self.active) {
-            let token = self.next_token;
-            self.next_token += 1;
+            let token = self.origins.register(tab.id, Origin::Panel);
             self.engine.send(Command::ClearRetained {
                 id: tab.id,
                 token,
@@ -257,6 +256,7 @@ impl CanopyApp {
             failed: 0,
         });
         let engine = self.engine.sender();
+        let origins = self.origins.clone();
         self.jobs.spawn("replay", move |jobs| {
             let report = |p: &crate::replay::ReplayProgress| jobs.send(Background::Replay(p.clone()));
             let path = path.or_else(|| {
@@ -270,7 +270,8 @@ impl CanopyApp {
             match path {
                 Some(path) => {
                     let options = crate::replay::ReplayOptions::at(speed);
-                    crate::replay::replay(&path, &options, id, &engine, &control, report);
+                    let next_token = || origins.register(id, Origin::Replay);
+                    crate::replay::replay(&path, &options, id, &engine, &control, next_token, report);
                 }
                 None => report(&crate::replay::ReplayProgress {
                     finished: true,

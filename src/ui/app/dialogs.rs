@@ -4,6 +4,7 @@
 use super::CanopyApp;
 use super::events::ClearJob;
 use super::jobs::{Background, file_dialog};
+use super::origins::Origin;
 use crate::engine::{Command, ConnectionId};
 use crate::profiles::Profile;
 use crate::profiles::import::ImportReport;
@@ -167,10 +168,8 @@ impl CanopyApp {
 
     /// Sends one clear per topic; their outcomes are counted by the [`ClearJob`].
     fn clear_retained_below(&mut self, tab: ConnectionId, root: String, topics: Vec<String>) {
-        let first_token = self.next_token;
-        for topic in &topics {
-            let token = self.next_token;
-            self.next_token += 1;
+        for (index, topic) in topics.iter().enumerate() {
+            let token = self.origins.register(tab, Origin::Clear(index));
             self.engine.send(Command::ClearRetained {
                 id: tab,
                 token,
@@ -180,7 +179,6 @@ impl CanopyApp {
         self.clear_job = Some(ClearJob {
             root,
             topics,
-            first_token,
             done: 0,
             failed: Vec::new(),
         });

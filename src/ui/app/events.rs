@@ -5,8 +5,9 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use super::origins::Origin;
 use super::{APPLY_BUDGET, CanopyApp};
-use crate::engine::{ConnectionId, ConnectionState, Event, PublishOutcome};
+use crate::engine::{ConnectionId, ConnectionState, Event, PublishOutcome, Token};
 use crate::ui::notices::Level;
 
 /// Retained messages being deleted (their outcomes arrive as publish outcomes).
@@ -15,8 +16,6 @@ pub(super) struct ClearJob {
     pub(super) root: String,
     /// The topics being cleared, in token order.
     pub(super) topics: Vec<String>,
-    /// The token of `topics[0]`; the job owns `first_token..first_token + topics.len()`.
-    pub(super) first_token: u64,
     /// Outcomes received so far.
     pub(super) done: usize,
     /// `topic: why` of each failure.
@@ -101,35 +100,38 @@ impl CanopyApp {
         );
     }
 
-    /// Gives a publish outcome to its owner: tokens from [`crate::replay::REPLAY_TOKENS`] up
-    /// are the replay's, the clear job owns its token range, the rest are the publish panel's.
-    fn route_outcome(&mut self, token: u64, outcome: PublishOutcome) {
-        if token >= crate::replay::REPLAY_TOKENS {
-            if let Some(job) = &mut self.replay {
-                job.control.outcomes.fetch_add(1, Ordering::Relaxed);
-                job.failed += u64::from(matches!(outcome, PublishOutcome::Failed(_)));
+    /// Gives a publish outcome to whoever registered its token (see [`super::origins`]).
+    fn route_outcome(&mut self, token: Token, outcome: PublishOutcome) {
+        match self.origins.take(token) {
+            Some(Origin::Replay) => {
+                if let Some(job) = &mut self.replay {
+                    job.control.outcomes.fetch_add(1, Ordering::Relaxed);
+                    job.failed += u64::from(matches!(outcome, PublishOutcome::Failed(_)));
+                }
             }
-            return;
-        }
-        if let Some(job) = &mut self.clear_job
-            && (job.first_token..job.first_token + job.topics.len() as u64).contains(&token)
-        {
-            job.done += 1;
-            if let PublishOutcome::Failed(why) = outcome {
-                let topic = &job.topics[(token - job.first_token) as usize];
-                job.failed.push(format!("{topic}: {why}"));
+            Some(Origin::Clear(index)) => {
+                let Some(job) = &mut self.clear_job else { return };
+                job.done += 1;
+                if let PublishOutcome::Failed(why) = outcome {
+                    let topic = job.topics.get(index).map_or("?", String::as_str);
+                    job.failed.push(format!("{topic}: {why}"));
+                }
+                if job.done == job.topics.len() {
+                    self.finish_clear_job();
+                }
             }
-            if job.done == job.topics.len() {
-                self.finish_clear_job();
+            Some(Origin::Panel) => {
+                // A failure the panel no longer lists (scrolled out of its recent list, or a
+                // clear from the message view) still gets said.
+                if let PublishOutcome::Failed(why) = &outcome
+                    && self.persisted.publish.recent.iter().all(|r| r.token != token)
+                {
+                    self.notices.push(Level::Error, why.clone());
+                }
+                self.persisted.publish.outcome(token, outcome);
             }
-            return;
+            None => log::debug!("publish outcome for unknown token {token:?}: {outcome:?}"),
         }
-        if let PublishOutcome::Failed(why) = &outcome
-            && self.persisted.publish.recent.iter().all(|r| r.token != token)
-        {
-            self.notices.push(Level::Error, why.clone());
-        }
-        self.persisted.publish.outcome(token, outcome);
     }
 
     fn finish_clear_job(&mut self) {

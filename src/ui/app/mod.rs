@@ -17,6 +17,7 @@ mod dialogs;
 mod events;
 mod frame;
 mod jobs;
+mod origins;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 use self::dialogs::Dialog;
 use self::events::ClearJob;
 use self::jobs::{Background, Jobs, ReplayJob};
+use self::origins::Origins;
 use super::fonts;
 use super::notices::{Level, Notices};
 use super::profiles::ProfilesPanel;
@@ -95,8 +97,8 @@ pub struct CanopyApp {
     /// tabs by [`ConnectionId`]).
     active: usize,
     next_id: ConnectionId,
-    /// Publish tokens below [`crate::replay::REPLAY_TOKENS`]; see `events::route_outcome`.
-    next_token: u64,
+    /// Who waits for each publish outcome; shared with the replay thread.
+    origins: Origins,
     notices: Notices,
     /// When the edited profiles are written (see `jobs::schedule_save`).
     save_due: Option<Instant>,
@@ -177,7 +179,7 @@ impl CanopyApp {
             tabs: Vec::new(),
             active: 0,
             next_id: 1,
-            next_token: 1,
+            origins: Origins::default(),
             notices,
             save_due: None,
             saver,
