@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::engine::{Command, ConnectionState, Engine, Event, Token};
+use crate::engine::{Command, ConnectionId, ConnectionState, Engine, Event, Token};
+
+/// The demo generator's own engine has this one connection.
+const DEMO_ID: ConnectionId = ConnectionId(1);
 use crate::model::message::{OutgoingMessage, Properties, QoS};
 use crate::profiles::Profile;
 
@@ -129,8 +132,8 @@ pub fn run(profile: Profile, rate: u32, limit: Option<u64>, stop: Arc<AtomicBool
     profile.subscriptions.clear();
     profile.client_id = crate::profiles::profile::random_client_id();
     engine.send(Command::Connect {
-        id: 1,
-        profile: Box::new(profile),
+        id: DEMO_ID,
+        options: Box::new(profile.connect_options()),
     });
     let mut connected = false;
     let mut rng = rand::rng();
@@ -141,7 +144,7 @@ pub fn run(profile: Profile, rate: u32, limit: Option<u64>, stop: Arc<AtomicBool
     let mut publish = |engine: &Engine, m: OutgoingMessage| {
         token += 1;
         engine.send(Command::Publish {
-            id: 1,
+            id: DEMO_ID,
             token: Token(token),
             message: Box::new(m),
         });
@@ -173,7 +176,7 @@ pub fn run(profile: Profile, rate: u32, limit: Option<u64>, stop: Arc<AtomicBool
                 seq += 1;
                 publish(&engine, next_message(&mut rng, seq));
                 if limit.is_some_and(|l| seq >= l) {
-                    engine.send(Command::Disconnect { id: 1 });
+                    engine.send(Command::Disconnect { id: DEMO_ID });
                     std::thread::sleep(Duration::from_millis(200));
                     return;
                 }
@@ -181,5 +184,5 @@ pub fn run(profile: Profile, rate: u32, limit: Option<u64>, stop: Arc<AtomicBool
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    engine.send(Command::Disconnect { id: 1 });
+    engine.send(Command::Disconnect { id: DEMO_ID });
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use canopy::engine::backoff::ReconnectPolicy;
-use canopy::engine::{Command, ConnectionState, Engine, Event, PublishOutcome, Token};
+use canopy::engine::{Command, ConnectionId, ConnectionState, Engine, Event, PublishOutcome, Token};
 use canopy::model::message::{OutgoingMessage, QoS};
 use canopy::profiles::profile::{Profile, Subscription};
 use rand::Rng;
@@ -74,12 +74,12 @@ fn qos1_through_twenty_broker_kills_loses_nothing_and_always_reconnects() {
     sub_profile.client_id = "canopy-chaos-subscriber".into();
     sub_profile.subscriptions = vec![Subscription::new("chaos/seq", QoS::AtLeastOnce)];
     subscriber.send(Command::Connect {
-        id: 1,
-        profile: Box::new(sub_profile),
+        id: ConnectionId(1),
+        options: Box::new(sub_profile.connect_options()),
     });
     publisher.send(Command::Connect {
-        id: 1,
-        profile: Box::new(quick_reconnects(broker.tcp_profile())),
+        id: ConnectionId(1),
+        options: Box::new(quick_reconnects(broker.tcp_profile()).connect_options()),
     });
     let (mut subs, mut pubs) = (Tally::default(), Tally::default());
     let wait_both_connected = |subs: &mut Tally, pubs: &mut Tally, n: usize| {
@@ -102,7 +102,7 @@ fn qos1_through_twenty_broker_kills_loses_nothing_and_always_reconnects() {
         while Instant::now() < end {
             for _ in 0..5 {
                 publisher.send(Command::Publish {
-                    id: 1,
+                    id: ConnectionId(1),
                     token: Token(*sent),
                     message: Box::new(OutgoingMessage {
                         topic: "chaos/seq".into(),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use canopy::engine::{Command, ConnectionState, ErrorKind, Event, PublishOutcome, Token};
+use canopy::engine::{Command, ConnectionId, ConnectionState, ErrorKind, Event, PublishOutcome, Token};
 use canopy::model::message::{OutgoingMessage, Properties, QoS};
 use canopy::profiles::profile::{MqttVersion, Profile, Subscription, TransportKind};
 
@@ -22,7 +22,7 @@ fn message(topic: &str, payload: impl Into<Bytes>, qos: QoS) -> OutgoingMessage 
 
 fn publish(c: &Client, id: u64, token: u64, m: OutgoingMessage) {
     c.send(Command::Publish {
-        id,
+        id: ConnectionId(id),
         token: Token(token),
         message: Box::new(m),
     });
@@ -57,7 +57,7 @@ fn round_trip(broker: &Broker, profile: Profile) {
             ConnectionState::Connected { version: v, .. } => assert_eq!(*v, version),
             other => panic!("expected connected, got {other:?} (log: {})", broker.log()),
         }
-        c.send(Command::Disconnect { id: 1 });
+        c.send(Command::Disconnect { id: ConnectionId(1) });
         assert_eq!(c.wait_final(1), ConnectionState::Disconnected);
     }
 }
@@ -129,7 +129,7 @@ fn subscription_identifiers_are_reported() {
     c.connect(1, broker.tcp_profile());
     c.wait_connected(1);
     c.send(Command::Subscribe {
-        id: 1,
+        id: ConnectionId(1),
         subscriptions: vec![Subscription::new("sid/#", QoS::AtMostOnce)],
         subscription_id: Some(42),
     });
@@ -202,7 +202,7 @@ fn retained_messages_are_flagged_and_can_be_cleared() {
     assert_eq!(&got.payload[..], b"kept");
 
     c.send(Command::ClearRetained {
-        id: 1,
+        id: ConnectionId(1),
         token: Token(2),
         topic: "ret/a".into(),
     });
@@ -372,7 +372,7 @@ fn invalid_filters_are_rejected_before_sending() {
     c.connect(1, broker.tcp_profile());
     c.wait_connected(1);
     c.send(Command::Subscribe {
-        id: 1,
+        id: ConnectionId(1),
         subscriptions: vec![
             Subscription::new("bad/#/x", QoS::AtMostOnce),
             Subscription::new("ok/+", QoS::AtMostOnce),
@@ -481,7 +481,7 @@ fn broker_restart_reconnects_resubscribes_and_delivers_outage_publishes() {
             })
             .unwrap();
         assert_eq!(first_reconnecting, (1, ErrorKind::ConnectionLost));
-        c.send(Command::Disconnect { id: 1 });
+        c.send(Command::Disconnect { id: ConnectionId(1) });
         assert_eq!(c.wait_final(1), ConnectionState::Disconnected);
     }
 }
@@ -547,7 +547,7 @@ fn graceful_disconnect_flushes_qos1() {
         );
     }
     // Disconnect straight away: every message must still be acknowledged first.
-    c.send(Command::Disconnect { id: 1 });
+    c.send(Command::Disconnect { id: ConnectionId(1) });
     assert_eq!(c.wait_final(1), ConnectionState::Disconnected);
     let acked = (0..n)
         .filter(|t| c.outcome(1, *t) == Some(PublishOutcome::Acknowledged))
@@ -579,7 +579,7 @@ fn several_connections_at_once() {
     publish(&c, 1, 1, message("multi/a", "from 1", QoS::AtLeastOnce));
     c.wait_messages(1, "multi/a", 1);
     c.wait_messages(2, "multi/a", 1);
-    c.send(Command::Disconnect { id: 1 });
+    c.send(Command::Disconnect { id: ConnectionId(1) });
     assert_eq!(c.wait_final(1), ConnectionState::Disconnected);
     publish(&c, 2, 2, message("multi/b", "from 2", QoS::AtLeastOnce));
     c.wait_messages(2, "multi/b", 1);
@@ -627,7 +627,7 @@ fn the_embedded_rumqttd_dropping_sys_subscribers_costs_only_that_filter() {
     );
     std::thread::sleep(Duration::from_millis(200));
     c.send(Command::Publish {
-        id: 1,
+        id: ConnectionId(1),
         token: Token(1),
         message: Box::new(message("sandbox-sys-test/x", "still here", QoS::AtLeastOnce)),
     });

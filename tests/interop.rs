@@ -5,7 +5,7 @@
 use std::process::{Command as Process, Output};
 use std::time::{Duration, Instant};
 
-use canopy::engine::{Command, ConnectionState, ErrorKind, Event, PublishOutcome, Token};
+use canopy::engine::{Command, ConnectionId, ConnectionState, ErrorKind, Event, PublishOutcome, Token};
 use canopy::model::message::{OutgoingMessage, QoS};
 use canopy::profiles::profile::{MqttVersion, Profile, Subscription};
 
@@ -358,7 +358,7 @@ fn a_publish_the_broker_answers_by_closing_fails_after_the_second_time() {
     let started = Instant::now();
     for (token, topic) in [(1, "forbidden/topic"), (2, "fine/topic")] {
         c.send(Command::Publish {
-            id: 1,
+            id: ConnectionId(1),
             token: Token(token),
             message: Box::new(OutgoingMessage {
                 topic: topic.into(),
@@ -493,8 +493,8 @@ fn a_flood_of_distinct_topics_arrives_whole_through_a_bounded_queue() {
     let limit = 1 << 20;
     let engine = canopy::engine::Engine::with_queue_limit(std::sync::Arc::new(|| {}), limit).expect("engine");
     engine.send(Command::Connect {
-        id: 1,
-        profile: Box::new(profile(&broker, &["flood/#"])),
+        id: ConnectionId(1),
+        options: Box::new(profile(&broker, &["flood/#"]).connect_options()),
     });
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut next = 0usize;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use canopy::engine::{Command, ConnectionState, Engine, Event, PublishOutcome, Token};
+use canopy::engine::{Command, ConnectionId, ConnectionState, Engine, Event, PublishOutcome, Token};
 use canopy::model::message::{OutgoingMessage, QoS};
 use canopy::profiles::profile::Subscription;
 
@@ -35,7 +35,7 @@ fn a_consumer_that_stops_reading_holds_the_queue_to_its_budget_and_loses_nothing
         let mut payload = format!("{seq:08}").into_bytes();
         payload.resize(PAYLOAD, b'.');
         writer.send(Command::Publish {
-            id: 1,
+            id: ConnectionId(1),
             token: Token(seq as u64),
             message: Box::new(OutgoingMessage {
                 topic: "bp/seq".into(),

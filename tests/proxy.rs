@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use canopy::engine::{Command, ConnectionState, ErrorKind, Event, Token};
+use canopy::engine::{Command, ConnectionId, ConnectionState, ErrorKind, Event, Token};
 use canopy::model::message::QoS;
 use canopy::profiles::profile::{MqttVersion, Subscription, TransportKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -165,7 +165,7 @@ fn round_trip_through(broker: &Broker, transport: TransportKind, proxy_url: Stri
     c.wait_connected(1);
     c.wait_subscribed(1, 1);
     c.send(Command::Publish {
-        id: 1,
+        id: ConnectionId(1),
         token: Token(1),
         message: Box::new(canopy::model::message::OutgoingMessage {
             topic: "proxied/x".into(),
@@ -176,7 +176,7 @@ fn round_trip_through(broker: &Broker, transport: TransportKind, proxy_url: Stri
         }),
     });
     c.wait_messages(1, "proxied/x", 1);
-    c.send(Command::Disconnect { id: 1 });
+    c.send(Command::Disconnect { id: ConnectionId(1) });
     c.wait_final(1);
 }
 

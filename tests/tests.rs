@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod engine;
 mod interop;
+mod layers;
 mod pressure;
 mod profiles;
 mod proxy;

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use canopy::engine::{Command, ConnectionState, Token};
+use canopy::engine::{Command, ConnectionId, ConnectionState, Token};
 use canopy::model::message::{OutgoingMessage, Properties, QoS};
 use canopy::profiles::profile::Subscription;
 use canopy::ui::{AppConfig, CanopyApp};
@@ -69,7 +69,7 @@ fn publish_retained(broker: &Broker, topic: &str, payload: &str) {
     c.connect(9, broker.tcp_profile());
     c.wait_connected(9);
     c.send(Command::Publish {
-        id: 9,
+        id: ConnectionId(9),
         token: Token(1),
         message: Box::new(OutgoingMessage {
             topic: topic.into(),
@@ -407,7 +407,7 @@ fn decoders_json_tree_and_charts() {
     c.wait_connected(9);
     let send = |c: &mut Client, token: u64, topic: &str, payload: Vec<u8>| {
         c.send(Command::Publish {
-            id: 9,
+            id: ConnectionId(9),
             token: Token(token),
             message: Box::new(OutgoingMessage {
                 topic: topic.into(),
@@ -553,7 +553,7 @@ fn record_in_the_window_then_replay_it() {
     .enumerate()
     {
         c.send(Command::Publish {
-            id: 9,
+            id: ConnectionId(9),
             token: Token(token as u64),
             message: Box::new(OutgoingMessage {
                 topic: topic.into(),
@@ -680,7 +680,7 @@ fn broker_stats_from_sys_and_request_response() {
     let request = responder.messages(6)[0].clone();
     let respond = |c: &mut Client, token: u64, correlation: &'static [u8], payload: &'static [u8]| {
         c.send(Command::Publish {
-            id: 6,
+            id: ConnectionId(6),
             token: Token(token),
             message: Box::new(OutgoingMessage {
                 topic: request.properties.response_topic.clone().unwrap(),
@@ -745,7 +745,7 @@ fn broker_stats_from_sys_and_request_response() {
     });
     responder.wait_messages(6, "svc/req", 2);
     responder.send(Command::Publish {
-        id: 6,
+        id: ConnectionId(6),
         token: Token(3),
         message: Box::new(OutgoingMessage {
             topic: "svc/reply/second".into(),

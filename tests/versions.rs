@@ -2,7 +2,7 @@
 //! negotiation settling on 5.0 where it is offered, and MQTT 5 sessions that survive a
 //! disconnect when the session is kept.
 
-use canopy::engine::{Command, ConnectionState, Token};
+use canopy::engine::{Command, ConnectionId, ConnectionState, Token};
 use canopy::model::message::{OutgoingMessage, QoS};
 use canopy::profiles::profile::{MqttVersion, Subscription, TransportKind};
 
@@ -10,7 +10,7 @@ use crate::common::{Broker, Client};
 
 fn publish(c: &Client, token: u64, topic: &str, payload: &str, qos: QoS) {
     c.send(Command::Publish {
-        id: 1,
+        id: ConnectionId(1),
         token: Token(token),
         message: Box::new(OutgoingMessage {
             topic: topic.into(),
@@ -43,7 +43,7 @@ fn mqtt_31_round_trips_over_tcp_and_websocket_with_a_short_client_id() {
             note.is_some_and(|n| n.contains("1 to 23")),
             "the short client id is explained"
         );
-        c.send(Command::Disconnect { id: 1 });
+        c.send(Command::Disconnect { id: ConnectionId(1) });
         c.wait_final(1);
     }
     // mosquitto logs the protocol of each client: p1 is MQTT 3.1.
@@ -76,7 +76,7 @@ fn a_kept_mqtt_5_session_receives_what_was_published_while_away() {
     c.connect(1, p.clone());
     c.wait_connected(1);
     c.wait_subscribed(1, 1);
-    c.send(Command::Disconnect { id: 1 });
+    c.send(Command::Disconnect { id: ConnectionId(1) });
     c.wait_final(1);
 
     let mut publisher = Client::new();

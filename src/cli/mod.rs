@@ -21,7 +21,7 @@ use clap::{Parser, Subcommand};
 
 pub use args::ConnectionArgs;
 
-use crate::engine::{Command, ConnectionState, Engine, Event};
+use crate::engine::{Command, ConnectionId, ConnectionState, Engine, Event};
 use crate::profiles::Profile;
 
 /// Exit codes a script can rely on.
@@ -143,7 +143,7 @@ impl Session {
 }
 
 /// The connection id the CLI uses (it opens one connection).
-pub(crate) const CLI_ID: u64 = 1;
+pub(crate) const CLI_ID: ConnectionId = ConnectionId(1);
 
 /// Starts the engine and waits for the first connection. On the first attempt failing, gives
 /// up at once unless `retry` is set (then follows the profile's reconnect policy).
@@ -159,7 +159,7 @@ pub(crate) fn connect(profile: Profile, retry: bool) -> Result<Session, u8> {
     })?;
     engine.send(Command::Connect {
         id: CLI_ID,
-        profile: Box::new(profile.clone()),
+        options: Box::new(profile.connect_options()),
     });
     loop {
         let Some(event) = engine.recv_timeout(Duration::from_secs(3600)) else {

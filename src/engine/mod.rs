@@ -7,6 +7,7 @@ pub mod backoff;
 mod budget;
 mod connection;
 pub mod errors;
+pub mod options;
 pub mod proxy;
 mod session;
 pub mod tls;
@@ -21,11 +22,22 @@ use tokio::sync::mpsc;
 
 pub use errors::{ConnectError, ErrorKind};
 
+pub use self::options::ConnectOptions;
+use self::options::{MqttVersion, Subscription};
 use crate::model::message::{Message, OutgoingMessage, QoS};
-use crate::profiles::profile::{MqttVersion, Profile, Subscription};
 
 /// Identifies one open connection; chosen by the caller.
-pub type ConnectionId = u64;
+/// Names one connection for as long as the engine runs. Chosen by the caller (the window
+/// counts up; the CLI has one); never reused while the connection exists, so a command or
+/// event that outlives its tab can never reach another one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ConnectionId(pub u64);
+
+impl std::fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
 
 /// Names one publish (or clear) so that its outcome finds whoever asked for it: the engine
 /// echoes it in [`Event::Published`] and never reads it. Callers allocate them; the window
@@ -36,12 +48,12 @@ pub struct Token(pub u64);
 /// A request from the UI or CLI to the engine.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// Open a connection with the given profile (replacing any connection with the same id).
+    /// Open a connection with these options (replacing any connection with the same id).
     Connect {
         /// The caller's id for this connection.
         id: ConnectionId,
         /// The settings to use (cloned; later edits do not affect the open connection).
-        profile: Box<Profile>,
+        options: Box<ConnectOptions>,
     },
     /// Close a connection gracefully: in-flight QoS 1/2 publishes are acknowledged first
     /// (bounded wait), anything that cannot be delivered is reported as failed.
@@ -356,9 +368,9 @@ fn route(connections: &mut HashMap<ConnectionId, connection::Handle>, sink: &Eve
         | Command::ClearRetained { id, .. } => *id,
     };
     match command {
-        Command::Connect { id, profile } => {
+        Command::Connect { id, options } => {
             let previous = connections.remove(&id);
-            let handle = connection::spawn(id, *profile, sink.clone(), previous);
+            let handle = connection::spawn(id, *options, sink.clone(), previous);
             connections.insert(id, handle);
         }
         other => match connections.get(&id) {

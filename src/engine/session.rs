@@ -15,8 +15,8 @@ use super::errors::{ConnectError, ErrorKind};
 use super::tls;
 
 mod words;
+use super::options::{ConnectOptions, MqttVersion, RetainHandling, Subscription, TransportKind};
 use crate::model::message::{Message, OutgoingMessage, Properties, QoS};
-use crate::profiles::profile::{MqttVersion, Profile, RetainHandling, Subscription, TransportKind};
 use words::{map_err4, map_err5, pub_ack_reason5, suback5};
 
 /// The largest packet MQTT allows (256 MB). Canopy must never cut a payload.
@@ -120,12 +120,12 @@ fn settings_error(message: impl Into<String>) -> ConnectError {
     ConnectError::new(ErrorKind::Settings, message)
 }
 
-fn transport(profile: &Profile) -> Result<Transport, ConnectError> {
+fn transport(options: &ConnectOptions) -> Result<Transport, ConnectError> {
     let tls = || -> Result<TlsConfiguration, ConnectError> {
-        let config = tls::client_config(&profile.tls).map_err(|e| settings_error(e.to_string()))?;
+        let config = tls::client_config(&options.tls).map_err(|e| settings_error(e.to_string()))?;
         Ok(TlsConfiguration::Rustls(Arc::new(config)))
     };
-    Ok(match profile.transport {
+    Ok(match options.transport {
         TransportKind::Tcp => Transport::Tcp,
         TransportKind::Tls => Transport::Tls(tls()?),
         TransportKind::Ws => Transport::Ws,
@@ -134,52 +134,52 @@ fn transport(profile: &Profile) -> Result<Transport, ConnectError> {
 }
 
 /// The host string rumqttc wants: the whole URL for WebSockets, the bare host otherwise.
-fn broker_address(profile: &Profile) -> String {
-    if profile.transport.is_websocket() {
-        let path = if profile.ws_path.starts_with('/') {
-            profile.ws_path.clone()
+fn broker_address(options: &ConnectOptions) -> String {
+    if options.transport.is_websocket() {
+        let path = if options.ws_path.starts_with('/') {
+            options.ws_path.clone()
         } else {
-            format!("/{}", profile.ws_path)
+            format!("/{}", options.ws_path)
         };
-        let host = if profile.host.contains(':') {
-            format!("[{}]", profile.host)
+        let host = if options.host.contains(':') {
+            format!("[{}]", options.host)
         } else {
-            profile.host.clone()
+            options.host.clone()
         };
-        format!("{}://{host}:{}{path}", profile.transport.scheme(), profile.port)
+        format!("{}://{host}:{}{path}", options.transport.scheme(), options.port)
     } else {
-        profile.host.clone()
+        options.host.clone()
     }
 }
 
-/// Checks a profile before any network activity.
-pub(crate) fn validate(profile: &Profile) -> Result<(), ConnectError> {
-    if profile.host.trim().is_empty() {
+/// Checks the options before any network activity.
+pub(crate) fn validate(options: &ConnectOptions) -> Result<(), ConnectError> {
+    if options.host.trim().is_empty() {
         return Err(settings_error("the broker host is empty"));
     }
-    if profile.port == 0 {
+    if options.port == 0 {
         return Err(settings_error("the broker port cannot be 0"));
     }
-    if profile.keep_alive_secs < 5 {
+    if options.keep_alive_secs < 5 {
         return Err(settings_error("keep-alive must be at least 5 seconds"));
     }
-    if profile.version != MqttVersion::V5 && profile.client_id.is_empty() && !profile.clean_session {
+    if options.version != MqttVersion::V5 && options.client_id.is_empty() && !options.clean_session {
         return Err(settings_error(
             "keeping the session needs a client id (MQTT 3.1.1 and 3.1 do not assign one)",
         ));
     }
-    if profile.client_id.len() > 65_535 {
+    if options.client_id.len() > 65_535 {
         return Err(settings_error(
             "the client id is longer than MQTT allows (65,535 bytes)",
         ));
     }
-    if let Some(will) = &profile.last_will
+    if let Some(will) = &options.last_will
         && !will.topic.is_empty()
     {
         crate::model::topic::validate_topic_name(&will.topic)
             .map_err(|e| settings_error(format!("last will topic: {e}")))?;
     }
-    for sub in &profile.subscriptions {
+    for sub in &options.subscriptions {
         crate::model::topic::validate_filter(&sub.filter)
             .map_err(|e| settings_error(format!("subscription `{}`: {e}", sub.filter)))?;
     }
@@ -191,33 +191,33 @@ pub(crate) fn validate(profile: &Profile) -> Result<(), ConnectError> {
 pub(crate) fn v31_client_id(client_id: &str) -> Option<String> {
     let fits = !client_id.is_empty() && client_id.len() <= 23;
     (!fits).then(|| {
-        let mut id = crate::profiles::profile::random_client_id();
+        let mut id = super::options::random_client_id();
         id.truncate(23);
         id
     })
 }
 
-/// Creates the client and event loop for a profile, speaking `version` (never `Auto`: the
+/// Creates the client and event loop for these options, speaking `version` (never `Auto`: the
 /// caller picks the candidate to try).
-pub(crate) fn open(profile: &Profile, version: MqttVersion) -> Result<(Client, Loop), ConnectError> {
-    validate(profile)?;
-    let transport = transport(profile)?;
-    let host = broker_address(profile);
-    let proxy = super::proxy::resolve(&profile.proxy, &profile.host, |name| std::env::var(name).ok())?
+pub(crate) fn open(options: &ConnectOptions, version: MqttVersion) -> Result<(Client, Loop), ConnectError> {
+    validate(options)?;
+    let transport = transport(options)?;
+    let host = broker_address(options);
+    let proxy = super::proxy::resolve(&options.proxy, &options.host, |name| std::env::var(name).ok())?
         .map(|p| p.to_rumqttc());
-    let will = profile.last_will.as_ref().filter(|w| !w.topic.is_empty());
-    let credentials = profile
+    let will = options.last_will.as_ref().filter(|w| !w.topic.is_empty());
+    let credentials = options
         .username
         .as_ref()
         .filter(|u| !u.is_empty())
-        .map(|u| (u.clone(), profile.password.clone().unwrap_or_default()));
+        .map(|u| (u.clone(), options.password.clone().unwrap_or_default()));
     match version {
         MqttVersion::V311 | MqttVersion::V31 => {
             // For MQTT 3.1 the connection has already made the id fit (`v31_client_id`).
-            let mut o = rumqttc::MqttOptions::new(profile.client_id.clone(), host, profile.port);
+            let mut o = rumqttc::MqttOptions::new(options.client_id.clone(), host, options.port);
             o.set_transport(transport)
-                .set_keep_alive(profile.keep_alive())
-                .set_clean_session(profile.clean_session)
+                .set_keep_alive(options.keep_alive())
+                .set_clean_session(options.clean_session)
                 .set_max_packet_size(MAX_PACKET, MAX_PACKET)
                 .set_request_channel_capacity(REQUEST_CAPACITY);
             if version == MqttVersion::V31 {
@@ -244,10 +244,10 @@ pub(crate) fn open(profile: &Profile, version: MqttVersion) -> Result<(Client, L
             Ok((Client::V4(client), Loop::V4(Box::new(eventloop))))
         }
         MqttVersion::V5 | MqttVersion::Auto => {
-            let mut o = rumqttc::v5::MqttOptions::new(profile.client_id.clone(), host, profile.port);
+            let mut o = rumqttc::v5::MqttOptions::new(options.client_id.clone(), host, options.port);
             o.set_transport(transport)
-                .set_keep_alive(profile.keep_alive())
-                .set_clean_start(profile.clean_session)
+                .set_keep_alive(options.keep_alive())
+                .set_clean_start(options.clean_session)
                 .set_max_packet_size(Some(MAX_PACKET as u32))
                 // No topic aliases: rumqttd 0.20 reuses alias 1 for other topics without
                 // sending them, so no client can resolve its aliases right. `Loop::poll` still
@@ -255,7 +255,7 @@ pub(crate) fn open(profile: &Profile, version: MqttVersion) -> Result<(Client, L
                 .set_topic_alias_max(None)
                 .set_request_channel_capacity(REQUEST_CAPACITY)
                 .set_connection_timeout(CONNECT_TIMEOUT_SECS);
-            o.set_session_expiry_interval(profile.effective_session_expiry());
+            o.set_session_expiry_interval(options.session_expiry);
             if let Some(proxy) = proxy {
                 o.set_proxy(proxy);
             }

@@ -10,7 +10,7 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::profiles::profile::TlsSettings;
+use super::options::TlsSettings;
 
 /// A TLS setting that cannot be used, found before connecting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

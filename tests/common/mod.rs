@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use canopy::engine::{self, ConnectionState, Engine, Event, Token};
+use canopy::engine::{self, ConnectionId, ConnectionState, Engine, Event, Token};
 use canopy::model::message::Message;
 use canopy::profiles::profile::{Profile, TransportKind};
 use rcgen::{
@@ -354,8 +354,8 @@ impl Client {
     /// Opens connection `id` with `profile`.
     pub fn connect(&mut self, id: u64, profile: Profile) {
         self.send(engine::Command::Connect {
-            id,
-            profile: Box::new(profile),
+            id: ConnectionId(id),
+            options: Box::new(profile.connect_options()),
         });
     }
 
@@ -384,7 +384,9 @@ impl Client {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::State { id: i, state } if id.is_none_or(|x| x == *i) => Some(state.clone()),
+                Event::State { id: i, state } if id.is_none_or(|x| ConnectionId(x) == *i) => {
+                    Some(state.clone())
+                }
                 _ => None,
             })
             .collect()
@@ -395,7 +397,7 @@ impl Client {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::Messages { id: i, messages } if *i == id => Some(messages.iter()),
+                Event::Messages { id: i, messages } if *i == ConnectionId(id) => Some(messages.iter()),
                 _ => None,
             })
             .flatten()
@@ -405,7 +407,7 @@ impl Client {
     /// Waits for `id` to be connected (a new Connected state after `after` states).
     pub fn wait_connected(&mut self, id: u64) {
         self.wait_until(&format!("connection {id} to be connected"), Duration::from_secs(15), |ev| {
-            ev.iter().any(|e| matches!(e, Event::State { id: i, state: ConnectionState::Connected { .. } } if *i == id))
+            ev.iter().any(|e| matches!(e, Event::State { id: i, state: ConnectionState::Connected { .. } } if *i == ConnectionId(id)))
         });
     }
 
@@ -429,7 +431,7 @@ impl Client {
             Duration::from_secs(20),
             |ev| {
                 ev.iter()
-                    .any(|e| matches!(e, Event::State { id: i, state } if *i == id && state.is_final()))
+                    .any(|e| matches!(e, Event::State { id: i, state } if *i == ConnectionId(id) && state.is_final()))
             },
         );
         self.states(Some(id))
@@ -446,7 +448,7 @@ impl Client {
             Duration::from_secs(10),
             |ev| {
                 ev.iter()
-                    .filter(|e| matches!(e, Event::Subscribed { id: i, .. } if *i == id))
+                    .filter(|e| matches!(e, Event::Subscribed { id: i, .. } if *i == ConnectionId(id)))
                     .count()
                     >= n
             },
@@ -462,7 +464,9 @@ impl Client {
             move |ev| {
                 ev.iter()
                     .filter_map(|e| match e {
-                        Event::Messages { id: i, messages } if *i == id => Some(messages.iter()),
+                        Event::Messages { id: i, messages } if *i == ConnectionId(id) => {
+                            Some(messages.iter())
+                        }
                         _ => None,
                     })
                     .flatten()
@@ -480,7 +484,7 @@ impl Client {
                 id: i,
                 token: t,
                 outcome,
-            } if *i == id && *t == Token(token) => Some(outcome.clone()),
+            } if *i == ConnectionId(id) && *t == Token(token) => Some(outcome.clone()),
             _ => None,
         })
     }
@@ -492,7 +496,7 @@ impl Client {
             Duration::from_secs(15),
             |ev| {
                 ev.iter()
-                    .any(|e| matches!(e, Event::Published { id: i, token: t, .. } if *i == id && *t == Token(token)))
+                    .any(|e| matches!(e, Event::Published { id: i, token: t, .. } if *i == ConnectionId(id) && *t == Token(token)))
             },
         );
         self.outcome(id, token).expect("outcome")

@@ -10,9 +10,9 @@ use tokio::time::{Instant, sleep_until};
 
 use super::Conn;
 use crate::engine::errors::{ConnectError, ErrorKind};
+use crate::engine::options::MqttVersion;
 use crate::engine::session::{self, Loop, Saved};
 use crate::engine::{Command, ConnectionState, Event, PublishOutcome, SubscribeResult, Token};
-use crate::profiles::profile::MqttVersion;
 
 /// A connection that ends sooner than this after CONNACK "died right after connecting": it
 /// grows the reconnect delay (a broker that accepts and drops us is not hammered), but it is
@@ -198,7 +198,7 @@ impl Conn {
         self.candidate += 1;
         self.version = next;
         self.fit_client_id();
-        match session::open(&self.profile, next) {
+        match session::open(&self.options, next) {
             Ok((client, new_loop)) => {
                 self.client = Some(client);
                 *lp = new_loop;
@@ -219,8 +219,8 @@ impl Conn {
         self.version = self.candidates[0];
         self.negotiation.clear();
         self.refusals = 0;
-        self.profile.client_id.clone_from(&self.original_client_id);
-        let (client, new_loop) = session::open(&self.profile, self.version)?;
+        self.options.client_id.clone_from(&self.original_client_id);
+        let (client, new_loop) = session::open(&self.options, self.version)?;
         self.client = Some(client);
         *lp = new_loop;
         self.saved = None;
@@ -231,11 +231,11 @@ impl Conn {
     /// by a short random id, and the user is told.
     pub(super) fn fit_client_id(&mut self) {
         if self.version == MqttVersion::V31
-            && let Some(id) = session::v31_client_id(&self.profile.client_id)
+            && let Some(id) = session::v31_client_id(&self.options.client_id)
         {
             self.negotiation
                 .push(format!("client id `{id}` (MQTT 3.1 allows 1 to 23 characters)"));
-            self.profile.client_id = id;
+            self.options.client_id = id;
         }
     }
 

@@ -18,9 +18,9 @@ use super::session::{self, Client, QueueError, Saved};
 use super::{
     Command, ConnectionId, ConnectionState, Event, EventSink, PublishOutcome, SubscribeResult, Token,
 };
+use crate::engine::options::{ConnectOptions, MqttVersion, Subscription};
 use crate::model::message::{Message, OutgoingMessage, QoS};
 use crate::model::topic::{validate_filter, validate_topic_name};
-use crate::profiles::profile::{MqttVersion, Profile, Subscription};
 
 /// Messages are handed to the caller at least this often while they arrive.
 const BATCH_WINDOW: Duration = Duration::from_millis(15);
@@ -45,7 +45,7 @@ impl Handle {
 
     /// Asks the task to disconnect gracefully and waits for it (bounded).
     pub(crate) async fn close_and_wait(self, timeout: Duration) {
-        let _ = self.tx.send(Command::Disconnect { id: 0 });
+        let _ = self.tx.send(Command::Disconnect { id: ConnectionId(0) });
         let abort = self.join.abort_handle();
         if tokio::time::timeout(timeout, self.join).await.is_err() {
             abort.abort();
@@ -54,7 +54,12 @@ impl Handle {
 }
 
 /// Starts a connection task; `previous` (same id) is closed first.
-pub(crate) fn spawn(id: ConnectionId, profile: Profile, sink: EventSink, previous: Option<Handle>) -> Handle {
+pub(crate) fn spawn(
+    id: ConnectionId,
+    options: ConnectOptions,
+    sink: EventSink,
+    previous: Option<Handle>,
+) -> Handle {
     let (tx, rx) = mpsc::unbounded_channel();
     let join = tokio::spawn(async move {
         if let Some(previous) = previous {
@@ -62,7 +67,7 @@ pub(crate) fn spawn(id: ConnectionId, profile: Profile, sink: EventSink, previou
                 .close_and_wait(session::DISCONNECT_GRACE + Duration::from_secs(1))
                 .await;
         }
-        run(id, profile, sink, rx).await;
+        run(id, options, sink, rx).await;
     });
     Handle { tx, join }
 }
@@ -77,11 +82,16 @@ async fn sleep_opt(at: Option<Instant>) {
     }
 }
 
-async fn run(id: ConnectionId, profile: Profile, sink: EventSink, mut rx: mpsc::UnboundedReceiver<Command>) {
-    let mut c = Conn::new(id, profile, sink);
+async fn run(
+    id: ConnectionId,
+    options: ConnectOptions,
+    sink: EventSink,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+) {
+    let mut c = Conn::new(id, options, sink);
     c.fit_client_id();
     c.state(ConnectionState::Connecting);
-    let (client, mut lp) = match session::open(&c.profile, c.version) {
+    let (client, mut lp) = match session::open(&c.options, c.version) {
         Ok(pair) => pair,
         Err(reason) => {
             c.fail(reason);
@@ -152,7 +162,7 @@ struct Conn {
     id: ConnectionId,
     sink: EventSink,
     /// The settings, kept to open the client again with another version while negotiating.
-    profile: Profile,
+    options: ConnectOptions,
     policy: crate::engine::backoff::ReconnectPolicy,
     /// The versions to try (Auto's three, or the pinned one) and the one being tried.
     candidates: &'static [MqttVersion],
@@ -166,7 +176,7 @@ struct Conn {
     /// Explicit version refusals seen while negotiating: only if every version was refused
     /// explicitly is giving up final.
     refusals: u8,
-    /// The profile's client id (MQTT 3.1 may replace it with a short one).
+    /// The configured client id (MQTT 3.1 may replace it with a short one).
     original_client_id: String,
     client: Option<Client>,
     /// Active subscriptions with their MQTT 5 subscription identifier.
@@ -219,22 +229,22 @@ struct Conn {
 }
 
 impl Conn {
-    fn new(id: ConnectionId, profile: Profile, sink: EventSink) -> Self {
-        let candidates = profile.version.candidates();
+    fn new(id: ConnectionId, options: ConnectOptions, sink: EventSink) -> Self {
+        let candidates = options.version.candidates();
         Self {
             id,
             sink,
-            policy: profile.reconnect,
+            policy: options.reconnect,
             candidates,
             candidate: 0,
             version: candidates[0],
             settled: false,
             negotiation: Vec::new(),
             refusals: 0,
-            original_client_id: profile.client_id.clone(),
+            original_client_id: options.client_id.clone(),
             client: None,
-            subs: profile.subscriptions.iter().map(|s| (s.clone(), None)).collect(),
-            profile,
+            subs: options.subscriptions.iter().map(|s| (s.clone(), None)).collect(),
+            options,
             sub_queue: VecDeque::new(),
             sub_waiting: HashMap::new(),
             sub_strikes: HashMap::new(),

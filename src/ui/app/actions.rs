@@ -105,8 +105,7 @@ impl CanopyApp {
         let index = match self.tabs.iter().position(|t| t.profile.name == profile.name) {
             Some(i) => i,
             None => {
-                let id = self.next_id;
-                self.next_id += 1;
+                let id = self.new_connection_id();
                 let mut tab = ConnectionTab::new(id, profile.clone());
                 tab.view.hide_sys = self.persisted.hide_sys;
                 tab.tree = TopicTree::with_limits(self.persisted.limits);
@@ -123,7 +122,7 @@ impl CanopyApp {
         let id = tab.id;
         self.engine.send(Command::Connect {
             id,
-            profile: Box::new(profile.clone()),
+            options: Box::new(profile.connect_options()),
         });
         self.stop_demo(id);
         if let Some(sandbox) = profile.sandbox.filter(|s| s.demo_traffic) {

@@ -178,7 +178,7 @@ impl CanopyApp {
             read_only,
             tabs: Vec::new(),
             active: 0,
-            next_id: 1,
+            next_id: ConnectionId(1),
             origins: Origins::default(),
             notices,
             save_due: None,
@@ -214,12 +214,18 @@ impl CanopyApp {
         self.tabs.get_mut(self.active)
     }
 
+    /// A connection id no tab has had in this run.
+    fn new_connection_id(&mut self) -> ConnectionId {
+        let id = self.next_id;
+        self.next_id = ConnectionId(id.0 + 1);
+        id
+    }
+
     /// Opens a tab over messages that did not come from a live connection (a recording, a
     /// benchmark) and makes it active. The messages are applied like live ones, within the
     /// per-frame budget.
     pub fn open_offline(&mut self, name: &str, messages: Vec<crate::model::message::Message>) {
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.new_connection_id();
         let mut tab = ConnectionTab::new(
             id,
             Profile {

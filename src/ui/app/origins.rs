@@ -68,12 +68,12 @@ mod tests {
     #[test]
     fn each_outcome_goes_to_its_origin_once() {
         let origins = Origins::default();
-        let panel = origins.register(1, Origin::Panel);
+        let panel = origins.register(ConnectionId(1), Origin::Panel);
         let replay = origins.clone();
-        let from_thread = std::thread::spawn(move || replay.register(1, Origin::Replay))
+        let from_thread = std::thread::spawn(move || replay.register(ConnectionId(1), Origin::Replay))
             .join()
             .unwrap();
-        let clear = origins.register(2, Origin::Clear(7));
+        let clear = origins.register(ConnectionId(2), Origin::Clear(7));
         assert_ne!(panel, from_thread);
         assert_eq!(origins.take(from_thread), Some(Origin::Replay));
         assert_eq!(origins.take(clear), Some(Origin::Clear(7)));
