@@ -26,7 +26,6 @@ pub use self::options::ConnectOptions;
 use self::options::{MqttVersion, Subscription};
 use crate::model::message::{Message, OutgoingMessage, QoS};
 
-/// Identifies one open connection; chosen by the caller.
 /// Names one connection for as long as the engine runs. Chosen by the caller (the window
 /// counts up; the CLI has one); never reused while the connection exists, so a command or
 /// event that outlives its tab can never reach another one.
