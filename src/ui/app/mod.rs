@@ -179,6 +179,8 @@ pub struct CanopyApp {
     /// Publish tokens below [`crate::replay::REPLAY_TOKENS`]; see `events::route_outcome`.
     next_token: u64,
     notices: Notices,
+    /// Tells once that CJK text arrived with no font to draw it.
+    cjk: fonts::MissingCjkFont,
     /// When the edited profiles are written (see `jobs::schedule_save`).
     save_due: Option<Instant>,
     saver: Saver,
@@ -250,6 +252,7 @@ impl CanopyApp {
         if config.load_system_fonts {
             jobs.spawn_once("fonts", || Some(Background::Fonts(fonts::find_cjk_font())));
         }
+        let cjk = fonts::MissingCjkFont::new(config.load_system_fonts);
         Self {
             persisted,
             engine,
@@ -260,6 +263,7 @@ impl CanopyApp {
             next_id: 1,
             next_token: 1,
             notices,
+            cjk,
             save_due: None,
             saver,
             config,
