@@ -80,6 +80,11 @@ pub fn ensure_started() -> Result<SandboxPorts, String> {
         .clone()
 }
 
+/// The sandbox's ports if it has started (without starting it), for showing where it runs.
+pub fn running() -> Option<SandboxPorts> {
+    SANDBOX.get().and_then(|started| started.as_ref().ok().copied())
+}
+
 /// For a sandbox profile: starts the sandbox and points the profile at it (plain TCP on
 /// loopback, the listener of the profile's MQTT version). Other profiles are returned as is.
 pub fn resolve(mut profile: crate::profiles::Profile) -> Result<crate::profiles::Profile, String> {

@@ -13,6 +13,7 @@ use egui_kittest::kittest::Queryable as _;
 
 use crate::common::{Broker, Client};
 
+mod issue14;
 mod regression;
 
 fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
@@ -22,13 +23,18 @@ fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
 /// The whole app in a 1500×950 window, with its profiles in `profiles_path`, no system fonts
 /// and no keyring (tests must not touch the user's).
 pub fn window(profiles_path: std::path::PathBuf) -> Harness<'static, CanopyApp> {
+    window_sized(profiles_path, egui::vec2(1500.0, 950.0))
+}
+
+/// [`window`] at another size (the app opens at 1440×900).
+pub fn window_sized(profiles_path: std::path::PathBuf, size: egui::Vec2) -> Harness<'static, CanopyApp> {
     let config = AppConfig {
         profiles_path,
         load_system_fonts: false,
         use_keyring: false,
     };
     Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
+        .with_size(size)
         .build_eframe(move |cc| CanopyApp::new(cc, config))
 }
 
@@ -64,7 +70,7 @@ fn has_label_containing(h: &Harness<'static, CanopyApp>, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }
 
-fn publish_retained(broker: &Broker, topic: &str, payload: &str) {
+fn publish_retained(broker: &Broker, topic: &str, payload: impl AsRef<[u8]>) {
     let mut c = Client::new();
     c.connect(9, broker.tcp_profile());
     c.wait_connected(9);
@@ -73,7 +79,7 @@ fn publish_retained(broker: &Broker, topic: &str, payload: &str) {
         token: Token(1),
         message: Box::new(OutgoingMessage {
             topic: topic.into(),
-            payload: Bytes::from(payload.to_owned()),
+            payload: Bytes::copy_from_slice(payload.as_ref()),
             qos: QoS::AtLeastOnce,
             retain: true,
             properties: Properties::default(),
@@ -223,6 +229,22 @@ fn a_failed_connection_is_explained_in_the_status_bar_and_a_notice() {
             .notices()
             .iter()
             .any(|n| n.text.contains("user name or password") || n.text.contains("not authorised"))
+    );
+    // Issue 14: the words name the user that was sent and where to change the credentials,
+    // never the password.
+    let user = format!("user “{}”", crate::common::USER);
+    let status = h.get_by_label_contains("Failed: ").value().unwrap();
+    assert!(
+        status.contains(&user) && status.contains("Authentication") && !status.contains("wrong"),
+        "status bar: {status}"
+    );
+    assert!(
+        h.state()
+            .notices()
+            .iter()
+            .any(|n| n.text.contains(&user) && n.text.contains("password")),
+        "{:?}",
+        h.state().notices()
     );
     // Edits were saved to the profiles file (atomically, off the UI thread).
     let path = broker.dir.path().join("ui-profiles.toml");

@@ -294,18 +294,45 @@ pub fn row_ranges(text: &str, width: usize) -> Vec<std::ops::Range<usize>> {
 
 /// A classic hex dump: offset, 16 bytes in hex, and their printable ASCII.
 pub fn hex_dump(bytes: &[u8]) -> String {
+    hex_dump_width(bytes, 16)
+}
+
+/// Bytes per hex row the views choose from, widest first.
+pub const HEX_ROW_WIDTHS: [usize; 3] = [32, 16, 8];
+
+/// Characters in one hex row of `per_row` bytes: offset, two spaces, `xx ` per byte with an
+/// extra space between groups of 8, a space, the ASCII column.
+pub fn hex_row_chars(per_row: usize) -> usize {
+    10 + 3 * per_row + (per_row / 8).saturating_sub(1) + 1 + per_row
+}
+
+/// The widest hex row (32, 16 or 8 bytes) whose characters, `glyph_width` points each
+/// (monospace), fit in `available` points; 8 when even that does not fit (the view then
+/// scrolls sideways rather than wrap a row).
+pub fn hex_bytes_per_row(available: f32, glyph_width: f32) -> usize {
+    HEX_ROW_WIDTHS
+        .into_iter()
+        .find(|&n| hex_row_chars(n) as f32 * glyph_width <= available)
+        .unwrap_or(8)
+}
+
+/// A hex dump of `per_row` bytes a row (at least 1): offset, bytes in hex in groups of 8,
+/// and their printable ASCII.
+pub fn hex_dump_width(bytes: &[u8], per_row: usize) -> String {
     use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 4 + bytes.len() / 16 * 12);
-    for (i, chunk) in bytes.chunks(16).enumerate() {
-        let _ = write!(out, "{:08x}  ", i * 16);
-        for j in 0..16 {
+    let per_row = per_row.max(1);
+    let rows = bytes.len().div_ceil(per_row);
+    let mut out = String::with_capacity(rows * (hex_row_chars(per_row) + 1));
+    for (i, chunk) in bytes.chunks(per_row).enumerate() {
+        let _ = write!(out, "{:08x}  ", i * per_row);
+        for j in 0..per_row {
             match chunk.get(j) {
                 Some(b) => {
                     let _ = write!(out, "{b:02x} ");
                 }
                 None => out.push_str("   "),
             }
-            if j == 7 {
+            if j % 8 == 7 && j + 1 < per_row {
                 out.push(' ');
             }
         }
@@ -473,6 +500,32 @@ mod tests {
         assert_eq!((r.shown, r.total, r.truncated()), (1000, 10_000, true));
         let r = render(&big, View::Hex, 32);
         assert_eq!(r.text.lines().count(), 2);
+    }
+
+    #[test]
+    fn hex_rows_are_as_wide_as_fits() {
+        // Hack at 13 pt is about 7.8 points a glyph.
+        let glyph = 7.8;
+        assert_eq!(hex_row_chars(16), 76);
+        assert_eq!(hex_bytes_per_row(440.0, glyph), 8, "the default message panel");
+        assert_eq!(hex_bytes_per_row(600.0, glyph), 16);
+        assert_eq!(hex_bytes_per_row(1200.0, glyph), 32);
+        assert_eq!(
+            hex_bytes_per_row(100.0, glyph),
+            8,
+            "narrower than any: the narrowest"
+        );
+        for n in HEX_ROW_WIDTHS {
+            let dump = hex_dump_width(&[0x41; 100], n);
+            let widest = dump.lines().map(|l| l.chars().count()).max().unwrap();
+            assert_eq!(widest, hex_row_chars(n), "{n} bytes a row");
+            assert_eq!(dump.lines().count(), 100usize.div_ceil(n));
+        }
+        let dump = hex_dump_width(b"ABCDEFGHIJKLMNOPQ", 8);
+        assert_eq!(
+            dump.lines().nth(1),
+            Some("00000008  49 4a 4b 4c 4d 4e 4f 50  IJKLMNOP")
+        );
     }
 
     #[test]

@@ -125,9 +125,14 @@ pub fn message_ui(
             }
         }
     });
-    let key = (id, messages_on_topic, index, view, tab.payload_limit);
+    let hex_per_row = hex_bytes_per_row(ui);
+    let key = (id, messages_on_topic, index, view, tab.payload_limit, hex_per_row);
     if tab.render_cache.as_ref().map(|c| c.key) != Some(key) {
-        let rendered = payload::render_for(&topic, &message.payload, view, tab.payload_limit);
+        let mut rendered = payload::render_for(&topic, &message.payload, view, tab.payload_limit);
+        if rendered.view == View::Hex {
+            let shown = &message.payload[..rendered.shown.min(message.payload.len())];
+            rendered.text = payload::hex_dump_width(shown, hex_per_row);
+        }
         let rows =
             (rendered.text.len() > payload::ROWS_ABOVE).then(|| payload::row_ranges(&rendered.text, 160));
         tab.render_cache = Some(RenderCache { key, rendered, rows });
@@ -220,6 +225,7 @@ pub fn message_ui(
                         });
                     }
                 }
+                None if shown_as == View::Hex => hex_rows_ui(ui, &text),
                 None => {
                     ui.horizontal(|ui| {
                         let mut shown = text.as_str();
@@ -308,6 +314,24 @@ fn history_ui(
                     }
                 });
         });
+}
+
+/// Points of the payload column kept for the scroll bar and margins beside hex rows.
+const HEX_MARGIN: f32 = 24.0;
+
+/// Bytes per hex row that fit the payload column without wrapping (from the monospace
+/// glyph width, so a zoom or another font is followed).
+fn hex_bytes_per_row(ui: &Ui) -> usize {
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let glyph = ui.ctx().fonts_mut(|f| f.glyph_width(&font, '0'));
+    payload::hex_bytes_per_row(ui.available_width() - HEX_MARGIN, glyph)
+}
+
+/// A hex dump, one row a label that never wraps (sized by [`hex_bytes_per_row`]).
+fn hex_rows_ui(ui: &mut Ui, text: &str) {
+    for row in text.lines() {
+        ui.add(egui::Label::new(RichText::new(row).monospace()).extend());
+    }
 }
 
 /// A large text, one monospace row per line (long lines cut), only the visible rows laid out.

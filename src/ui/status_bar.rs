@@ -7,7 +7,8 @@ use egui::{Color32, RichText, Ui};
 use super::action::Action;
 use super::tab::ConnectionTab;
 use super::widgets;
-use crate::engine::ConnectionState;
+use crate::engine::{ConnectError, ConnectionState, ErrorKind};
+use crate::profiles::Profile;
 
 /// The words and colour for a connection state.
 pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
@@ -59,7 +60,38 @@ pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
             )
         }
         ConnectionState::Disconnected => ("Disconnected".into(), ui.visuals().weak_text_color()),
-        ConnectionState::Failed { reason } => (format!("Failed: {reason}"), ui.visuals().error_fg_color),
+        ConnectionState::Failed { reason } => (
+            format!("Failed: {}", failure_words(p, reason)),
+            ui.visuals().error_fg_color,
+        ),
+    }
+}
+
+/// What to check after the broker refused the credentials (or their absence): the user name
+/// that was sent and where to change it. `None` for other failures.
+pub fn credentials_hint(profile: &Profile, kind: ErrorKind) -> Option<String> {
+    let user = profile.username.as_deref().filter(|u| !u.is_empty());
+    let where_ = "under Authentication in the connection's settings";
+    match (kind, user) {
+        (ErrorKind::BadCredentials, Some(user)) => Some(format!(
+            "check the password of user “{user}” (and the user name) {where_}"
+        )),
+        (ErrorKind::BadCredentials, None) => Some(format!("no user name was sent: set one {where_}")),
+        (ErrorKind::NotAuthorized, Some(user)) => Some(format!(
+            "check that user “{user}” may connect, and the password, {where_}"
+        )),
+        (ErrorKind::NotAuthorized, None) => Some(format!(
+            "this broker may need a user name and password: set them {where_}"
+        )),
+        _ => None,
+    }
+}
+
+/// Why a connection failed, with [`credentials_hint`] when the login was refused.
+pub fn failure_words(profile: &Profile, reason: &ConnectError) -> String {
+    match credentials_hint(profile, reason.kind) {
+        Some(hint) => format!("{reason} — {hint}"),
+        None => reason.to_string(),
     }
 }
 
@@ -125,4 +157,23 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>, actions: &mut
             }
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_login_names_the_user_and_where_to_fix_it() {
+        let mut p = Profile::default();
+        let hint = |p: &Profile, kind| credentials_hint(p, kind).unwrap_or_default();
+        assert!(hint(&p, ErrorKind::BadCredentials).starts_with("no user name was sent"));
+        assert!(hint(&p, ErrorKind::NotAuthorized).contains("may need a user name and password"));
+        p.username = Some("alice".into());
+        p.password = Some("secret-pw".into());
+        let bad = hint(&p, ErrorKind::BadCredentials);
+        assert!(bad.contains("“alice”") && bad.contains("Authentication"), "{bad}");
+        assert!(!bad.contains("secret-pw"), "never the password itself");
+        assert_eq!(credentials_hint(&p, ErrorKind::Timeout), None);
+    }
 }

@@ -199,8 +199,8 @@ pub struct SubState {
 /// A cached rendering of the payload shown in the message view.
 #[derive(Debug, Clone)]
 pub struct RenderCache {
-    /// (node, total messages on it, history index, view, byte limit).
-    pub key: (NodeId, u64, usize, View, usize),
+    /// (node, total messages on it, history index, view, byte limit, hex bytes per row).
+    pub key: (NodeId, u64, usize, View, usize, usize),
     /// The rendering.
     pub rendered: Rendered,
     /// Byte ranges of `rendered.text` to draw as rows, long lines cut (see

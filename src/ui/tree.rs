@@ -9,8 +9,15 @@ use super::widgets;
 use crate::model::topic_tree::NodeId;
 use crate::model::{decode, payload};
 
-/// How long a node stays highlighted after an update.
+/// How long a node shows its update dot after an update.
 const HIGHLIGHT: Duration = Duration::from_millis(1200);
+/// Width kept left of every row for the update dot.
+const UPDATE_GUTTER: f32 = 10.0;
+/// Radius of the update dot.
+const UPDATE_DOT_RADIUS: f32 = 3.0;
+/// Opacity of the counts and ages beside the rows (of the normal text colour): readable,
+/// yet quieter than the topic names.
+const SIDE_TEXT_ALPHA: f32 = 0.8;
 /// The highlight fades in this many steps, not smoothly: each step is one repaint, so live
 /// traffic costs a few frames a second instead of an animation at full frame rate (a window
 /// left open all day on a laptop).
@@ -18,33 +25,29 @@ const HIGHLIGHT_STEPS: u32 = 3;
 /// Fading steps of different rows are drawn together, at most this often.
 const HIGHLIGHT_REPAINT: Duration = Duration::from_millis(250);
 
+/// The update dot of a row updated `age` ago: its opacity (fading in [`HIGHLIGHT_STEPS`]
+/// steps from 0.9 down) and the time until its next step, or `None` once it has faded out.
+fn highlight(age: Duration) -> Option<(f32, Duration)> {
+    if age >= HIGHLIGHT {
+        return None;
+    }
+    let step_len = HIGHLIGHT / HIGHLIGHT_STEPS;
+    let step = (age.as_nanos() / step_len.as_nanos()) as u32;
+    let until_next = step_len * (step + 1) - age;
+    let alpha = 0.9 * (1.0 - step as f32 / HIGHLIGHT_STEPS as f32);
+    Some((alpha, until_next))
+}
+
 /// Time per frame the tree panel may spend filtering and flattening rows; the rest waits for
 /// the next frame so that typing into the filter of a million topics never stalls one.
 const VIEW_BUDGET: Duration = Duration::from_millis(3);
 
+/// Width kept for the filter's ✖ button beside the field (its size plus spacing).
+const CLEAR_BUTTON_WIDTH: f32 = 28.0;
+
 /// Draws the filter bar and the tree of the active connection.
 pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
-    ui.horizontal(|ui| {
-        ui.label("🔍");
-        // Named by a word, not by the magnifier (what a screen reader would speak).
-        let name = ui.label(RichText::new("Filter").weak());
-        ui.add(
-            egui::TextEdit::singleline(&mut tab.view.filter)
-                .hint_text("Filter topics")
-                .desired_width(220.0),
-        )
-        .labelled_by(name.id);
-        if !tab.view.filter.is_empty() && widgets::icon_button(ui, "✖", "Clear the filter").clicked() {
-            tab.view.filter.clear();
-        }
-        ui.checkbox(&mut tab.view.hide_sys, "Hide $SYS");
-        ui.separator();
-        ui.label(format!(
-            "{} topics · {} messages",
-            widgets::count(u64::from(tab.tree.topic_count())),
-            widgets::count(tab.tree.total_messages())
-        ));
-    });
+    header_ui(ui, tab);
     let deadline = Instant::now() + VIEW_BUDGET;
     tab.view.refresh(&mut tab.tree, Some(deadline));
     if let Some(progress) = tab.view.pending(&tab.tree) {
@@ -103,25 +106,22 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                 let (rect, _) =
                     ui.allocate_exact_size(egui::vec2(ui.available_width(), row_height), Sense::hover());
                 let last_update = tab.tree.last_update(row.id);
-                if let Some(t) = last_update {
-                    let age = now.saturating_duration_since(t);
-                    if age < HIGHLIGHT {
-                        let step_len = HIGHLIGHT / HIGHLIGHT_STEPS;
-                        let step = (age.as_nanos() / step_len.as_nanos()) as u32;
-                        let until_next = step_len * (step + 1) - age;
-                        next_fade = Some(next_fade.map_or(until_next, |n| n.min(until_next)));
-                        let alpha = 1.0 - step as f32 / HIGHLIGHT_STEPS as f32;
-                        let base = ui.visuals().selection.bg_fill;
-                        ui.painter()
-                            .rect_filled(rect, 2.0, base.gamma_multiply(0.3 * alpha));
-                    }
+                if let Some(t) = last_update
+                    && let Some((alpha, until_next)) = highlight(now.saturating_duration_since(t))
+                {
+                    next_fade = Some(next_fade.map_or(until_next, |n| n.min(until_next)));
+                    // A dot in the gutter, not a tinted row: at 20 msg/s every row updates
+                    // and tinted rows merged into one solid block.
+                    let centre = egui::pos2(rect.left() + UPDATE_GUTTER / 2.0, rect.center().y);
+                    let color = ui.visuals().selection.stroke.color.gamma_multiply(alpha);
+                    ui.painter().circle_filled(centre, UPDATE_DOT_RADIUS, color);
                 }
                 let mut row_ui = ui.new_child(
                     egui::UiBuilder::new()
                         .max_rect(rect)
                         .layout(Layout::left_to_right(Align::Center)),
                 );
-                row_ui.add_space(f32::from(row.depth) * 16.0);
+                row_ui.add_space(UPDATE_GUTTER + f32::from(row.depth) * 16.0);
                 if !node.has_children() {
                     row_ui.add_space(18.0);
                 } else {
@@ -173,7 +173,7 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         .last()
                         .is_some_and(|top| tab.tree.name(top) == decode::sparkplug::NAMESPACE);
                     // Leave room for the counts and age on the right; cut the preview to fit.
-                    let width = (row_ui.available_width() - 150.0).max(0.0);
+                    let width = (row_ui.available_width() - 190.0).max(0.0);
                     row_ui.allocate_ui(egui::vec2(width, row_height), |ui| {
                         ui.add(
                             egui::Label::new(
@@ -191,12 +191,11 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                     });
                 }
                 row_ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    // Body-sized and a little dimmer than names: tiny weak text was unreadable
+                    // on a projector.
+                    let side = ui.visuals().text_color().gamma_multiply(SIDE_TEXT_ALPHA);
                     if let Some(t) = last_update {
-                        ui.label(
-                            RichText::new(widgets::age(now.saturating_duration_since(t)))
-                                .small()
-                                .weak(),
-                        );
+                        ui.label(RichText::new(widgets::age(now.saturating_duration_since(t))).color(side));
                     }
                     let counts = if !node.has_children() {
                         widgets::count(node.messages())
@@ -207,7 +206,7 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                             widgets::count(u64::from(node.subtree_topics()))
                         )
                     };
-                    ui.label(RichText::new(counts).small().weak())
+                    ui.label(RichText::new(counts).color(side))
                         .on_hover_text("Messages on this topic and below · topics below");
                 });
             }
@@ -223,6 +222,36 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     if let Some(next) = next_fade {
         ui.ctx().request_repaint_after(next.max(HIGHLIGHT_REPAINT));
     }
+}
+
+/// The filter (the field takes what the ✖ leaves), then `$SYS` and the counts on a line
+/// of their own that wraps: on one line they were clipped as soon as the ✖ appeared in a
+/// column of the default 1440-px window.
+fn header_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
+    ui.horizontal(|ui| {
+        ui.label("🔍");
+        // Named by a word, not by the magnifier (what a screen reader would speak).
+        let name = ui.label(RichText::new("Filter").weak());
+        let field_width = (ui.available_width() - CLEAR_BUTTON_WIDTH).max(60.0);
+        ui.add(
+            egui::TextEdit::singleline(&mut tab.view.filter)
+                .hint_text("Filter topics")
+                .desired_width(field_width),
+        )
+        .labelled_by(name.id);
+        if !tab.view.filter.is_empty() && widgets::icon_button(ui, "✖", "Clear the filter").clicked() {
+            tab.view.filter.clear();
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.checkbox(&mut tab.view.hide_sys, "Hide $SYS");
+        ui.separator();
+        ui.label(format!(
+            "{} topics · {} messages",
+            widgets::count(u64::from(tab.tree.topic_count())),
+            widgets::count(tab.tree.total_messages())
+        ));
+    });
 }
 
 /// Arrow keys: up/down move, right expands (or enters), left collapses (or goes to the parent).
@@ -280,4 +309,19 @@ fn keyboard(ui: &mut Ui, tab: &mut ConnectionTab) {
         }
     }
     tab.view.scroll_to_selected = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_update_dot_fades_in_steps_then_goes() {
+        let (fresh, next) = highlight(Duration::ZERO).unwrap();
+        assert!((fresh - 0.9).abs() < 1e-6);
+        assert_eq!(next, HIGHLIGHT / HIGHLIGHT_STEPS);
+        let (later, _) = highlight(HIGHLIGHT - Duration::from_millis(1)).unwrap();
+        assert!(later < fresh && later > 0.0);
+        assert_eq!(highlight(HIGHLIGHT), None);
+    }
 }

@@ -9,6 +9,7 @@ use super::origins::Origin;
 use super::{APPLY_BUDGET, CanopyApp};
 use crate::engine::{ConnectionId, ConnectionState, Event, PublishOutcome, Token};
 use crate::ui::notices::Level;
+use crate::ui::status_bar::failure_words;
 
 /// Retained messages being deleted (their outcomes arrive as publish outcomes).
 pub(super) struct ClearJob {
@@ -48,6 +49,11 @@ impl CanopyApp {
     fn on_engine_event(&mut self, event: Event) {
         match event {
             Event::Messages { id, messages } => {
+                if self.cjk.watching()
+                    && let Some(text) = messages.iter().find_map(|m| self.cjk.saw(&m.topic, &m.payload))
+                {
+                    self.notices.push(Level::Info, text.to_owned());
+                }
                 if let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) {
                     if let Some(recorder) = &tab.recorder {
                         recorder.record(&messages);
@@ -63,8 +69,10 @@ impl CanopyApp {
             Event::State { id, state } => {
                 if let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) {
                     if let ConnectionState::Failed { reason } = &state {
-                        self.notices
-                            .push(Level::Error, format!("{}: {reason}", tab.profile.name));
+                        self.notices.push(
+                            Level::Error,
+                            format!("{}: {}", tab.profile.name, failure_words(&tab.profile, reason)),
+                        );
                     }
                     tab.state = state;
                     tab.state_since = Instant::now();

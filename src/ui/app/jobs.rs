@@ -182,6 +182,9 @@ impl CanopyApp {
                 self.profiles.checks.insert(path, check);
             }
             Background::Fonts(found) => {
+                if let Some(text) = self.cjk.search_done(found.is_some()) {
+                    self.notices.push(Level::Info, text.to_owned());
+                }
                 if let Some(font) = found {
                     fonts::install(&self.ctx, font);
                 }

@@ -100,6 +100,8 @@ pub struct CanopyApp {
     /// Who waits for each publish outcome; shared with the replay thread.
     origins: Origins,
     notices: Notices,
+    /// Tells once that CJK text arrived with no font to draw it.
+    cjk: fonts::MissingCjkFont,
     /// When the edited profiles are written (see `jobs::schedule_save`).
     save_due: Option<Instant>,
     saver: Saver,
@@ -171,6 +173,7 @@ impl CanopyApp {
         if config.load_system_fonts {
             jobs.spawn_once("fonts", || Some(Background::Fonts(fonts::find_cjk_font())));
         }
+        let cjk = fonts::MissingCjkFont::new(config.load_system_fonts);
         Self {
             persisted,
             engine,
@@ -181,6 +184,7 @@ impl CanopyApp {
             next_id: ConnectionId(1),
             origins: Origins::default(),
             notices,
+            cjk,
             save_due: None,
             saver,
             config,

@@ -76,6 +76,33 @@ fn file_row(
     changed
 }
 
+/// The port to show after the transport changes from `before` to `after`: the new
+/// transport's default when the port was the old one's default (the user never chose it),
+/// else the port the user typed (a broker on 36453 stays on 36453 when TLS is switched on).
+fn port_after_transport_change(port: u16, before: TransportKind, after: TransportKind) -> u16 {
+    if port == before.default_port() {
+        after.default_port()
+    } else {
+        port
+    }
+}
+
+/// The sandbox's address and MQTT version, read-only: what the embedded broker really uses
+/// (a free port chosen when it starts, MQTT 3.1.1), whatever the profile's own fields say.
+fn sandbox_address_ui(ui: &mut Ui) {
+    ui.label("Address");
+    match crate::sandbox::running() {
+        Some(ports) => ui.label(format!("127.0.0.1:{} (running)", ports.v4)),
+        None => ui
+            .label("127.0.0.1, a free port chosen when it starts")
+            .on_hover_text("The embedded broker starts with the first connection to it"),
+    };
+    ui.end_row();
+    ui.label("MQTT version");
+    ui.label("3.1.1 (the only version the embedded broker speaks)");
+    ui.end_row();
+}
+
 /// The editor; returns whether anything changed.
 pub(super) fn editor_ui(
     ui: &mut Ui,
@@ -136,9 +163,7 @@ pub(super) fn editor_ui(
                 }
                 ui.end_row();
                 if let Some(sb) = &mut p.sandbox {
-                    ui.label("");
-                    ui.label(RichText::new("Runs on a free local port; speaks MQTT 3.1.1.").weak());
-                    ui.end_row();
+                    sandbox_address_ui(ui);
                     ui.label("Demo traffic");
                     ui.horizontal(|ui| {
                         changed |= ui.checkbox(&mut sb.demo_traffic, "plant & smart home").changed();
@@ -151,14 +176,18 @@ pub(super) fn editor_ui(
                             .changed();
                     });
                     ui.end_row();
+                    // Host, port, transport, version and proxy are the sandbox's own: shown
+                    // above as they are, not as fields that would be ignored.
+                    return;
                 }
                 changed |= widgets::text_field(ui, "Host", &mut p.host).changed();
                 changed |= widgets::number_field(ui, "Port", &mut p.port, 1..=65535, "").changed();
                 ui.label("Transport");
                 ui.horizontal(|ui| {
                     for t in TransportKind::ALL {
+                        let before = p.transport;
                         if ui.selectable_value(&mut p.transport, t, t.label()).changed() {
-                            p.port = t.default_port();
+                            p.port = port_after_transport_change(p.port, before, t);
                             changed = true;
                         }
                     }
@@ -239,46 +268,52 @@ pub(super) fn editor_ui(
             _ => {}
         }
     });
-    egui::CollapsingHeader::new("TLS certificates")
-        .default_open(p.transport.is_tls())
-        .show(ui, |ui| {
-            if !p.transport.is_tls() {
-                ui.label(RichText::new("Used with the TLS and Secure WebSocket transports.").weak());
-            }
-            egui::Grid::new("tls").num_columns(2).show(ui, |ui| {
-                let files = [
-                    ("CA file", &mut p.tls.ca_file, FileTarget::Ca),
-                    (
-                        "Client certificate",
-                        &mut p.tls.client_cert_file,
-                        FileTarget::ClientCert,
-                    ),
-                    ("Client key", &mut p.tls.client_key_file, FileTarget::ClientKey),
-                ];
-                for (label, path, target) in files {
-                    changed |= file_row(ui, label, path, target, &profile_id, checks, actions);
+    // The sandbox speaks plain TCP on loopback: no TLS to configure.
+    if p.sandbox.is_none() {
+        egui::CollapsingHeader::new("TLS certificates")
+            .default_open(p.transport.is_tls())
+            .show(ui, |ui| {
+                if !p.transport.is_tls() {
+                    ui.label(RichText::new("Used with the TLS and Secure WebSocket transports.").weak());
                 }
-                let mut alpn = p.tls.alpn.join(", ");
-                if widgets::text_field(ui, "ALPN", &mut alpn).changed() {
-                    p.tls.alpn = alpn
-                        .split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect();
-                    changed = true;
+                egui::Grid::new("tls").num_columns(2).show(ui, |ui| {
+                    let files = [
+                        ("CA file", &mut p.tls.ca_file, FileTarget::Ca),
+                        (
+                            "Client certificate",
+                            &mut p.tls.client_cert_file,
+                            FileTarget::ClientCert,
+                        ),
+                        ("Client key", &mut p.tls.client_key_file, FileTarget::ClientKey),
+                    ];
+                    for (label, path, target) in files {
+                        changed |= file_row(ui, label, path, target, &profile_id, checks, actions);
+                    }
+                    let mut alpn = p.tls.alpn.join(", ");
+                    if widgets::text_field(ui, "ALPN", &mut alpn).changed() {
+                        p.tls.alpn = alpn
+                            .split(',')
+                            .map(|s| s.trim().to_owned())
+                            .filter(|s| !s.is_empty())
+                            .collect();
+                        changed = true;
+                    }
+                    changed |=
+                        widgets::optional_text_field(ui, "Server name", &mut p.tls.server_name).changed();
+                });
+                changed |= ui
+                    .checkbox(&mut p.tls.skip_verification, "Skip certificate verification")
+                    .changed();
+                if p.tls.skip_verification {
+                    widgets::warning(
+                        ui,
+                        "Certificates are not checked: anyone can impersonate this broker.",
+                    );
                 }
-                changed |= widgets::optional_text_field(ui, "Server name", &mut p.tls.server_name).changed();
             });
-            changed |= ui
-                .checkbox(&mut p.tls.skip_verification, "Skip certificate verification")
-                .changed();
-            if p.tls.skip_verification {
-                widgets::warning(
-                    ui,
-                    "Certificates are not checked: anyone can impersonate this broker.",
-                );
-            }
-        });
+    }
+    // The sandbox speaks 3.1.1 whatever the profile says: no MQTT 5 options for it.
+    let v5 = p.sandbox.is_none() && p.version.allows_v5();
     egui::CollapsingHeader::new("MQTT 5 / session").show(ui, |ui| {
         egui::Grid::new("session").num_columns(2).show(ui, |ui| {
             let l = ui.label("Client id");
@@ -300,7 +335,7 @@ pub(super) fn editor_ui(
                 .checkbox(&mut p.clean_session, "start without a stored session")
                 .changed();
             ui.end_row();
-            if p.version.allows_v5() {
+            if v5 {
                 changed |= widgets::number_field(
                     ui,
                     "Session expiry",
@@ -360,7 +395,7 @@ pub(super) fn editor_ui(
             if let Err(e) = crate::model::topic::validate_filter(&sub.filter) {
                 widgets::error(ui, e.to_string());
             }
-            if p.version.allows_v5() {
+            if v5 {
                 ui.horizontal(|ui| {
                     ui.add_space(12.0);
                     changed |= ui.checkbox(&mut sub.no_local, "No local").changed();
@@ -401,4 +436,19 @@ pub(super) fn editor_ui(
         ui.label(RichText::new("Max attempts 0 retries forever.").weak());
     });
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_port_survives_a_transport_change_and_a_default_one_follows_it() {
+        use TransportKind::{Tcp, Tls, Ws};
+        assert_eq!(port_after_transport_change(36453, Tcp, Tls), 36453);
+        assert_eq!(port_after_transport_change(1883, Tcp, Tls), 8883);
+        assert_eq!(port_after_transport_change(8883, Tls, Ws), Ws.default_port());
+        // 8883 is not TCP's default: typed by the user, kept.
+        assert_eq!(port_after_transport_change(8883, Tcp, Ws), 8883);
+    }
 }
