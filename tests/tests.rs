@@ -10,6 +10,7 @@ mod common;
 mod engine;
 mod interop;
 mod pressure;
+mod probe;
 mod profiles;
 mod proxy;
 mod ui;

@@ -158,6 +158,8 @@ pub(crate) struct Ctx<'a> {
     capabilities: Option<Box<BrokerCapabilities>>,
     /// Topics that were published retained, deleted at the end.
     retained_topics: Vec<String>,
+    /// Connections opened for the payload search so far (each gets its own client id).
+    payload_connects: u32,
     /// A kept session to end at cleanup (its client id).
     session_client: Option<String>,
 }
@@ -221,6 +223,7 @@ pub fn run(
         capabilities: None,
         retained_topics: Vec::new(),
         session_client: None,
+        payload_connects: 0,
     };
     let url = profile.url();
     let versions = features::versions(&mut ctx, &mut progress).map_err(|reason| ProbeError::Connect {

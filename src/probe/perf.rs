@@ -38,6 +38,9 @@ fn outgoing(topic: &str, payload: Bytes, qos: QoS) -> OutgoingMessage {
     }
 }
 
+/// How a trial the broker answered by closing the connection begins.
+const CLOSED: &str = "the broker closed the connection";
+
 /// The answer of one payload size.
 enum Trial {
     Delivered,
@@ -53,8 +56,8 @@ pub(super) fn max_payload(ctx: &mut Ctx) -> Check {
     if ctx.out_of_time() {
         return skipped();
     }
-    let topic = ctx.topic("payload");
-    let overhead = topic.len() + PUBLISH_OVERHEAD;
+    // The topic grows by a digit or two over the search (see `payload_topic`).
+    let overhead = payload_topic(ctx).len() + 4 + PUBLISH_OVERHEAD;
     let announced = ctx
         .capabilities
         .as_ref()
@@ -64,7 +67,7 @@ pub(super) fn max_payload(ctx: &mut Ctx) -> Check {
         Some(fit) if fit < ctx.options.max_payload => (fit, "what the announced maximum packet size leaves"),
         _ => (ctx.options.max_payload, "the largest tried"),
     };
-    let first = trial(ctx, &topic, cap);
+    let first = trial(ctx, cap);
     let check = match first {
         Trial::Delivered => Check::yes(format!(
             "{} round-tripped ({why_cap})",
@@ -82,7 +85,14 @@ pub(super) fn max_payload(ctx: &mut Ctx) -> Check {
                 if mid == ok {
                     break;
                 }
-                match trial(ctx, &topic, mid) {
+                // A close may be a broker's hiccup after the previous refusal rather than its
+                // answer to this size: a close is believed only when a fresh connection gets
+                // the same.
+                let mut answer = trial(ctx, mid);
+                if matches!(&answer, Trial::TooLarge(w) if w.starts_with(CLOSED)) {
+                    answer = trial(ctx, mid);
+                }
+                match answer {
                     Trial::Delivered => ok = mid,
                     Trial::TooLarge(w) => (too_large, why) = (mid, w),
                     Trial::Unknown(w) => {
@@ -114,23 +124,35 @@ fn first_value(check: &Check, cap: usize) -> Option<u64> {
     (check.value.is_none() && check.support == super::Support::Supported).then_some(cap as u64)
 }
 
-/// Publishes `size` bytes at QoS 1 to `topic` and waits for them to come back.
-fn trial(ctx: &mut Ctx, topic: &str, size: usize) -> Trial {
+/// The topic of the current payload connection (a new one with every connection, so no
+/// late copy from an earlier connection is taken for this one's).
+fn payload_topic(ctx: &Ctx) -> String {
+    ctx.topic(&format!("payload/{}", ctx.payload_connects))
+}
+
+/// Publishes `size` bytes at QoS 1 and waits for them to come back.
+fn trial(ctx: &mut Ctx, size: usize) -> Trial {
     let wait = ctx.options.wait;
     if !ctx.driver.is_connected(PAYLOAD_ID) {
-        let profile = ctx.profile(ctx.version, "size");
+        // A new client id each time: a broker may still be tearing down the connection it
+        // just closed, and taking its id over could cost this one too.
+        ctx.payload_connects += 1;
+        let profile = ctx.profile(ctx.version, &format!("size{}", ctx.payload_connects));
+        let topic = payload_topic(ctx);
         if let Err(e) = ctx.driver.connect(PAYLOAD_ID, profile, ctx.until(wait)) {
             return Trial::Unknown(format!("reconnecting: {e}"));
         }
         match ctx
             .driver
-            .subscribe(PAYLOAD_ID, topic, QoS::AtLeastOnce, None, ctx.until(wait))
+            .subscribe(PAYLOAD_ID, &topic, QoS::AtLeastOnce, None, ctx.until(wait))
         {
             Ok(Ok(_)) => {}
             Ok(Err(refused)) => return Trial::Unknown(format!("subscribing was refused: {refused}")),
             Err(missed) => return Trial::Unknown(format!("subscribing: {missed}")),
         }
     }
+    let topic = payload_topic(ctx);
+    let topic = topic.as_str();
     // Time for the bytes both ways at a modest 4 MB/s, on top of the usual wait.
     let transfer = Duration::from_secs_f64(size as f64 * 2.0 / 4e6);
     let until = ctx.until(wait + transfer);
@@ -139,9 +161,12 @@ fn trial(ctx: &mut Ctx, topic: &str, size: usize) -> Trial {
         .driver
         .publish(PAYLOAD_ID, outgoing(topic, payload, QoS::AtLeastOnce));
     match ctx.driver.outcome(PAYLOAD_ID, token, until) {
+        Ok(PublishOutcome::Failed(why)) if !ctx.driver.is_connected(PAYLOAD_ID) => {
+            return Trial::TooLarge(format!("{CLOSED}: {why}"));
+        }
         Ok(PublishOutcome::Failed(why)) => return Trial::TooLarge(format!("refused: {why}")),
         Ok(_) => {}
-        Err(Missed::Lost(why)) => return Trial::TooLarge(format!("the broker closed the connection: {why}")),
+        Err(Missed::Lost(why)) => return Trial::TooLarge(format!("{CLOSED}: {why}")),
         Err(Missed::TimedOut) => return Trial::Unknown("not acknowledged in time".into()),
     }
     match ctx
@@ -149,7 +174,7 @@ fn trial(ctx: &mut Ctx, topic: &str, size: usize) -> Trial {
         .message(PAYLOAD_ID, until, |m| m.topic == topic && m.payload.len() == size)
     {
         Ok(_) => Trial::Delivered,
-        Err(Missed::Lost(why)) => Trial::TooLarge(format!("the broker closed the connection: {why}")),
+        Err(Missed::Lost(why)) => Trial::TooLarge(format!("{CLOSED}: {why}")),
         Err(Missed::TimedOut) => Trial::TooLarge("acknowledged but never delivered".into()),
     }
 }

@@ -85,7 +85,7 @@ pub struct Mqtt5 {
     pub topic_alias_maximum: Check,
     /// Subscription identifiers come back on the messages they matched.
     pub subscription_identifiers: Check,
-    /// Wildcard subscriptions announced (tried for every version in [`Report::wildcards`]).
+    /// Wildcard subscriptions announced (tried for every version: [`Report::wildcard_plus`], [`Report::wildcard_hash`]).
     pub wildcard_subscriptions: Check,
     /// User properties of a PUBLISH reach the subscriber.
     pub user_properties: Check,
