@@ -3,6 +3,7 @@
 //! - [`engine`]: MQTT connections on a tokio runtime in their own thread, driven by commands.
 //! - [`model`]: messages and topics, pure data.
 //! - [`profiles`]: connection profiles and their file.
+//! - [`probe`]: the broker report card (`canopy probe`).
 //! - [`cli`]: `canopy pub`, `canopy sub`, `canopy bench`, ...
 //! - [`bench`](mod@bench): the benchmarks' synthetic workload and memory figures.
 //! - [`ui`]: the egui desktop window.
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod fsutil;
 pub mod logging;
 pub mod model;
+pub mod probe;
 pub mod profiles;
 pub mod replay;
 pub mod sandbox;

@@ -11,6 +11,7 @@ mod engine;
 mod interop;
 mod layers;
 mod pressure;
+mod probe;
 mod profiles;
 mod proxy;
 mod ui;

@@ -76,6 +76,9 @@ const FLAGS: &[&str] = &[
     "-P",
     "-L",
     "--url",
+    "--messages",
+    "--seconds",
+    "--max-payload",
     "--transport",
     "--ws-path",
     "--session-expiry",
@@ -105,6 +108,7 @@ const FLAGS: &[&str] = &[
     "-c",
     "--retry",
     "--json",
+    "--quick",
 ];
 
 const COMMANDS: &[&[&str]] = &[
@@ -116,6 +120,7 @@ const COMMANDS: &[&[&str]] = &[
     &["demo"],
     &["bench", "load"],
     &["bench", "publish"],
+    &["probe"],
 ];
 
 fn random_value(rng: &mut StdRng) -> String {
@@ -138,6 +143,7 @@ fn checks_after_parsing(command: CliCommand) {
         CliCommand::Replay(a) => &a.connection,
         CliCommand::ClearRetained(a) => &a.connection,
         CliCommand::Demo(a) => &a.connection,
+        CliCommand::Probe(a) => &a.connection,
         CliCommand::Bench(b) => match &b.command {
             super::bench_cmd::BenchCommand::Load(a) => &a.connection,
             super::bench_cmd::BenchCommand::Publish(a) => &a.connection,
@@ -150,6 +156,9 @@ fn checks_after_parsing(command: CliCommand) {
             let _ = crate::model::topic::validate_topic_name(&a.topic);
             let _ = checks::max_payload(&a.topic, &Default::default(), true);
         }
+    }
+    if let CliCommand::Probe(a) = &command {
+        let _ = a.options();
     }
     if let CliCommand::Replay(a) = &command {
         let now = std::time::SystemTime::now();

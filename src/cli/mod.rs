@@ -1,5 +1,5 @@
-//! The headless command line: `canopy pub`, `canopy sub`, `canopy demo` and `canopy bench`, on the same engine and profiles
-//! as the window.
+//! The headless command line: `canopy pub`, `canopy sub`, `canopy demo`, `canopy bench`,
+//! `canopy probe`..., on the same engine and profiles as the window.
 
 mod args;
 mod bench_cmd;
@@ -9,6 +9,7 @@ mod demo_cmd;
 #[cfg(test)]
 mod fuzz;
 mod password;
+mod probe_cmd;
 mod pub_cmd;
 mod replay_cmd;
 mod sub_cmd;
@@ -75,6 +76,9 @@ pub enum CliCommand {
     Record(replay_cmd::RecordArgs),
     /// Replay a recording to a broker at the recorded pace, faster, or as fast as possible.
     Replay(replay_cmd::ReplayArgs),
+    /// A broker report card: versions, features, largest payload, latency and throughput,
+    /// tested on a scratch topic prefix that is emptied afterwards.
+    Probe(probe_cmd::ProbeArgs),
 }
 
 /// Runs a subcommand and returns the process exit code.
@@ -87,6 +91,7 @@ pub fn run(command: CliCommand) -> ExitCode {
         CliCommand::ClearRetained(args) => clear_cmd::run(args),
         CliCommand::Record(args) => replay_cmd::record(args),
         CliCommand::Replay(args) => replay_cmd::replay(args),
+        CliCommand::Probe(args) => probe_cmd::run(args),
     };
     ExitCode::from(code)
 }

@@ -117,6 +117,9 @@ pub enum ConnectionState {
         /// broker refused MQTT 5.0"); also other adjustments made to connect (a shortened
         /// client id for MQTT 3.1).
         negotiation: Option<String>,
+        /// What an MQTT 5 broker announced in its CONNACK (limits and optional features);
+        /// `None` on MQTT 3.1.1 and 3.1, whose CONNACK has no properties.
+        capabilities: Option<Box<BrokerCapabilities>>,
     },
     /// The connection was lost or could not be made; waiting before the next attempt.
     Reconnecting {
@@ -136,6 +139,37 @@ pub enum ConnectionState {
         /// Why the engine stopped trying.
         reason: ConnectError,
     },
+}
+
+/// The properties of an MQTT 5 CONNACK that describe the broker (MQTT 5.0 §3.2.2.3). A field
+/// is `None` when the broker left the property out, which means the spec's default: maximum
+/// QoS 2, retain / wildcard / subscription identifiers / shared subscriptions available, no
+/// topic aliases, receive maximum 65,535, no packet size limit beyond the protocol's, and the
+/// client's own keep-alive and session expiry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BrokerCapabilities {
+    /// Session expiry in seconds the broker imposes instead of the one the client asked for.
+    pub session_expiry_secs: Option<u32>,
+    /// QoS 1 and 2 publishes the broker accepts in flight from this client at once.
+    pub receive_maximum: Option<u16>,
+    /// Highest QoS the broker accepts in a PUBLISH (0 or 1; absent means 2).
+    pub maximum_qos: Option<u8>,
+    /// Whether the broker keeps retained messages.
+    pub retain_available: Option<bool>,
+    /// Largest packet in bytes the broker accepts (the whole packet, not only the payload).
+    pub maximum_packet_size: Option<u32>,
+    /// The client id the broker chose, when the client sent none.
+    pub assigned_client_id: Option<String>,
+    /// Topic aliases the client may use towards the broker (absent: none).
+    pub topic_alias_maximum: Option<u16>,
+    /// Whether filters with `+` and `#` are accepted.
+    pub wildcard_subscriptions: Option<bool>,
+    /// Whether SUBSCRIBE may carry a subscription identifier.
+    pub subscription_identifiers: Option<bool>,
+    /// Whether `$share/<group>/<filter>` subscriptions are accepted.
+    pub shared_subscriptions: Option<bool>,
+    /// Keep-alive in seconds the broker imposes instead of the client's.
+    pub server_keep_alive_secs: Option<u16>,
 }
 
 impl ConnectionState {

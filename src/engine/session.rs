@@ -14,6 +14,7 @@ use rumqttc::{QoS as QoS4, TlsConfiguration, Transport};
 use super::errors::{ConnectError, ErrorKind};
 use super::tls;
 
+mod connack;
 mod words;
 use super::options::{ConnectOptions, MqttVersion, RetainHandling, Subscription, TransportKind};
 use crate::model::message::{Message, OutgoingMessage, Properties, QoS};
@@ -27,8 +28,11 @@ pub(crate) const REQUEST_CAPACITY: usize = 1024;
 /// An event from the broker or the event loop, the same for both versions.
 #[derive(Debug)]
 pub(crate) enum Incoming {
-    /// CONNACK accepted.
-    ConnAck { session_present: bool },
+    /// CONNACK accepted, with what an MQTT 5 broker announced in it (`None` on 3.1.1 / 3.1).
+    ConnAck {
+        session_present: bool,
+        capabilities: Option<Box<super::BrokerCapabilities>>,
+    },
     /// A message.
     Publish(Message),
     /// SUBACK: per-filter results.
@@ -471,6 +475,7 @@ impl Loop {
                 Ok(match event {
                     Event::Incoming(Packet::ConnAck(ack)) => Incoming::ConnAck {
                         session_present: ack.session_present,
+                        capabilities: None,
                     },
                     Event::Incoming(Packet::Publish(p)) if p.topic.is_empty() => {
                         Incoming::Violation("the broker sent a message with an empty topic".into())
@@ -524,6 +529,7 @@ impl Loop {
                         aliases.0.clear();
                         Incoming::ConnAck {
                             session_present: ack.session_present,
+                            capabilities: Some(connack::capabilities(ack.properties.as_ref())),
                         }
                     }
                     Event::Incoming(Packet::Publish(p)) => {

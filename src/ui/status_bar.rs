@@ -22,6 +22,7 @@ pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
             version,
             session_present,
             negotiation,
+            ..
         } => {
             let mut extras = vec![match negotiation {
                 Some(why) => format!("{} — {why}", version.label()),

@@ -6,14 +6,17 @@ use tokio::time::Instant;
 
 use super::{BATCH_MAX, Conn};
 use crate::engine::session::{Incoming, Loop};
-use crate::engine::{ConnectionState, Event, PublishOutcome, SubscribeResult, Token};
+use crate::engine::{BrokerCapabilities, ConnectionState, Event, PublishOutcome, SubscribeResult, Token};
 use crate::model::message::QoS;
 use crate::model::topic::matches;
 
 impl Conn {
     pub(super) fn incoming(&mut self, incoming: Incoming, lp: &mut Loop) {
         match incoming {
-            Incoming::ConnAck { session_present } => self.connected(session_present, lp),
+            Incoming::ConnAck {
+                session_present,
+                capabilities,
+            } => self.connected(session_present, capabilities, lp),
             Incoming::Publish(message) if message.topic.contains(['#', '+']) => self.error(format!(
                 "the broker sent a message to `{}`, a topic with wildcards (forbidden in a PUBLISH); the message was dropped",
                 message.topic
@@ -124,7 +127,12 @@ impl Conn {
         }
     }
 
-    pub(super) fn connected(&mut self, session_present: bool, lp: &mut Loop) {
+    pub(super) fn connected(
+        &mut self,
+        session_present: bool,
+        capabilities: Option<Box<BrokerCapabilities>>,
+        lp: &mut Loop,
+    ) {
         self.connected = true;
         self.settled = true;
         // Only consecutive failures to connect count against the policy: a broker that
@@ -174,6 +182,7 @@ impl Conn {
             session_present,
             version: self.version,
             negotiation: (!self.negotiation.is_empty()).then(|| self.negotiation.join("; ")),
+            capabilities,
         });
     }
 }

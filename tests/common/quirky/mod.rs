@@ -121,6 +121,9 @@ pub struct Script {
     /// RabbitMQ: retained messages reach only a subscription to the exact topic, not
     /// wildcard filters.
     pub retained_exact_only: bool,
+    /// Keep no retained messages: a retained PUBLISH is delivered live and forgotten (brokers
+    /// built for streaming, such as some cloud IoT gateways, do this without saying so).
+    pub drop_retained: bool,
     /// Highest QoS granted in SUBACK (RabbitMQ: 1, it downgrades QoS 2). Default 2.
     pub max_qos: u8,
     /// A broken / hostile server's bytes; see [`Hostile`].
@@ -141,6 +144,7 @@ impl Default for Script {
             disconnect_on_subscribe: Vec::new(),
             close_on_publish_topic: Vec::new(),
             retained_exact_only: false,
+            drop_retained: false,
             max_qos: 2,
             hostile: None,
             hostile_at_connect: false,

@@ -333,6 +333,30 @@ async fn quirky_disconnect_on_subscribe() {
 }
 
 #[tokio::test]
+async fn quirky_drop_retained_keeps_nothing() {
+    let broker = QuirkyBroker::start(Script {
+        drop_retained: true,
+        ..Script::default()
+    });
+    let opts = rumqttc::MqttOptions::new("selftest-noretain", broker.host(), broker.port);
+    let (client, mut el) = rumqttc::AsyncClient::new(opts, 10);
+    client
+        .subscribe("kept/#", rumqttc::QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    next_incoming(&mut el, |p| matches!(p, rumqttc::Packet::SubAck(_))).await;
+    client
+        .publish("kept/x", rumqttc::QoS::AtLeastOnce, true, "live only")
+        .await
+        .unwrap();
+    // Delivered live...
+    let p = next_publish(&mut el).await;
+    assert_eq!((p.topic.as_str(), &p.payload[..]), ("kept/x", &b"live only"[..]));
+    // ...and not kept.
+    assert!(broker.retained().is_empty());
+}
+
+#[tokio::test]
 async fn quirky_unasked_at_connect() {
     let broker = QuirkyBroker::start(Script::amqtt(vec![("elsewhere/x".into(), b"pushed".to_vec())]));
     let opts = rumqttc::MqttOptions::new("selftest-amqtt", broker.host(), broker.port);

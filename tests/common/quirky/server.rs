@@ -61,7 +61,7 @@ impl Shared {
     /// Stores a retained message and delivers to every matching client, once per client.
     pub(super) fn route(&self, topic: &str, payload: &[u8], qos: u8, retain: bool) {
         let mut st = self.lock();
-        if retain {
+        if retain && !self.script.drop_retained {
             if payload.is_empty() {
                 st.retained.remove(topic);
             } else {
