@@ -7,28 +7,29 @@
 //! `(parent, segment)`, and each node's child list is sorted lazily, only when it is shown.
 
 use std::collections::{HashSet, VecDeque};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use thin_vec::ThinVec;
 
-use super::message::{Message, Properties, QoS};
+use super::message::Message;
 use super::segments::{SegmentId, Segments};
+
+mod order;
+mod stored;
+
+pub use order::natural_cmp;
+#[cfg(test)]
+use stored::HISTORY_ENTRY_OVERHEAD;
+pub use stored::StoredMessage;
 
 /// Index of a node in the tree's arena.
 pub type NodeId = u32;
 
 /// The root node (an empty segment above every topic).
 pub const ROOT: NodeId = 0;
-
-/// Payloads up to this size are copied out of the network buffer they arrived in, so that one
-/// small retained value does not keep a whole read buffer alive.
-const COPY_PAYLOAD_BELOW: usize = 64 * 1024;
-
-/// Bytes a history entry costs beyond its payload (the entry and its place in the eviction queue).
-const HISTORY_ENTRY_OVERHEAD: usize = std::mem::size_of::<StoredMessage>() + 16;
 
 /// What the tree keeps besides the latest message of every topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,84 +52,6 @@ impl Default for Limits {
             history_per_topic: 100,
             history_payload_cap: 1024 * 1024,
         }
-    }
-}
-
-/// A message as the tree keeps it (its topic is the node it is stored in).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredMessage {
-    /// Payload bytes (cut to [`Limits::history_payload_cap`] in history; see
-    /// [`StoredMessage::original_len`]).
-    pub payload: Bytes,
-    original_len: u32,
-    received_ms: i64,
-    properties: Option<Box<Properties>>,
-    seq: u64,
-    /// QoS it was delivered with.
-    pub qos: QoS,
-    /// Retain flag.
-    pub retain: bool,
-    /// Duplicate-delivery flag.
-    pub dup: bool,
-}
-
-static NO_PROPERTIES: std::sync::LazyLock<Properties> = std::sync::LazyLock::new(Properties::default);
-
-impl StoredMessage {
-    fn new(message: Message, seq: u64) -> Self {
-        let payload = if message.payload.len() < COPY_PAYLOAD_BELOW {
-            Bytes::copy_from_slice(&message.payload)
-        } else {
-            message.payload
-        };
-        let received_ms = message
-            .received
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        Self {
-            original_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
-            payload,
-            received_ms,
-            properties: (!message.properties.is_empty()).then(|| Box::new(message.properties)),
-            seq,
-            qos: message.qos,
-            retain: message.retain,
-            dup: message.dup,
-        }
-    }
-
-    /// When Canopy received it.
-    pub fn received(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(u64::try_from(self.received_ms).unwrap_or(0))
-    }
-
-    /// Its MQTT 5 properties (empty for MQTT 3.1.1).
-    pub fn properties(&self) -> &Properties {
-        self.properties.as_deref().unwrap_or(&NO_PROPERTIES)
-    }
-
-    /// The payload's length as received.
-    pub fn original_len(&self) -> usize {
-        self.original_len as usize
-    }
-
-    /// Whether the payload was cut when the message moved into history.
-    pub fn truncated(&self) -> bool {
-        self.payload.len() < self.original_len()
-    }
-
-    fn cost(&self) -> usize {
-        let properties = self.properties.as_ref().map_or(0, |p| {
-            std::mem::size_of::<Properties>()
-                + p.user_properties
-                    .iter()
-                    .map(|(k, v)| k.len() + v.len() + 48)
-                    .sum::<usize>()
-                + p.response_topic.as_ref().map_or(0, String::len)
-                + p.content_type.as_ref().map_or(0, String::len)
-                + p.correlation_data.as_ref().map_or(0, Bytes::len)
-        });
-        self.payload.len() + HISTORY_ENTRY_OVERHEAD + properties
     }
 }
 
@@ -592,42 +515,6 @@ impl TopicTree {
 
 fn key(parent: NodeId, name: SegmentId) -> u64 {
     (u64::from(parent) << 32) | u64::from(name.0)
-}
-
-/// Orders names as people expect: `sensor2` before `sensor10`, case-insensitively first.
-pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
-    loop {
-        match (x.first(), y.first()) {
-            (None, None) => return a.cmp(b),
-            (None, Some(_)) => return std::cmp::Ordering::Less,
-            (Some(_), None) => return std::cmp::Ordering::Greater,
-            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
-                let dx = x.iter().take_while(|c| c.is_ascii_digit()).count();
-                let dy = y.iter().take_while(|c| c.is_ascii_digit()).count();
-                let (nx, ny) = (trim_zeros(&x[..dx]), trim_zeros(&y[..dy]));
-                let ord = nx.len().cmp(&ny.len()).then_with(|| nx.cmp(ny));
-                if ord != std::cmp::Ordering::Equal {
-                    return ord;
-                }
-                x = &x[dx..];
-                y = &y[dy..];
-            }
-            (Some(c), Some(d)) => {
-                let ord = c.to_ascii_lowercase().cmp(&d.to_ascii_lowercase());
-                if ord != std::cmp::Ordering::Equal {
-                    return ord;
-                }
-                x = &x[1..];
-                y = &y[1..];
-            }
-        }
-    }
-}
-
-fn trim_zeros(digits: &[u8]) -> &[u8] {
-    let zeros = digits.iter().take_while(|d| **d == b'0').count();
-    &digits[zeros..]
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Tests of [`super`] (kept apart so the module reads in one sitting).
 
 use super::*;
+use crate::model::message::{Properties, QoS};
+use std::time::SystemTime;
 
 fn msg(topic: &str, payload: &str, retain: bool) -> Message {
     Message {
