@@ -60,7 +60,7 @@ fn settle(h: &mut Harness<'static, CanopyApp>) {
         h.step();
         let app = h.state();
         let tab = app.active_tab().expect("tab");
-        if tab.view.pending(&tab.tree).is_none() && tab.pending.is_empty() {
+        if tab.view.pending(&tab.tree).is_none() && !tab.has_backlog() {
             return;
         }
     }
@@ -93,11 +93,7 @@ impl Live {
     fn push(&mut self, h: &mut Harness<'static, CanopyApp>) {
         let batch = common::messages(self.topics, self.next, self.per_frame);
         self.next += self.per_frame;
-        h.state_mut()
-            .active_tab_mut()
-            .expect("tab")
-            .pending
-            .push_back(batch);
+        h.state_mut().active_tab_mut().expect("tab").queue(batch);
     }
 }
 

@@ -55,7 +55,7 @@ fn step_until(
                 .state()
                 .tabs()
                 .iter()
-                .map(|t| format!("{:?}", t.state))
+                .map(|t| format!("{:?}", t.state()))
                 .collect();
             panic!(
                 "timed out waiting for {description}; tabs: {states:?}; notices: {:?}",
@@ -166,7 +166,7 @@ fn explore_publish_and_survive_a_broker_restart() {
         has_label_containing(h, "Reconnecting — attempt")
     });
     assert!(matches!(
-        h.state().active_tab().map(|t| &t.state),
+        h.state().active_tab().map(|t| t.state()),
         Some(ConnectionState::Reconnecting { .. })
     ));
     broker.restart();

@@ -113,6 +113,23 @@ pub struct Message {
     pub subscribed: bool,
 }
 
+impl Message {
+    /// A message on `topic` as a subscription delivers it: QoS 0, not retained, received now,
+    /// no properties. For tests, benches and offline tabs; the engine fills every field itself.
+    pub fn received_now(topic: impl Into<String>, payload: impl Into<Bytes>) -> Self {
+        Self {
+            topic: topic.into(),
+            payload: payload.into(),
+            qos: QoS::AtMostOnce,
+            retain: false,
+            dup: false,
+            received: SystemTime::now(),
+            properties: Properties::default(),
+            subscribed: true,
+        }
+    }
+}
+
 /// A message to publish.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OutgoingMessage {

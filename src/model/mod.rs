@@ -1,5 +1,6 @@
 //! Pure data: messages, topics, the topic tree and the views over it. No network, no UI.
 
+pub mod backlog;
 pub mod decode;
 pub mod export;
 pub mod message;
@@ -11,4 +12,5 @@ pub mod series;
 pub mod sys_stats;
 pub mod topic;
 pub mod topic_tree;
+pub mod tree_view;
 pub mod view;

@@ -13,7 +13,7 @@ use crate::profiles::Profile;
 /// The words and colour for a connection state.
 pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
     let p = &tab.profile;
-    match &tab.state {
+    match tab.state() {
         ConnectionState::Connecting => (
             format!("Connecting to {}:{}…", p.host, p.port),
             ui.visuals().warn_fg_color,
@@ -45,7 +45,7 @@ pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
             last_error,
             ..
         } => {
-            let left = next_in.saturating_sub(tab.state_since.elapsed());
+            let left = next_in.saturating_sub(tab.state_since().elapsed());
             let when = if left.is_zero() {
                 "trying now".to_owned()
             } else {
@@ -113,7 +113,7 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>, actions: &mut
         let (text, color) = describe(tab, ui);
         dot(ui, color);
         ui.label(RichText::new(text).color(color));
-        if matches!(tab.state, ConnectionState::Reconnecting { .. }) {
+        if matches!(tab.state(), ConnectionState::Reconnecting { .. }) {
             if ui
                 .small_button("Retry now")
                 .on_hover_text("Try to connect again at once instead of waiting")

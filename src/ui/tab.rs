@@ -1,178 +1,20 @@
 //! The state of one open connection in the window: its profile, state, topic tree and the
 //! view over it.
 
-use std::collections::{HashSet, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::engine::{ConnectionId, ConnectionState};
-use crate::model::message::Message;
-use crate::model::message::QoS;
+use crate::model::backlog::Backlog;
+use crate::model::message::{Message, QoS};
 use crate::model::payload::{Rendered, View};
-use crate::model::topic_tree::{NodeId, Row, TopicTree};
-use crate::model::view::{FilterScan, RowBuilder};
+use crate::model::topic_tree::{NodeId, TopicTree};
+pub use crate::model::tree_view::{RateMeter, TreeView};
 use crate::profiles::Profile;
 use crate::profiles::profile::{MqttVersion, Subscription};
 
 /// Bytes of a payload shown before the user asks for more: laying out text costs time in
 /// proportion to its length, and 64 KiB stays within a frame.
 pub const DEFAULT_PAYLOAD_LIMIT: usize = 64 * 1024;
-
-/// Batches (up to 4,096 messages each) allowed to wait for the per-frame apply budget.
-pub const MAX_PENDING_BATCHES: usize = 256;
-
-/// Messages per second over a sliding window.
-#[derive(Debug, Default)]
-pub struct RateMeter {
-    samples: VecDeque<(Instant, u64)>,
-}
-
-impl RateMeter {
-    /// Records `n` messages arriving at `now`.
-    pub fn add(&mut self, now: Instant, n: u64) {
-        self.samples.push_back((now, n));
-        self.trim(now);
-    }
-
-    fn trim(&mut self, now: Instant) {
-        while let Some((t, _)) = self.samples.front() {
-            if now.duration_since(*t) > Duration::from_secs(2) {
-                self.samples.pop_front();
-            } else {
-                break;
-            }
-        }
-    }
-
-    /// Messages per second over the last two seconds.
-    pub fn rate(&mut self, now: Instant) -> f64 {
-        self.trim(now);
-        let n: u64 = self.samples.iter().map(|(_, n)| n).sum();
-        n as f64 / 2.0
-    }
-}
-
-/// What the tree panel shows and how.
-#[derive(Debug, Default)]
-pub struct TreeView {
-    /// Expanded nodes.
-    pub expanded: HashSet<NodeId>,
-    /// The selected node.
-    pub selected: Option<NodeId>,
-    /// Filter text.
-    pub filter: String,
-    /// Hide `$SYS/…`.
-    pub hide_sys: bool,
-    /// Flattened visible rows (the last complete build; a newer one may be under way).
-    pub rows: Vec<Row>,
-    expansion_version: u64,
-    /// Scroll the selected row into view on the next frame.
-    pub scroll_to_selected: bool,
-    scan: Option<FilterScan>,
-    building: Option<(RowsKey, RowBuilder)>,
-    built: Option<RowsKey>,
-}
-
-/// What a set of rows was built from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct RowsKey {
-    shape: u64,
-    expansion: u64,
-    filter: String,
-    hide_sys: bool,
-}
-
-impl RowsKey {
-    fn same_view(&self, other: &RowsKey) -> bool {
-        self.expansion == other.expansion && self.filter == other.filter && self.hide_sys == other.hide_sys
-    }
-}
-
-impl TreeView {
-    /// Expands or collapses a node.
-    pub fn set_expanded(&mut self, id: NodeId, open: bool) {
-        let changed = if open {
-            self.expanded.insert(id)
-        } else {
-            self.expanded.remove(&id)
-        };
-        if changed {
-            self.expansion_version += 1;
-        }
-    }
-
-    /// Whether a filter is typed in.
-    pub fn filtering(&self) -> bool {
-        !self.filter.trim().is_empty()
-    }
-
-    /// Brings the rows up to date with the tree's shape, the expansion, the filter and `$SYS`,
-    /// working until `deadline` at most (`None`: until done). Big trees take several frames:
-    /// the previous rows stay on screen meanwhile, and [`TreeView::pending`] says so.
-    pub fn refresh(&mut self, tree: &mut TopicTree, deadline: Option<Instant>) {
-        if !self.scan.as_ref().is_some_and(|s| s.is_for(&self.filter)) {
-            self.scan = FilterScan::new(&self.filter);
-        }
-        if let Some(scan) = &mut self.scan
-            && !scan.advance(tree, deadline)
-        {
-            return;
-        }
-        let key = RowsKey {
-            shape: tree.shape_version(),
-            expansion: self.expansion_version,
-            filter: self
-                .scan
-                .as_ref()
-                .map(|s| s.text().to_owned())
-                .unwrap_or_default(),
-            hide_sys: self.hide_sys,
-        };
-        // A change of view restarts the build; a change of shape lets it finish first (or it
-        // might never finish while topics keep arriving).
-        if self.building.as_ref().is_some_and(|(k, _)| !k.same_view(&key)) {
-            self.building = None;
-        }
-        if self.building.is_none() && self.built.as_ref() != Some(&key) {
-            let builder = RowBuilder::new(tree, self.hide_sys);
-            self.building = Some((key, builder));
-        }
-        if let Some((key, builder)) = &mut self.building
-            && builder.advance(tree, &self.expanded, self.scan.as_ref(), deadline)
-        {
-            self.built = Some(key.clone());
-            if let Some((_, builder)) = self.building.take() {
-                self.rows = builder.into_rows();
-            }
-        }
-    }
-
-    /// While the rows are being rebuilt over several frames: how far along, 0 to 1.
-    pub fn pending(&self, tree: &TopicTree) -> Option<f32> {
-        if let Some(scan) = &self.scan
-            && !scan.is_complete(tree)
-        {
-            return Some(scan.progress(tree) * 0.5);
-        }
-        let (_, builder) = self.building.as_ref()?;
-        let expected = self.rows.len().max(builder.len()).max(1);
-        Some(0.5 + 0.5 * (builder.len() as f32 / expected as f32).min(1.0))
-    }
-
-    /// Whether the rows on screen are older than what was asked for (a view change, not
-    /// only new topics, is being worked on).
-    pub fn stale(&self) -> bool {
-        let wanted = self.scan.as_ref().map_or("", |s| s.text());
-        let built = self.built.as_ref().map_or("", |b| b.filter.as_str());
-        if wanted != built {
-            return true;
-        }
-        match (&self.building, &self.built) {
-            (Some((k, _)), Some(b)) => !k.same_view(b),
-            (Some(_), None) => true,
-            _ => false,
-        }
-    }
-}
 
 /// What the broker said about a subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,25 +70,27 @@ impl Default for NewSubscription {
 }
 
 /// One open connection.
+///
+/// Fields that must change together are private behind methods: the state and when it came
+/// (the reconnect countdown reads both), and the backlog (bounded by its own policy). The
+/// rest is plain panel state with no rule across fields, edited by the panels directly.
 pub struct ConnectionTab {
-    /// The engine's id for this connection.
+    /// The engine's id for this connection; never changes (commands name the tab by it).
     pub id: ConnectionId,
-    /// The profile it was opened with.
+    /// The profile it was opened with (a copy: editing the saved one does not touch an open
+    /// connection until it reconnects).
     pub profile: Profile,
-    /// The latest state reported.
-    pub state: ConnectionState,
-    /// When that state was reported (for the reconnect countdown).
-    pub state_since: Instant,
+    state: ConnectionState,
+    state_since: Instant,
     /// Every topic seen.
     pub tree: TopicTree,
     /// The view over the tree.
     pub view: TreeView,
     /// Which message of the selected topic's history is shown (0 = newest).
     pub history_index: usize,
-    /// Incoming messages.
+    /// Messages per second as they are applied to the tree.
     pub rate: RateMeter,
-    /// Batches received but not yet applied (applied within a per-frame time budget).
-    pub pending: VecDeque<Vec<Message>>,
+    backlog: Backlog,
     /// Payload rendering cache.
     pub render_cache: Option<RenderCache>,
     /// Byte limit of the payload view (raised by "Show more").
@@ -280,7 +124,7 @@ impl ConnectionTab {
             view: TreeView::default(),
             history_index: 0,
             rate: RateMeter::default(),
-            pending: VecDeque::new(),
+            backlog: Backlog::default(),
             render_cache: None,
             payload_limit: DEFAULT_PAYLOAD_LIMIT,
             subscriptions: Vec::new(),
@@ -363,24 +207,52 @@ impl ConnectionTab {
         !self.state.is_final()
     }
 
-    /// Applies pending batches until `deadline`; returns whether some are left. Past
-    /// [`MAX_PENDING_BATCHES`] waiting batches the deadline is ignored until the backlog is back
-    /// under it: a slow frame is better than memory growing without bound.
+    /// The latest state the engine reported.
+    pub fn state(&self) -> &ConnectionState {
+        &self.state
+    }
+
+    /// When [`ConnectionTab::state`] was reported (for the reconnect countdown).
+    pub fn state_since(&self) -> Instant {
+        self.state_since
+    }
+
+    /// Takes a new state, restarting the clock of [`ConnectionTab::state_since`].
+    pub fn set_state(&mut self, state: ConnectionState) {
+        self.state = state;
+        self.state_since = Instant::now();
+    }
+
+    /// Queues messages from the engine; [`ConnectionTab::apply_pending`] puts them in the tree.
+    pub fn queue(&mut self, messages: Vec<Message>) {
+        self.backlog.push(messages);
+    }
+
+    /// Whether messages wait to be applied.
+    pub fn has_backlog(&self) -> bool {
+        !self.backlog.is_empty()
+    }
+
+    /// Applies queued batches until `deadline` (see [`Backlog::drain`] for the bound); returns
+    /// whether some are left.
     pub fn apply_pending(&mut self, deadline: Instant) -> bool {
-        while let Some(batch) = self.pending.pop_front() {
+        let Self {
+            backlog,
+            rate,
+            charts,
+            tree,
+            ..
+        } = self;
+        backlog.drain(deadline, |batch| {
             let now = Instant::now();
-            self.rate.add(now, batch.len() as u64);
-            if !self.charts.is_empty() {
+            rate.add(now, batch.len() as u64);
+            if !charts.is_empty() {
                 for m in &batch {
-                    self.charts.feed(m);
+                    charts.feed(m);
                 }
             }
-            self.tree.insert_all(batch, now);
-            if Instant::now() >= deadline && self.pending.len() <= MAX_PENDING_BATCHES {
-                break;
-            }
-        }
-        !self.pending.is_empty()
+            tree.insert_all(batch, now);
+        })
     }
 
     /// Selects a node, resetting the message view.

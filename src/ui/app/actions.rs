@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use super::CanopyApp;
 use super::dialogs::Dialog;
@@ -116,8 +115,7 @@ impl CanopyApp {
         let tab = &mut self.tabs[index];
         tab.profile = profile.clone();
         tab.reset_subscriptions();
-        tab.state = ConnectionState::Connecting;
-        tab.state_since = Instant::now();
+        tab.set_state(ConnectionState::Connecting);
         self.active = index;
         let id = tab.id;
         self.engine.send(Command::Connect {

@@ -63,7 +63,7 @@ impl CanopyApp {
                             tab.requests.offer(m);
                         }
                     }
-                    tab.pending.push_back(messages);
+                    tab.queue(messages);
                 }
             }
             Event::State { id, state } => {
@@ -74,8 +74,7 @@ impl CanopyApp {
                             format!("{}: {}", tab.profile.name, failure_words(&tab.profile, reason)),
                         );
                     }
-                    tab.state = state;
-                    tab.state_since = Instant::now();
+                    tab.set_state(state);
                 }
             }
             Event::Published { token, outcome, .. } => self.route_outcome(token, outcome),

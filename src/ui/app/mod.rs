@@ -237,9 +237,9 @@ impl CanopyApp {
                 ..Profile::default()
             },
         );
-        tab.state = ConnectionState::Disconnected;
+        tab.set_state(ConnectionState::Disconnected);
         tab.tree = TopicTree::with_limits(self.persisted.limits);
-        tab.pending.push_back(messages);
+        tab.queue(messages);
         self.tabs.push(tab);
         self.active = self.tabs.len() - 1;
     }
