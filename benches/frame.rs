@@ -29,7 +29,7 @@ fn app(dir: &std::path::Path, topics: u64) -> Harness<'static, CanopyApp> {
     };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1500.0, 950.0))
-        .build_eframe(move |cc| CanopyApp::new(cc, config));
+        .build_eframe(move |cc| CanopyApp::new(cc, config).unwrap());
     h.state_mut().open_offline("bench", Vec::new());
     let tab = h.state_mut().active_tab_mut().expect("tab");
     let chunk = 100_000;

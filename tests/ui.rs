@@ -35,7 +35,7 @@ pub fn window_sized(profiles_path: std::path::PathBuf, size: egui::Vec2) -> Harn
     };
     Harness::builder()
         .with_size(size)
-        .build_eframe(move |cc| CanopyApp::new(cc, config))
+        .build_eframe(move |cc| CanopyApp::new(cc, config).unwrap())
 }
 
 /// Steps the app until `what` holds; fails naming what it waited for.
@@ -264,7 +264,7 @@ fn first_run_offers_a_sandbox_whose_demo_traffic_reaches_the_tree() {
     };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1500.0, 950.0))
-        .build_eframe(move |cc| CanopyApp::new(cc, config));
+        .build_eframe(move |cc| CanopyApp::new(cc, config).unwrap());
     h.step();
     for name in ["EMQX public — TLS", "test.mosquitto.org"] {
         assert!(has_label_containing(&h, name), "{name} offered on first run");

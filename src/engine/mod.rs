@@ -57,43 +57,50 @@ pub enum Command {
     /// Close a connection gracefully: in-flight QoS 1/2 publishes are acknowledged first
     /// (bounded wait), anything that cannot be delivered is reported as failed.
     Disconnect {
-        /// Which connection.
+        /// The connection; for an id with none open, a publish fails at once and the
+        /// rest is ignored.
         id: ConnectionId,
     },
     /// Add subscriptions (they are also made again after every reconnect).
     Subscribe {
-        /// Which connection.
+        /// The connection; for an id with none open, a publish fails at once and the
+        /// rest is ignored.
         id: ConnectionId,
-        /// The filters and options.
+        /// Sent in one SUBSCRIBE; a filter the broker refuses is reported in
+        /// [`Event::Subscribed`] without affecting the others.
         subscriptions: Vec<Subscription>,
         /// MQTT 5 subscription identifier for these subscriptions.
         subscription_id: Option<usize>,
     },
     /// Remove subscriptions.
     Unsubscribe {
-        /// Which connection.
+        /// The connection; for an id with none open, a publish fails at once and the
+        /// rest is ignored.
         id: ConnectionId,
         /// The filters to remove, exactly as subscribed.
         filters: Vec<String>,
     },
     /// Publish a message. Its outcome is reported with [`Event::Published`] carrying `token`.
     Publish {
-        /// Which connection.
+        /// The connection; for an id with none open, a publish fails at once and the
+        /// rest is ignored.
         id: ConnectionId,
         /// The caller's token, echoed in the outcome event.
         token: Token,
-        /// The message.
+        /// Boxed to keep `Command` small on the channel (payloads can be large).
         message: Box<OutgoingMessage>,
     },
     /// Cut a reconnect wait short: try again now (the "Retry now" button). Ignored unless
     /// the connection is waiting to reconnect.
     RetryNow {
-        /// Which connection.
+        /// The connection; for an id with none open, a publish fails at once and the
+        /// rest is ignored.
         id: ConnectionId,
     },
     /// Delete the retained message of a topic (publishes an empty retained payload).
     ClearRetained {
-        /// Which connection.
+        /// The connection; for an id with none open, a publish fails at once and the
+        /// rest is ignored.
         id: ConnectionId,
         /// The caller's token, echoed in the outcome event.
         token: Token,
@@ -204,44 +211,45 @@ pub struct SubscribeResult {
 pub enum Event {
     /// A connection changed state.
     State {
-        /// Which connection.
+        /// The connection, as named in its [`Command::Connect`].
         id: ConnectionId,
         /// Its new state.
         state: ConnectionState,
     },
     /// Messages received, oldest first (batched: one event per burst, not per message).
     Messages {
-        /// Which connection.
+        /// The connection, as named in its [`Command::Connect`].
         id: ConnectionId,
-        /// The messages.
+        /// At most a few thousand (the engine batches per read burst); each counts against
+        /// the queue budget until taken with [`Engine::try_recv`] / [`Engine::recv_timeout`].
         messages: Vec<Message>,
     },
     /// The outcome of a [`Command::Publish`] or [`Command::ClearRetained`].
     Published {
-        /// Which connection.
+        /// The connection, as named in its [`Command::Connect`].
         id: ConnectionId,
         /// The token given with the command.
         token: Token,
-        /// What happened.
+        /// Exactly one per publish: a connection that closes fails what it still holds.
         outcome: PublishOutcome,
     },
     /// The broker answered a SUBSCRIBE (one result per filter).
     Subscribed {
-        /// Which connection.
+        /// The connection, as named in its [`Command::Connect`].
         id: ConnectionId,
         /// Per-filter results.
         results: Vec<SubscribeResult>,
     },
     /// The broker acknowledged an UNSUBSCRIBE.
     Unsubscribed {
-        /// Which connection.
+        /// The connection, as named in its [`Command::Connect`].
         id: ConnectionId,
-        /// The filters removed.
+        /// The filters the UNSUBSCRIBE named (the broker does not say which existed).
         filters: Vec<String>,
     },
     /// A problem that does not change the connection state (a bad filter, a full queue...).
     Error {
-        /// Which connection.
+        /// The connection, as named in its [`Command::Connect`].
         id: ConnectionId,
         /// What went wrong, in words.
         message: String,

@@ -58,7 +58,7 @@ pub enum Action {
     Browse {
         /// The profile, by id: the picker may outlive the profile's place in the list.
         profile: ProfileId,
-        /// Which file.
+        /// Which of its TLS files the picked path fills.
         target: FileTarget,
     },
     /// Check a TLS file in the background.

@@ -59,7 +59,7 @@ pub fn run() -> ExitCode {
     match eframe::run_native(
         "canopy",
         options,
-        Box::new(move |cc| Ok(Box::new(CanopyApp::new(cc, config)))),
+        Box::new(move |cc| Ok(Box::new(CanopyApp::new(cc, config)?))),
     ) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -27,7 +27,7 @@ fn tofu_window(broker: &Broker) -> Harness<'static, CanopyApp> {
     Harness::builder()
         .with_size(DEFAULT_SIZE)
         .allow_missing_glyphs()
-        .build_eframe(move |cc| CanopyApp::new(cc, config))
+        .build_eframe(move |cc| CanopyApp::new(cc, config).unwrap())
 }
 
 /// Selects `topic` once it is in the tree.

@@ -113,16 +113,17 @@ impl CanopyApp {
     }
 
     fn connect_with_password(&mut self, profile: Profile, password: String) {
+        // Only this connection gets the password: the tab's copy of the profile holds it, and
+        // marking it "ask" keeps it out of the file and the credential store whatever the
+        // saved profile says.
         let mut p = profile;
         p.password = Some(password);
-        // Not saved: only this connection gets it.
-        p.password_storage = PasswordStorage::File;
-        let mut p2 = p.clone();
-        p2.password_storage = PasswordStorage::Ask;
+        p.password_storage = PasswordStorage::Ask;
         if p.sandbox.is_some() {
-            self.connect(p2);
+            // The sandbox is started by `connect`, which then opens the connection.
+            self.connect(p);
         } else {
-            self.open_connection(p2);
+            self.open_connection(p);
         }
     }
 

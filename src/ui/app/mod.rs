@@ -119,8 +119,10 @@ pub struct CanopyApp {
 
 impl CanopyApp {
     /// Creates the app: starts the engine, reads the profiles file (once, before the first
-    /// frame) and starts background helpers.
-    pub fn new(cc: &eframe::CreationContext<'_>, config: AppConfig) -> Self {
+    /// frame) and starts background helpers. Fails only when the engine's threads cannot be
+    /// started (the system is out of threads or memory): eframe then reports the error and
+    /// exits, instead of a window that could never connect.
+    pub fn new(cc: &eframe::CreationContext<'_>, config: AppConfig) -> std::io::Result<Self> {
         // PNG / JPEG payload previews.
         egui_extras::install_image_loaders(&cc.egui_ctx);
         let ctx = cc.egui_ctx.clone();
@@ -131,7 +133,7 @@ impl CanopyApp {
         let (bg_tx, bg_rx) = channel();
         let jobs = Jobs::new(bg_tx, ctx.clone());
         let mut notices = Notices::default();
-        let engine = start_engine(&ctx, &mut notices);
+        let engine = start_engine(&ctx)?;
         let opened = store::open(&config.profiles_path);
         let read_only = opened.problem.is_some();
         let mut dialog = None;
@@ -174,7 +176,7 @@ impl CanopyApp {
             jobs.spawn_once("fonts", || Some(Background::Fonts(fonts::find_cjk_font())));
         }
         let cjk = fonts::MissingCjkFont::new(config.load_system_fonts);
-        Self {
+        Ok(Self {
             persisted,
             engine,
             profiles,
@@ -195,7 +197,7 @@ impl CanopyApp {
             jobs,
             bg_rx,
             ctx,
-        }
+        })
     }
 
     /// Tells the user something in the window (the newest few are shown) and logs it.
@@ -262,17 +264,10 @@ const TRAFFIC_REPAINT: std::time::Duration = std::time::Duration::from_millis(20
 
 /// Starts the engine; its events wake the window (the only closure the engine holds),
 /// coalesced to `TRAFFIC_REPAINT`.
-fn start_engine(ctx: &egui::Context, notices: &mut Notices) -> Engine {
+fn start_engine(ctx: &egui::Context) -> std::io::Result<Engine> {
     let waker = ctx.clone();
-    match Engine::start(Arc::new(move || waker.request_repaint_after(TRAFFIC_REPAINT))) {
-        Ok(e) => e,
-        Err(e) => {
-            // Without threads nothing works; say so in the window rather than crash.
-            notices.push(Level::Error, format!("The network engine could not start: {e}"));
-            #[allow(clippy::expect_used)]
-            Engine::start(Arc::new(|| {})).expect("engine")
-        }
-    }
+    Engine::start(Arc::new(move || waker.request_repaint_after(TRAFFIC_REPAINT)))
+        .map_err(|e| std::io::Error::new(e.kind(), format!("the network engine could not start: {e}")))
 }
 
 /// Reads the saved passwords of keyring profiles off the UI thread (the store may be slow or
