@@ -213,24 +213,15 @@ impl RowBuilder {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, SystemTime};
+    use std::time::Duration;
 
     use bytes::Bytes;
 
     use super::*;
-    use crate::model::message::{Message, Properties, QoS};
+    use crate::model::message::Message;
 
     fn msg(topic: &str) -> Message {
-        Message {
-            topic: topic.into(),
-            payload: Bytes::from_static(b"1"),
-            qos: QoS::AtMostOnce,
-            retain: false,
-            dup: false,
-            received: SystemTime::now(),
-            properties: Properties::default(),
-            subscribed: true,
-        }
+        Message::received_now(topic, Bytes::from_static(b"1"))
     }
 
     fn tree(topics: &[&str]) -> TopicTree {

@@ -17,6 +17,26 @@ fn profile(name: &str) -> Profile {
     }
 }
 
+/// The window with one saved profile, "Locked", selected: the broker's password port, a user
+/// name, and the password kept in a credential store the tests never have.
+fn window_with_locked_profile(broker: &Broker) -> egui_kittest::Harness<'static, canopy::ui::CanopyApp> {
+    let path = broker.dir.path().join("ui-profiles.toml");
+    let mut locked = profile("Locked");
+    locked.host = "127.0.0.1".into();
+    locked.port = broker.ports.auth;
+    locked.username = Some(crate::common::USER.into());
+    let file = ProfilesFile {
+        version: FORMAT_VERSION,
+        profiles: vec![locked],
+    };
+    store::save(&path, &file).unwrap();
+    let mut h = app(broker);
+    h.step();
+    h.get_by_label_contains("Locked  ·").click();
+    h.step();
+    h
+}
+
 /// The file picker runs on a thread while the list can change under it: the picked file
 /// used to be applied by list position, so deleting a profile above the one being edited put
 /// the certificate path into the profile that moved into its place.
@@ -64,21 +84,8 @@ fn a_picked_certificate_lands_in_its_profile_after_an_earlier_one_is_deleted() {
 #[test]
 fn a_password_the_credential_store_cannot_give_is_asked_for() {
     let broker = Broker::start();
-    let path = broker.dir.path().join("ui-profiles.toml");
-    let mut locked = profile("Locked");
-    locked.host = "127.0.0.1".into();
-    locked.port = broker.ports.auth;
-    locked.username = Some(crate::common::USER.into());
-    let file = ProfilesFile {
-        version: FORMAT_VERSION,
-        profiles: vec![locked],
-    };
-    store::save(&path, &file).unwrap();
     // `app` runs without a credential store: the saved password cannot be read.
-    let mut h = app(&broker);
-    h.step();
-    h.get_by_label_contains("Locked  ·").click();
-    h.step();
+    let mut h = window_with_locked_profile(&broker);
     h.get_by_label("▶ Connect").click();
     for _ in 0..4 {
         h.step();
@@ -96,20 +103,7 @@ fn a_password_the_credential_store_cannot_give_is_asked_for() {
 #[test]
 fn escape_dismisses_a_dialog_and_nothing_is_done() {
     let broker = Broker::start();
-    let path = broker.dir.path().join("ui-profiles.toml");
-    let mut locked = profile("Locked");
-    locked.host = "127.0.0.1".into();
-    locked.port = broker.ports.auth;
-    locked.username = Some(crate::common::USER.into());
-    let file = ProfilesFile {
-        version: FORMAT_VERSION,
-        profiles: vec![locked],
-    };
-    store::save(&path, &file).unwrap();
-    let mut h = app(&broker);
-    h.step();
-    h.get_by_label_contains("Locked  ·").click();
-    h.step();
+    let mut h = window_with_locked_profile(&broker);
     h.get_by_label("▶ Connect").click();
     h.run_steps(3);
     assert!(has_label_containing(&h, "Password for"), "no password prompt");
