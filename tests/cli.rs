@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::common::{Broker, PASSWORD, USER};
 
 mod hardening;
+mod templates;
 
 fn canopy() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_canopy"));

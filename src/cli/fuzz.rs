@@ -152,9 +152,11 @@ fn checks_after_parsing(command: CliCommand) {
     if let Ok(profile) = connection.profile() {
         let _ = checks::check_profile(&profile);
         let _ = checks::warnings(&profile);
-        if let CliCommand::Pub(a) = &command {
-            let _ = crate::model::topic::validate_topic_name(&a.topic);
-            let _ = checks::max_payload(&a.topic, &Default::default(), true);
+        if let CliCommand::Pub(a) = &command
+            && let Some(topic) = &a.topic
+        {
+            let _ = crate::model::topic::validate_topic_name(topic);
+            let _ = checks::max_payload(topic, &Default::default(), true);
         }
     }
     if let CliCommand::Probe(a) = &command {

@@ -13,6 +13,7 @@ mod probe_cmd;
 mod pub_cmd;
 mod replay_cmd;
 mod sub_cmd;
+mod template_cmd;
 
 use std::process::ExitCode;
 use std::sync::Arc;

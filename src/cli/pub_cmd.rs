@@ -16,14 +16,19 @@ use crate::model::topic::validate_topic_name;
 /// Arguments of `canopy pub`.
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["message", "file", "stdin_message", "lines", "null_message"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["message", "file", "stdin_message", "lines", "null_message", "template"])))]
 pub struct PubArgs {
     /// Where to connect.
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// Topic to publish to.
-    #[arg(short = 't', long)]
-    pub topic: String,
+    /// Topic to publish to (a template brings its own).
+    #[arg(
+        short = 't',
+        long,
+        required_unless_present = "template",
+        conflicts_with = "template"
+    )]
+    pub topic: Option<String>,
     /// The payload.
     #[arg(short = 'm', long)]
     pub message: Option<String>,
@@ -64,6 +69,17 @@ pub struct PubArgs {
     /// MQTT 5: declare the payload UTF-8 text (payload format indicator 1).
     #[arg(long)]
     pub utf8_payload: bool,
+    /// Publish a template saved in the profile given with --profile: its topic, payload and
+    /// options, with its variables ({{seq}}, {{now}}, {{random 20..30}}...) filled in per
+    /// message.
+    #[arg(long, value_name = "NAME", requires = "profile")]
+    pub template: Option<String>,
+    /// With --template: how many messages (default: the template's count).
+    #[arg(long, requires = "template")]
+    pub count: Option<u32>,
+    /// With --template: seconds between messages (default: the template's interval).
+    #[arg(long, value_name = "SECONDS", requires = "template")]
+    pub interval: Option<f64>,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -75,7 +91,7 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 /// Publishes at most this many messages ahead of their outcomes (bounds memory for `-l`).
 const WINDOW: usize = 1000;
 
-struct Publisher {
+pub(super) struct Publisher {
     session: Session,
     template: OutgoingMessage,
     /// Publishes whose outcome has not come back; the command ends when this is empty.
@@ -86,9 +102,32 @@ struct Publisher {
 }
 
 impl Publisher {
+    /// A publisher on a connected session; `template` gives every field but the payload to
+    /// [`Publisher::send`].
+    pub(super) fn new(session: Session, template: OutgoingMessage) -> Self {
+        Self {
+            session,
+            template,
+            outstanding: HashSet::new(),
+            next_token: 0,
+            failures: 0,
+            lost: false,
+        }
+    }
+
+    /// Whether the connection ended for good.
+    pub(super) fn lost(&self) -> bool {
+        self.lost
+    }
+
     fn send(&mut self, payload: Bytes) {
         let mut message = self.template.clone();
         message.payload = payload;
+        self.send_message(message);
+    }
+
+    /// Queues one message; its outcome is counted by [`Publisher::finish`].
+    pub(super) fn send_message(&mut self, message: OutgoingMessage) {
         self.next_token += 1;
         let token = Token(self.next_token);
         self.outstanding.insert(token);
@@ -119,8 +158,15 @@ impl Publisher {
         }
     }
 
+    /// Processes the events that have come, without waiting.
+    pub(super) fn poll(&mut self) {
+        while let Some(event) = self.session.engine.try_recv() {
+            self.handle(event);
+        }
+    }
+
     /// Processes events until at most `limit` publishes are outstanding.
-    fn wait_until(&mut self, limit: usize) {
+    pub(super) fn wait_until(&mut self, limit: usize) {
         while self.outstanding.len() > limit && !self.lost {
             match self
                 .session
@@ -218,8 +264,15 @@ fn next_line(input: &mut impl std::io::BufRead, max: usize) -> Result<Option<Vec
 
 /// Runs `canopy pub`.
 pub fn run(args: PubArgs) -> u8 {
-    if let Err(e) = validate_topic_name(&args.topic) {
-        complain(format!("invalid topic `{}`: {e}", args.topic.escape_debug()));
+    if let Some(name) = &args.template {
+        return super::template_cmd::run(&args, name);
+    }
+    let Some(topic) = args.topic.clone() else {
+        complain("a topic (-t) is needed");
+        return exit::USAGE;
+    };
+    if let Err(e) = validate_topic_name(&topic) {
+        complain(format!("invalid topic `{}`: {e}", topic.escape_debug()));
         return exit::USAGE;
     }
     let profile = match args.connection.profile_or_exit() {
@@ -246,7 +299,7 @@ pub fn run(args: PubArgs) -> u8 {
     }
     // Counted as MQTT 5 (properties take room) unless 3.1.1 is asked for: the safe side.
     let v5 = profile.version.allows_v5();
-    let max = super::checks::max_payload(&args.topic, &properties, v5);
+    let max = super::checks::max_payload(&topic, &properties, v5);
     let single = match single_payload(&args, max) {
         Ok(single) => single,
         Err(code) => return code,
@@ -261,20 +314,13 @@ pub fn run(args: PubArgs) -> u8 {
         Err(code) => return code,
     };
     let template = OutgoingMessage {
-        topic: args.topic.clone(),
+        topic,
         payload: Bytes::new(),
         qos: args.qos,
         retain: args.retain,
         properties,
     };
-    let mut publisher = Publisher {
-        session,
-        template,
-        outstanding: HashSet::new(),
-        next_token: 0,
-        failures: 0,
-        lost: false,
-    };
+    let mut publisher = Publisher::new(session, template);
     let mut read_error = None;
     match single {
         Some(payload) => publisher.send(payload),
@@ -306,30 +352,38 @@ pub fn run(args: PubArgs) -> u8 {
             }
         }
     }
-    publisher.wait_until(0);
-    let Publisher {
-        session,
-        mut outstanding,
-        mut failures,
-        lost,
-        ..
-    } = publisher;
-    session.close(|event| {
-        if let Event::Published { token, outcome, .. } = event {
-            outstanding.remove(&token);
-            if let PublishOutcome::Failed(why) = outcome {
-                failures += 1;
-                complain(format!("message {} not delivered: {why}", token.0));
+    publisher.finish(read_error)
+}
+
+impl Publisher {
+    /// Waits for every outcome, disconnects gracefully and gives the exit code: undelivered
+    /// messages first, then a lost connection, then `read_error` (the input was bad).
+    pub(super) fn finish(mut self, read_error: Option<u8>) -> u8 {
+        self.wait_until(0);
+        let Publisher {
+            session,
+            mut outstanding,
+            mut failures,
+            lost,
+            ..
+        } = self;
+        session.close(|event| {
+            if let Event::Published { token, outcome, .. } = event {
+                outstanding.remove(&token);
+                if let PublishOutcome::Failed(why) = outcome {
+                    failures += 1;
+                    complain(format!("message {} not delivered: {why}", token.0));
+                }
             }
+        });
+        if failures > 0 || !outstanding.is_empty() {
+            exit::PUBLISH
+        } else if lost {
+            exit::CONNECTION
+        } else if let Some(code) = read_error {
+            code
+        } else {
+            exit::OK
         }
-    });
-    if failures > 0 || !outstanding.is_empty() {
-        exit::PUBLISH
-    } else if lost {
-        exit::CONNECTION
-    } else if let Some(code) = read_error {
-        code
-    } else {
-        exit::OK
     }
 }

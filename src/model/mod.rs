@@ -10,6 +10,7 @@ pub mod requests;
 pub mod segments;
 pub mod series;
 pub mod sys_stats;
+pub mod template;
 pub mod topic;
 pub mod topic_tree;
 pub mod tree_view;

@@ -11,6 +11,7 @@ pub use crate::engine::options::{
     LastWill, MqttVersion, RetainHandling, Subscription, TlsSettings, TransportKind, random_client_id,
 };
 use crate::model::message::QoS;
+use crate::model::template::Template;
 
 /// Settings of the embedded sandbox broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +95,8 @@ pub struct Profile {
     pub tls: TlsSettings,
     /// Reconnect policy after a connection is lost.
     pub reconnect: ReconnectPolicy,
+    /// Saved publish templates (the publish panel, `canopy pub --template`).
+    pub templates: Vec<Template>,
 }
 
 impl Default for Profile {
@@ -123,6 +126,7 @@ impl Default for Profile {
             ],
             tls: TlsSettings::default(),
             reconnect: ReconnectPolicy::default(),
+            templates: Vec::new(),
         }
     }
 }
