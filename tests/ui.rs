@@ -16,6 +16,7 @@ use crate::common::{Broker, Client};
 mod issue14;
 mod regression;
 mod status;
+mod templates;
 
 fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
     window(broker.dir.path().join("ui-profiles.toml"))

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::notices::NoticeId;
 use crate::engine::ConnectionId;
 use crate::model::message::OutgoingMessage;
+use crate::model::template::Template;
 use crate::model::topic_tree::{Limits, NodeId};
 use crate::profiles::Profile;
 use crate::profiles::profile::{ProfileId, Subscription};
@@ -106,6 +107,23 @@ pub enum Action {
     },
     /// The history limits were edited in Settings: apply them to every open tree.
     SetLimits(Limits),
+    /// Save a publish template in a saved profile (replacing the one with its name).
+    SaveTemplate {
+        /// The saved profile that keeps it.
+        profile: ProfileId,
+        /// The template.
+        template: Box<Template>,
+    },
+    /// Delete a publish template of a saved profile.
+    DeleteTemplate {
+        /// The saved profile.
+        profile: ProfileId,
+        /// The template's name.
+        name: String,
+    },
+    /// Send a template on the active connection: `count` messages `interval_ms` apart, its
+    /// variables filled in per message.
+    SendTemplate(Box<Template>),
     /// Dismiss this notice.
     DismissNotice(NoticeId),
     /// Pick a file and import profiles from it.

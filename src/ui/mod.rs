@@ -14,6 +14,7 @@ pub mod publish;
 pub mod status_bar;
 pub mod subscriptions;
 pub mod tab;
+pub mod templates;
 pub mod tree;
 pub mod widgets;
 

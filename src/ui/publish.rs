@@ -8,6 +8,7 @@ use super::action::Action;
 use super::widgets;
 use crate::engine::{PublishOutcome, Token};
 use crate::model::message::{OutgoingMessage, Properties, QoS};
+use crate::model::template::{Encoding, Template, parse_hex};
 use crate::model::topic::validate_topic_name;
 
 /// How the payload editor treats its text.
@@ -18,6 +19,8 @@ pub enum PayloadKind {
     Text,
     /// JSON, validated before sending.
     Json,
+    /// Hex digits (spaces and `:` allowed between bytes): for binary payloads.
+    Hex,
 }
 
 /// The publish panel's state.
@@ -47,6 +50,12 @@ pub struct PublishState {
     /// Recently published messages, newest first.
     #[serde(skip)]
     pub recent: Vec<Recent>,
+    /// Name for "Save as template".
+    pub template_name: String,
+    /// Messages a saved template sends (0 is taken as 1).
+    pub repeat_count: u32,
+    /// Milliseconds between them.
+    pub repeat_interval_ms: u64,
     /// The last publish's token and outcome (None while waiting).
     #[serde(skip)]
     pub last: Option<(Token, Option<PublishOutcome>)>,
@@ -70,10 +79,14 @@ impl PublishState {
         if self.kind == PayloadKind::Json && !self.payload.trim().is_empty() {
             serde_json::from_str::<serde_json::Value>(&self.payload).map_err(|e| format!("JSON: {e}"))?;
         }
+        let payload = match self.kind {
+            PayloadKind::Hex => Bytes::from(parse_hex(&self.payload).map_err(|e| format!("hex: {e}"))?),
+            PayloadKind::Text | PayloadKind::Json => Bytes::from(self.payload.clone()),
+        };
         let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         Ok(OutgoingMessage {
             topic: self.topic.clone(),
-            payload: Bytes::from(self.payload.clone()),
+            payload,
             qos: self.qos,
             retain: self.retain,
             properties: Properties {
@@ -90,6 +103,44 @@ impl PublishState {
                 ..Properties::default()
             },
         })
+    }
+
+    /// The editor's message as a template named `name` (variables are kept as written).
+    pub fn to_template(&self, name: String, count: u32, interval_ms: u64) -> Template {
+        Template {
+            name,
+            topic: self.topic.clone(),
+            payload: self.payload.clone(),
+            encoding: match self.kind {
+                PayloadKind::Text => Encoding::Text,
+                PayloadKind::Json => Encoding::Json,
+                PayloadKind::Hex => Encoding::Hex,
+            },
+            qos: self.qos,
+            retain: self.retain,
+            content_type: self.content_type.clone(),
+            response_topic: self.response_topic.clone(),
+            user_properties: self.user_properties.clone(),
+            count,
+            interval_ms,
+            ..Template::default()
+        }
+    }
+
+    /// Puts a template into the editor (its variables as written).
+    pub fn load_template(&mut self, t: &Template) {
+        self.topic.clone_from(&t.topic);
+        self.payload.clone_from(&t.payload);
+        self.kind = match t.encoding {
+            Encoding::Text => PayloadKind::Text,
+            Encoding::Json => PayloadKind::Json,
+            Encoding::Hex => PayloadKind::Hex,
+        };
+        self.qos = t.qos;
+        self.retain = t.retain;
+        self.content_type.clone_from(&t.content_type);
+        self.response_topic.clone_from(&t.response_topic);
+        self.user_properties.clone_from(&t.user_properties);
     }
 
     /// Records the outcome of a publish.
@@ -170,6 +221,8 @@ pub fn publish_ui(
                     ui.separator();
                     ui.selectable_value(&mut state.kind, PayloadKind::Text, "Text");
                     ui.selectable_value(&mut state.kind, PayloadKind::Json, "JSON");
+                    ui.selectable_value(&mut state.kind, PayloadKind::Hex, "Hex")
+                        .on_hover_text("Bytes as hex digits, e.g. 0a ff 10");
                     if state.kind == PayloadKind::Json
                         && ui.small_button("Format").clicked()
                         && let Ok(v) = serde_json::from_str::<serde_json::Value>(&state.payload)
@@ -203,7 +256,7 @@ pub fn publish_ui(
                 actions.push(Action::Publish(message.clone()));
             }
             match &ready {
-                Err(e) if !state.topic.is_empty() || state.kind == PayloadKind::Json => {
+                Err(e) if !state.topic.is_empty() || state.kind != PayloadKind::Text => {
                     widgets::error(ui, e.clone())
                 }
                 _ => {

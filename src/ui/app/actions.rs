@@ -65,6 +65,9 @@ impl CanopyApp {
             } => self.subscribe(tab, subscription, identifier),
             Action::Unsubscribe { tab, filter } => self.unsubscribe(tab, filter),
             Action::SetLimits(limits) => self.set_limits(limits),
+            Action::SaveTemplate { profile, template } => self.save_template(&profile, *template),
+            Action::DeleteTemplate { profile, name } => self.delete_template(&profile, &name),
+            Action::SendTemplate(template) => self.send_template(*template),
         }
     }
 
@@ -122,10 +125,10 @@ impl CanopyApp {
             id,
             options: Box::new(profile.connect_options()),
         });
-        self.stop_demo(id);
+        self.stop_generators(id);
         if let Some(sandbox) = profile.sandbox.filter(|s| s.demo_traffic) {
             let stop = Arc::new(AtomicBool::new(false));
-            self.demos.push((id, stop.clone()));
+            self.generators.push((id, stop.clone()));
             self.jobs.spawn("demo", move |jobs| {
                 crate::demo::run(profile, sandbox.rate, None, stop, |e| {
                     jobs.send(Background::Demo(e))
@@ -134,8 +137,8 @@ impl CanopyApp {
         }
     }
 
-    fn stop_demo(&mut self, id: ConnectionId) {
-        self.demos.retain(|(d, stop)| {
+    pub(super) fn stop_generators(&mut self, id: ConnectionId) {
+        self.generators.retain(|(d, stop)| {
             if *d == id {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -145,7 +148,7 @@ impl CanopyApp {
 
     fn disconnect(&mut self, id: ConnectionId) {
         if self.tabs.iter().any(|t| t.id == id) {
-            self.stop_demo(id);
+            self.stop_generators(id);
             self.engine.send(Command::Disconnect { id });
         }
     }
@@ -156,7 +159,7 @@ impl CanopyApp {
         };
         let active_id = self.tabs.get(self.active).map(|t| t.id);
         let tab = self.tabs.remove(index);
-        self.stop_demo(tab.id);
+        self.stop_generators(tab.id);
         self.engine.send(Command::Disconnect { id: tab.id });
         // The active tab stays active when another one closes; closing it activates the one
         // that took its place.

@@ -11,6 +11,7 @@ use crate::ui::publish::{PublishState, publish_ui};
 use crate::ui::status_bar::status_bar_ui;
 use crate::ui::subscriptions::subscriptions_ui;
 use crate::ui::tab::ConnectionTab;
+use crate::ui::templates::templates_ui;
 use crate::ui::{message, profiles::profiles_ui, tree};
 
 /// Frames drawn, for `scripts/cpu.sh`: with `CANOPY_FRAME_LOG=FILE` set, the count is written
@@ -78,6 +79,18 @@ impl eframe::App for CanopyApp {
                 .show(ui, |ui| {
                     ui.add_space(4.0);
                     publish_ui(ui, &mut self.persisted.publish, connected, v5, &mut actions);
+                    let saved = self.tabs.get(active).and_then(|t| {
+                        let id = &t.profile.id;
+                        self.profiles.file.profiles.iter().find(|p| &p.id == id)
+                    });
+                    let templates = saved.map(|p| (&p.id, p.templates.as_slice()));
+                    templates_ui(
+                        ui,
+                        &mut self.persisted.publish,
+                        templates,
+                        connected,
+                        &mut actions,
+                    );
                     if let Some(tab) = self.tabs.get(active)
                         && !tab.requests.list.is_empty()
                     {

@@ -18,6 +18,7 @@ mod events;
 mod frame;
 mod jobs;
 mod origins;
+mod templates;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -109,8 +110,9 @@ pub struct CanopyApp {
     dialog: Option<Dialog>,
     clear_job: Option<ClearJob>,
     replay: Option<ReplayJob>,
-    /// Stop flags of running demo-traffic generators, by connection id.
-    demos: Vec<(ConnectionId, Arc<AtomicBool>)>,
+    /// Stop flags of the threads publishing on a connection (demo traffic, a template sent
+    /// several times), by connection id: set when the tab disconnects, closes or reconnects.
+    generators: Vec<(ConnectionId, Arc<AtomicBool>)>,
     /// Where background jobs report; cloned into each.
     jobs: Jobs,
     bg_rx: Receiver<Background>,
@@ -193,7 +195,7 @@ impl CanopyApp {
             dialog,
             clear_job: None,
             replay: None,
-            demos: Vec::new(),
+            generators: Vec::new(),
             jobs,
             bg_rx,
             ctx,
