@@ -7,6 +7,7 @@ pub mod message;
 pub mod payload;
 pub mod recording;
 pub mod requests;
+pub mod search;
 pub mod segments;
 pub mod series;
 pub mod sys_stats;
