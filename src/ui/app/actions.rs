@@ -66,6 +66,8 @@ impl CanopyApp {
             } => self.subscribe(tab, subscription, identifier),
             Action::Unsubscribe { tab, filter } => self.unsubscribe(tab, filter),
             Action::SetLimits(limits) => self.set_limits(limits),
+            Action::Present(on) => self.present(on),
+            Action::SetPresentation(presentation) => self.set_presentation(*presentation),
         }
     }
 
@@ -114,6 +116,7 @@ impl CanopyApp {
             }
         };
         let tab = &mut self.tabs[index];
+        tab.redactor = profile.presentation.redactor();
         tab.profile = profile.clone();
         tab.reset_subscriptions();
         tab.state = ConnectionState::Connecting;
