@@ -215,7 +215,7 @@ const META_KEYS: [&str; 6] = ["unit", "units", "ts", "timestamp", "time", "t"];
 
 /// Reads a payload for a tile of `topic`: the field at `path` if given; else a plain number
 /// (`23.5`, `23.5 °C`), a boolean or word, or from a JSON object its `value`, its `state` /
-/// `status`, its only field, or its first number. The unit is the tile's `unit`, else the
+/// `status`, its only field, its first number, or its first field. The unit is the tile's `unit`, else the
 /// payload's `unit` / `units` field, else what the field's or topic's name implies
 /// (see [`unit_for`]).
 pub fn read(topic: &str, payload: &[u8], path: &[String], unit: &str) -> Reading {
@@ -316,10 +316,12 @@ fn main_key(map: &serde_json::Map<String, serde_json::Value>) -> Option<String> 
     if let [only] = candidates[..] {
         return Some(only.clone());
     }
+    // Else the first number (a reading), else the first field (a name, a model).
     candidates
-        .into_iter()
-        .find(|k| map.get(*k).is_some_and(serde_json::Value::is_number))
-        .cloned()
+        .iter()
+        .find(|k| map.get(**k).is_some_and(serde_json::Value::is_number))
+        .or(candidates.first())
+        .map(|k| (*k).clone())
 }
 
 /// A single value: a number (with a unit written after it, or one found from `name`), a
@@ -428,14 +430,13 @@ pub fn fraction(value: f64, (min, max): (f64, f64)) -> f32 {
     (((value - min) / (max - min)).clamp(0.0, 1.0)) as f32
 }
 
-/// A number as a tile shows it: at most 3 significant decimals, no trailing zeros, large
-/// numbers with thin-space thousands.
+/// A number as a tile shows it: as sent when it has few decimals (`181.25`), else rounded to
+/// two (three below 1, none from 10,000), no trailing zeros, thin-space thousands from
+/// 10,000.
 pub fn format_number(value: f64) -> String {
     let abs = value.abs();
-    let decimals = if abs >= 1000.0 || value.fract() == 0.0 {
+    let decimals = if abs >= 10_000.0 || value.fract() == 0.0 {
         0
-    } else if abs >= 100.0 {
-        1
     } else if abs >= 1.0 {
         2
     } else {

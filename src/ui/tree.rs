@@ -183,7 +183,8 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                                         .then(|| payload::sparkplug_preview(&latest.payload, 120))
                                         .flatten()
                                         .unwrap_or_else(|| {
-                                            let shown = tab.redactor.payload(tab.tree.name(row.id), &latest.payload);
+                                            let shown =
+                                                tab.redactor.payload(tab.tree.name(row.id), &latest.payload);
                                             payload::preview(&shown, 120)
                                         }),
                                 )

@@ -82,6 +82,21 @@ fn json_payloads_give_their_value_unit_and_details() {
     );
     assert_eq!(r.value, number(80.0, "%"));
     assert_eq!(r.details[0], ("zone".to_owned(), "hall-2".to_owned()));
+    // No number at all: the first field.
+    let r = read(
+        "p/info",
+        br#"{"model":"PRESS-100","firmware":"2.0.0","nested":[1]}"#,
+        &[],
+        "",
+    );
+    assert_eq!(
+        r.value,
+        Value::State {
+            text: "PRESS-100".into(),
+            tone: Tone::Neutral
+        }
+    );
+    assert_eq!(r.details, vec![("firmware".to_owned(), "2.0.0".to_owned())]);
 }
 
 #[test]
@@ -175,10 +190,11 @@ fn numbers_are_written_for_reading_from_afar() {
     assert_eq!(format_number(23.5), "23.5");
     assert_eq!(format_number(23.456), "23.46");
     assert_eq!(format_number(180.0), "180");
-    assert_eq!(format_number(203.55), "203.6");
+    assert_eq!(format_number(181.25), "181.25");
     assert_eq!(format_number(0.1234), "0.123");
     assert_eq!(format_number(-4.0), "-4");
-    assert_eq!(format_number(1013.25), "1013");
+    assert_eq!(format_number(1013.25), "1013.25");
+    assert_eq!(format_number(12_345.6), "12\u{2009}346");
     assert_eq!(format_number(123_456.0), "123\u{2009}456");
     assert_eq!(format_number(-1_234_567.0), "-1\u{2009}234\u{2009}567");
 }

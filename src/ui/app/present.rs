@@ -19,7 +19,7 @@ impl CanopyApp {
         if self.present.on
             && self.dialog.is_none()
             && !ctx.egui_wants_keyboard_input()
-            && !ctx.any_popup_open()
+            && !egui::Popup::is_any_open(&ctx)
             && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape))
         {
             self.present(false);

@@ -16,10 +16,13 @@ pub fn redaction_menu_ui(ui: &mut Ui, state: &mut PresentState, draft: &mut Pres
     } else {
         "🔓 Redaction".to_owned()
     };
-    ui.menu_button(label, |ui| {
+    sticky_menu(ui, label, |ui| {
         ui.set_min_width(420.0);
-        ui.checkbox(&mut draft.redact, format!("Hide what these rules match, shown as {MASK}"))
-            .on_hover_text("Everywhere in the window: tiles, the tree, the message view and copies");
+        ui.checkbox(
+            &mut draft.redact,
+            format!("Hide what these rules match, shown as {MASK}"),
+        )
+        .on_hover_text("Everywhere in the window: tiles, the tree, the message view and copies");
         ui.label(
             RichText::new(format!("Saved with the profile {profile}."))
                 .weak()
@@ -86,7 +89,7 @@ pub fn redaction_menu_ui(ui: &mut Ui, state: &mut PresentState, draft: &mut Pres
 
 /// "⚙ Tiles": the subtree whose topics are tiles too, and how many are pinned.
 pub fn tiles_menu_ui(ui: &mut Ui, draft: &mut Presentation) {
-    ui.menu_button("⚙ Tiles", |ui| {
+    sticky_menu(ui, "⚙ Tiles", |ui| {
         ui.set_min_width(380.0);
         ui.label(format!("{} pinned topics.", draft.pinned.len()));
         ui.horizontal(|ui| {
@@ -112,45 +115,66 @@ pub fn tiles_menu_ui(ui: &mut Ui, draft: &mut Presentation) {
     });
 }
 
-/// A tile's "⋯" menu: its field, unit and range once pinned, pin or unpin.
+/// A tile's "⚙" menu: its field, unit and range once pinned, pin or unpin.
 pub fn tile_menu_ui(ui: &mut Ui, draft: &mut Presentation, tile: &Tile, shown_topic: &str) {
     let name = format!("Tile settings: {shown_topic}");
-    let response = ui
-        .menu_button(RichText::new("⋯").size(20.0).weak(), |ui| {
-            ui.set_min_width(320.0);
-            ui.label(RichText::new(shown_topic).monospace().strong());
-            let Some(index) = draft.pinned.iter().position(|t| t.topic == tile.topic) else {
-                ui.label(RichText::new("Shown because it is below the chosen subtree.").weak());
-                if ui.button("📌 Pin").clicked() {
-                    draft.pinned.push(Tile::new(tile.topic.clone()));
-                }
-                return;
-            };
-            let pinned = &mut draft.pinned[index];
-            egui::Grid::new("tile-settings").num_columns(2).show(ui, |ui| {
-                text_row(ui, "Field", &mut pinned.field, "value, sensor.temperature (empty: found)");
-                text_row(ui, "Unit", &mut pinned.unit, "°C, %, bar (empty: found)");
-                bound_row(ui, "Gauge from", &mut pinned.min);
-                bound_row(ui, "Gauge to", &mut pinned.max);
-            });
-            ui.label(
-                RichText::new("An empty gauge bound follows the unit (0–100 for %) or the values seen.")
-                    .weak()
-                    .small(),
-            );
-            if ui.button("📌 Unpin").clicked() {
-                draft.pinned.remove(index);
-                ui.close();
+    let response = sticky_menu(ui, RichText::new("⚙").weak(), |ui| {
+        ui.set_min_width(320.0);
+        ui.label(RichText::new(shown_topic).monospace().strong());
+        let Some(index) = draft.pinned.iter().position(|t| t.topic == tile.topic) else {
+            ui.label(RichText::new("Shown because it is below the chosen subtree.").weak());
+            if ui.button("📌 Pin").clicked() {
+                draft.pinned.push(Tile::new(tile.topic.clone()));
             }
-        })
-        .response;
+            return;
+        };
+        let pinned = &mut draft.pinned[index];
+        egui::Grid::new("tile-settings").num_columns(2).show(ui, |ui| {
+            text_row(
+                ui,
+                "Field",
+                &mut pinned.field,
+                "value, sensor.temperature (empty: found)",
+            );
+            text_row(ui, "Unit", &mut pinned.unit, "°C, %, bar (empty: found)");
+            bound_row(ui, "Gauge from", &mut pinned.min);
+            bound_row(ui, "Gauge to", &mut pinned.max);
+        });
+        ui.label(
+            RichText::new("An empty gauge bound follows the unit (0–100 for %) or the values seen.")
+                .weak()
+                .small(),
+        );
+        if ui.button("📌 Unpin").clicked() {
+            draft.pinned.remove(index);
+            ui.close();
+        }
+    });
     widgets::named(response.on_hover_text(&name), &name);
+}
+
+/// A menu that stays open while its fields are edited and buttons pressed (a refused rule's
+/// reason stays in view); a click outside or Esc closes it.
+fn sticky_menu<'a>(
+    ui: &mut Ui,
+    label: impl egui::IntoAtoms<'a>,
+    content: impl FnOnce(&mut Ui),
+) -> egui::Response {
+    use egui::containers::menu::{MenuButton, MenuConfig};
+    MenuButton::new(label)
+        .config(MenuConfig::new().close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside))
+        .ui(ui, content)
+        .0
 }
 
 fn text_row(ui: &mut Ui, label: &str, value: &mut String, hint: &str) {
     let name = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(200.0))
-        .labelled_by(name.id);
+    ui.add(
+        egui::TextEdit::singleline(value)
+            .hint_text(hint)
+            .desired_width(200.0),
+    )
+    .labelled_by(name.id);
     ui.end_row();
 }
 

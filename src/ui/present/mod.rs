@@ -4,9 +4,8 @@
 //! redaction rules applied to everything shown.
 //!
 //! Edits made here (unpinning, a tile's field or range, the rules) are made to a copy of the
-//! profile's [`Presentation`] and asked for as one
-//! [`Action::SetPresentation`](crate::ui::action::Action::SetPresentation) at the end of the
-//! frame, which saves the profile.
+//! profile's [`Presentation`] and asked for as one [`Action::SetPresentation`] at the end of
+//! the frame, which saves the profile.
 
 mod menus;
 mod rate;
@@ -136,14 +135,22 @@ fn header_ui(
                         let (state_text, color) = crate::ui::status_bar::describe(tab, ui);
                         ui.label(RichText::new(&tab.profile.name).size(24.0).strong());
                         crate::ui::status_bar::dot(ui, color);
-                        ui.label(RichText::new(state_text).weak());
+                        // The room needs to know it is live, not the address and version.
+                        let short = if tab.connected() {
+                            "live".to_owned()
+                        } else {
+                            state_text.clone()
+                        };
+                        ui.label(RichText::new(short).weak()).on_hover_text(state_text);
                     }
                     None => {
                         ui.label(RichText::new("Canopy").size(24.0).strong());
                     }
                 }
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    let exit = ui.button("✖ Exit").on_hover_text("Leave presentation mode (Esc or F11)");
+                    let exit = ui
+                        .button("✖ Exit")
+                        .on_hover_text("Leave presentation mode (Esc or F11)");
                     if crate::ui::widgets::named(exit, "Leave presentation mode").clicked() {
                         actions.push(Action::Present(false));
                     }
@@ -170,49 +177,65 @@ fn grid_ui(ui: &mut Ui, state: &mut PresentState, tab: &mut ConnectionTab, draft
     let width = ui.available_width();
     let height = ui.available_height();
     let (columns, tile_size) = layout(tiles.len(), vec2(width, height));
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        let rows = tiles.len().div_ceil(columns);
-        let total = vec2(width, rows as f32 * (tile_size.y + GAP) - GAP);
-        let (area, _) = ui.allocate_exact_size(total, egui::Sense::hover());
-        for (i, (tile, view)) in tiles.iter().zip(&views).enumerate() {
-            let (row, column) = (i / columns, i % columns);
-            let min = area.min + vec2(column as f32 * (tile_size.x + GAP), row as f32 * (tile_size.y + GAP));
-            let rect = Rect::from_min_size(min, tile_size);
-            if !ui.is_rect_visible(rect) {
-                continue;
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            let rows = tiles.len().div_ceil(columns);
+            let total = vec2(width, rows as f32 * (tile_size.y + GAP) - GAP);
+            let (area, _) = ui.allocate_exact_size(total, egui::Sense::hover());
+            for (i, (tile, view)) in tiles.iter().zip(&views).enumerate() {
+                let (row, column) = (i / columns, i % columns);
+                let min = area.min
+                    + vec2(
+                        column as f32 * (tile_size.x + GAP),
+                        row as f32 * (tile_size.y + GAP),
+                    );
+                let rect = Rect::from_min_size(min, tile_size);
+                if !ui.is_rect_visible(rect) {
+                    continue;
+                }
+                tile_ui(ui, rect, view, MENU_WIDTH);
+                let corner = Rect::from_min_size(
+                    rect.right_top() + vec2(-MENU_WIDTH - 10.0, 10.0),
+                    vec2(MENU_WIDTH, MENU_WIDTH),
+                );
+                let mut menu_ui = ui.new_child(
+                    UiBuilder::new()
+                        .max_rect(corner)
+                        .layout(Layout::top_down(Align::Center)),
+                );
+                menus::tile_menu_ui(&mut menu_ui, draft, tile, &view.shown_topic);
             }
-            tile_ui(ui, rect, view, MENU_WIDTH);
-            let corner = Rect::from_min_size(
-                rect.right_top() + vec2(-MENU_WIDTH - 10.0, 10.0),
-                vec2(MENU_WIDTH, MENU_WIDTH),
-            );
-            let mut menu_ui = ui.new_child(UiBuilder::new().max_rect(corner).layout(Layout::top_down(Align::Center)));
-            menus::tile_menu_ui(&mut menu_ui, draft, tile, &view.shown_topic);
-        }
-    });
+        });
 }
 
-/// Columns and tile size for `n` tiles in `space`: the largest tiles that fit, about 16:10,
-/// never narrower or lower than the minimum (then the grid scrolls).
+/// Columns and tile size for `n` tiles in `space`: tiles as large as possible across the
+/// full width (never taller than 0.62 of their width) while they all fit; when they cannot,
+/// as many columns as the minimum width allows, and the grid scrolls.
 fn layout(n: usize, space: egui::Vec2) -> (usize, egui::Vec2) {
-    let mut best = (1, vec2(space.x, MIN_TILE_HEIGHT));
-    let mut best_area = 0.0;
+    let mut best: Option<(usize, egui::Vec2)> = None;
+    let mut best_score = 0.0;
+    let mut widest = (1, vec2(space.x, MIN_TILE_HEIGHT));
     for columns in 1..=n.max(1) {
         let rows = n.div_ceil(columns);
         let w = (space.x - GAP * (columns - 1) as f32) / columns as f32;
         if w < MIN_TILE_WIDTH && columns > 1 {
             break;
         }
+        widest = (columns, vec2(w, MIN_TILE_HEIGHT.max(w * 0.5).min(w * 0.62)));
         let h_fit = (space.y - GAP * (rows - 1) as f32) / rows as f32;
-        let h = h_fit.min(w * 0.62).max(MIN_TILE_HEIGHT);
-        let w = w.min(h * 1.9);
-        let area = w * h;
-        if area > best_area {
-            best_area = area;
-            best = (columns, vec2(w, h));
+        if h_fit < MIN_TILE_HEIGHT {
+            continue;
+        }
+        let h = h_fit.min(w * 0.62);
+        // A tile wider than 2.2 times its height gains nothing: its content does not grow.
+        let score = w.min(h * 2.2) * h;
+        if score > best_score {
+            best_score = score;
+            best = Some((columns, vec2(w, h)));
         }
     }
-    best
+    best.unwrap_or((widest.0, vec2(widest.1.x, MIN_TILE_HEIGHT)))
 }
 
 /// What to show when nothing is pinned.
@@ -237,7 +260,11 @@ fn tiles_of(tab: &mut ConnectionTab, presentation: &Presentation) -> Vec<Tile> {
     if presentation.subtree.trim().is_empty() {
         return tiles;
     }
-    let root = presentation.subtree.trim().trim_end_matches(['/', '#']).trim_end_matches('/');
+    let root = presentation
+        .subtree
+        .trim()
+        .trim_end_matches(['/', '#'])
+        .trim_end_matches('/');
     let start = if root.is_empty() {
         Some(ROOT)
     } else {
@@ -323,7 +350,12 @@ fn views(state: &mut PresentState, tab: &ConnectionTab, tiles: &[Tile]) -> Vec<T
 
 /// Numbers and states of a topic's kept messages, oldest first (through the redaction: a
 /// hidden field has no numbers to draw).
-fn read_history(tab: &ConnectionTab, tile: &Tile, node: &crate::model::topic_tree::Node, path: &[String]) -> History {
+fn read_history(
+    tab: &ConnectionTab,
+    tile: &Tile,
+    node: &crate::model::topic_tree::Node,
+    path: &[String],
+) -> History {
     let mut history = History::default();
     for i in (0..node.history_len()).rev() {
         let Some(m) = node.message(i) else { continue };
@@ -350,8 +382,10 @@ mod tests {
         let (columns, size) = layout(6, screen);
         assert_eq!(columns, 3, "{size:?}");
         assert!(2.0 * size.y + GAP <= 700.0 + 0.5);
+        let (columns, size) = layout(9, vec2(1400.0, 560.0));
+        assert_eq!(columns, 3, "{size:?}");
         let (columns, size) = layout(48, screen);
-        assert!(columns * (MIN_TILE_WIDTH as usize) <= 1600);
+        assert_eq!(columns, 5, "{size:?}");
         assert!(size.y >= MIN_TILE_HEIGHT);
     }
 }

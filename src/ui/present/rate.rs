@@ -9,7 +9,7 @@ use egui_plot::{Line, Plot, PlotPoints};
 use crate::model::present::format_number;
 use crate::ui::tab::ConnectionTab;
 
-/// Seconds the chart spans.
+/// Seconds the chart spans at most (less just after connecting: a minute at least).
 const SPAN: u64 = 300;
 
 /// Draws the rate chart of `tab` in the whole of `ui`.
@@ -20,11 +20,16 @@ pub fn rate_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     let peak = points.iter().map(|p| p[1]).fold(0.0, f64::max);
     let dark = ui.visuals().dark_mode;
     let color = super::accent(dark);
-    ui.horizontal(|ui| {
+    ui.with_layout(egui::Layout::left_to_right(egui::Align::TOP), |ui| {
         ui.vertical(|ui| {
             ui.set_width(220.0);
             ui.label(RichText::new("Messages per second").weak());
-            ui.label(RichText::new(format_number(current)).size(44.0).strong().color(color));
+            ui.label(
+                RichText::new(format_number(current))
+                    .size(44.0)
+                    .strong()
+                    .color(color),
+            );
             ui.label(RichText::new(format!("peak {} · last 5 min", format_number(peak))).weak());
             ui.label(
                 RichText::new(format!(
@@ -50,7 +55,7 @@ pub fn rate_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
             .show_x(false)
             .show_background(false)
             .grid_color(grid)
-            .include_x(-(SPAN as f64))
+            .include_x(-60.0)
             .include_x(0.0)
             .include_y(0.0)
             .include_y((peak * 1.15).max(1.0))

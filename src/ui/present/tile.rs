@@ -77,10 +77,18 @@ pub fn tile_ui(ui: &mut Ui, rect: Rect, tile: &TileView, menu_width: f32) {
     } else {
         Color32::from_gray(218)
     };
-    ui.painter()
-        .rect(rect, 14.0, fill, Stroke::new(1.0, border), egui::StrokeKind::Inside);
+    ui.painter().rect(
+        rect,
+        14.0,
+        fill,
+        Stroke::new(1.0, border),
+        egui::StrokeKind::Inside,
+    );
     if let Some(tone) = state_tone {
-        let bar = Rect::from_min_max(rect.min + vec2(0.0, 14.0), Pos2::new(rect.left() + 5.0, rect.bottom() - 14.0));
+        let bar = Rect::from_min_max(
+            rect.min + vec2(0.0, 14.0),
+            Pos2::new(rect.left() + 5.0, rect.bottom() - 14.0),
+        );
         ui.painter().rect_filled(bar, 2.5, tone_color(tone, dark));
     }
 
@@ -96,7 +104,11 @@ pub fn tile_ui(ui: &mut Ui, rect: Rect, tile: &TileView, menu_width: f32) {
         None => ("", tile.shown_topic.as_str()),
     };
     let header = Rect::from_min_size(inner.min, vec2(inner.width() - menu_width, small * 1.4));
-    let mut head = ui.new_child(UiBuilder::new().max_rect(header).layout(Layout::left_to_right(Align::Center)));
+    let mut head = ui.new_child(
+        UiBuilder::new()
+            .max_rect(header)
+            .layout(Layout::left_to_right(Align::Center)),
+    );
     if let Some(age) = tile.age {
         head.with_layout(Layout::right_to_left(Align::Center), |ui| {
             ui.label(RichText::new(ago(age)).size(small).color(weak));
@@ -124,7 +136,10 @@ pub fn tile_ui(ui: &mut Ui, rect: Rect, tile: &TileView, menu_width: f32) {
     };
     let strip = Rect::from_min_max(Pos2::new(inner.left(), inner.bottom() - strip_h), inner.max);
     let details = Rect::from_min_size(
-        Pos2::new(inner.left(), strip.top() - details_h - if strip_h > 0.0 { 6.0 } else { 0.0 }),
+        Pos2::new(
+            inner.left(),
+            strip.top() - details_h - if strip_h > 0.0 { 6.0 } else { 0.0 },
+        ),
         vec2(inner.width(), details_h),
     );
     let body = Rect::from_min_max(
@@ -140,7 +155,11 @@ pub fn tile_ui(ui: &mut Ui, rect: Rect, tile: &TileView, menu_width: f32) {
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
             .join("  ·  ");
-        let mut d = ui.new_child(UiBuilder::new().max_rect(details).layout(Layout::left_to_right(Align::Center)));
+        let mut d = ui.new_child(
+            UiBuilder::new()
+                .max_rect(details)
+                .layout(Layout::left_to_right(Align::Center)),
+        );
         d.add(egui::Label::new(RichText::new(text).size(small).color(weak)).truncate());
     }
     if strip_h > 0.0 {
@@ -167,24 +186,54 @@ fn value_ui(ui: &mut Ui, body: Rect, tile: &TileView, dark: bool) {
         area.max.x = gauge.left() - 8.0;
     }
     let size = (area.height() * 0.62).min(area.width() * 0.24).max(14.0);
-    let mut v = ui.new_child(UiBuilder::new().max_rect(area).layout(Layout::left_to_right(Align::Center)));
+    let mut v = ui.new_child(
+        UiBuilder::new()
+            .max_rect(area)
+            .layout(Layout::left_to_right(Align::Center)),
+    );
     match &tile.reading.value {
         Value::Number { value, unit } => {
-            v.spacing_mut().item_spacing.x = size * 0.12;
-            v.add(egui::Label::new(RichText::new(format_number(*value)).size(size).strong().color(text_color)).extend());
-            if !unit.is_empty() {
-                v.label(RichText::new(unit).size(size * 0.42).color(ui.visuals().text_color()));
-            }
+            // Number and unit on one baseline (their bottoms, near enough), centred as a pair.
+            let row = vec2(area.width(), size * 1.25);
+            v.allocate_ui_with_layout(row, Layout::left_to_right(Align::Max), |v| {
+                v.spacing_mut().item_spacing.x = size * 0.12;
+                v.add(
+                    egui::Label::new(
+                        RichText::new(format_number(*value))
+                            .size(size)
+                            .strong()
+                            .color(text_color),
+                    )
+                    .extend(),
+                );
+                if !unit.is_empty() {
+                    v.add(
+                        egui::Label::new(
+                            RichText::new(unit)
+                                .size(size * 0.42)
+                                .color(ui.visuals().text_color()),
+                        )
+                        .truncate(),
+                    );
+                }
+            });
         }
         Value::State { text, tone } => {
             let color = tone_color(*tone, dark);
             let (dot, _) = v.allocate_exact_size(vec2(size * 0.5, size), egui::Sense::hover());
             v.painter().circle_filled(dot.center(), size * 0.2, color);
-            let size = size.min(area.width() * 0.9 / (text.chars().count().max(4) as f32 * 0.62));
-            v.add(egui::Label::new(RichText::new(text.to_uppercase()).size(size).strong().color(color)).truncate());
+            // Upper-case letters are wide: fit the word rather than cut it.
+            let shown = text.replace('_', " ").to_uppercase();
+            let size = size.min(area.width() * 0.85 / (shown.chars().count().max(4) as f32 * 0.74));
+            v.add(egui::Label::new(RichText::new(shown).size(size).strong().color(color)).truncate());
         }
         Value::Text(text) => {
-            let size = (area.height() * 0.24).clamp(14.0, 30.0);
+            // A short text (a hidden value's •••) as large as a state; a long one smaller.
+            let size = if text.chars().count() <= 12 {
+                size
+            } else {
+                (area.height() * 0.24).clamp(14.0, 30.0)
+            };
             v.add(egui::Label::new(RichText::new(text).size(size).color(text_color)).wrap());
         }
         Value::Empty => {
@@ -268,7 +317,9 @@ fn sparkline(ui: &Ui, rect: Rect, values: &[f64], range: Option<(f64, f64)>, col
         Some(r) => r,
         None => values
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v))),
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            }),
     };
     let span = if hi > lo { hi - lo } else { 1.0 };
     let n = values.len();
@@ -310,7 +361,8 @@ fn tone_strip(ui: &Ui, rect: Rect, tones: &[Tone], dark: bool) {
     for (i, tone) in shown.iter().enumerate() {
         let x = rect.left() + i as f32 * (w + gap);
         let r = Rect::from_min_size(Pos2::new(x, rect.top()), vec2(w, rect.height()));
-        ui.painter().rect_filled(r, 2.0, tone_color(*tone, dark).gamma_multiply(0.85));
+        ui.painter()
+            .rect_filled(r, 2.0, tone_color(*tone, dark).gamma_multiply(0.85));
     }
 }
 
@@ -336,20 +388,28 @@ mod tests {
     fn every_tone_has_its_own_colour_in_both_themes() {
         let tones = [Tone::Good, Tone::Off, Tone::Attention, Tone::Alarm, Tone::Neutral];
         for dark in [true, false] {
-            let colours: std::collections::HashSet<Color32> = tones.iter().map(|t| tone_color(*t, dark)).collect();
+            let colours: std::collections::HashSet<Color32> =
+                tones.iter().map(|t| tone_color(*t, dark)).collect();
             assert_eq!(colours.len(), tones.len());
             // Readable on the tile: far enough from its background.
             for t in tones {
                 let c = tone_color(t, dark);
                 let bg = tile_fill(dark);
-                let distance = [c.r().abs_diff(bg.r()), c.g().abs_diff(bg.g()), c.b().abs_diff(bg.b())]
-                    .into_iter()
-                    .max()
-                    .unwrap();
+                let distance = [
+                    c.r().abs_diff(bg.r()),
+                    c.g().abs_diff(bg.g()),
+                    c.b().abs_diff(bg.b()),
+                ]
+                .into_iter()
+                .max()
+                .unwrap();
                 assert!(distance > 90, "{t:?} on {}", if dark { "dark" } else { "light" });
             }
         }
-        assert_eq!(blend(Color32::BLACK, Color32::WHITE, 0.5), Color32::from_gray(128));
+        assert_eq!(
+            blend(Color32::BLACK, Color32::WHITE, 0.5),
+            Color32::from_gray(128)
+        );
         assert_eq!(ago(Duration::from_millis(100)), "just now");
         assert_eq!(ago(Duration::from_secs(3)), "3 s ago");
     }
