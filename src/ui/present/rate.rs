@@ -73,14 +73,16 @@ pub fn rate_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     });
 }
 
-/// An axis mark: "−3 min", "−30 s", "now".
+/// An axis mark: "now", "−30 s", "−90 s", "−3 min", "−2:30".
 fn minutes_ago(seconds: f64) -> String {
     let s = (-seconds).round() as i64;
     match s {
         0 => "now".to_owned(),
         s if s < 0 => String::new(),
+        // Seconds up to two minutes ("−90 s" beside "−60 s", not "−1 min").
+        s if s < 120 => format!("−{s} s"),
         s if s % 60 == 0 => format!("−{} min", s / 60),
-        s => format!("−{s} s"),
+        s => format!("−{}:{:02}", s / 60, s % 60),
     }
 }
 
@@ -90,6 +92,8 @@ mod tests {
     fn the_axis_counts_back_from_now() {
         assert_eq!(super::minutes_ago(0.0), "now");
         assert_eq!(super::minutes_ago(-120.0), "−2 min");
+        assert_eq!(super::minutes_ago(-60.0), "−60 s");
+        assert_eq!(super::minutes_ago(-150.0), "−2:30");
         assert_eq!(super::minutes_ago(-30.0), "−30 s");
         assert_eq!(super::minutes_ago(10.0), "");
     }
