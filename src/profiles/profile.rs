@@ -11,6 +11,7 @@ pub use crate::engine::options::{
     LastWill, MqttVersion, RetainHandling, Subscription, TlsSettings, TransportKind, random_client_id,
 };
 use crate::model::message::QoS;
+use crate::model::present::Presentation;
 use crate::model::template::Template;
 
 /// Settings of the embedded sandbox broker.
@@ -97,6 +98,8 @@ pub struct Profile {
     pub reconnect: ReconnectPolicy,
     /// Saved publish templates (the publish panel, `canopy pub --template`).
     pub templates: Vec<Template>,
+    /// Presentation mode: pinned tiles and what is redacted.
+    pub presentation: Presentation,
 }
 
 impl Default for Profile {
@@ -127,6 +130,7 @@ impl Default for Profile {
             tls: TlsSettings::default(),
             reconnect: ReconnectPolicy::default(),
             templates: Vec::new(),
+            presentation: Presentation::default(),
         }
     }
 }
@@ -386,5 +390,34 @@ mod tests {
         let text = toml::to_string(&p).unwrap();
         let back: Profile = toml::from_str(&text).unwrap();
         assert_eq!(p, back);
+    }
+
+    #[test]
+    fn profiles_saved_before_presentation_mode_still_load() {
+        let text = toml::to_string(&Profile::default()).unwrap();
+        let cut = text.find("[presentation]").unwrap();
+        let (old, section) = text.split_at(cut);
+        assert!(section.contains("redact = true"), "{section}");
+        let p: Profile = toml::from_str(old).unwrap();
+        assert_eq!(p.presentation, Presentation::default());
+
+        let mut p = Profile::default();
+        p.presentation.pinned.push(crate::model::present::Tile {
+            field: "value".into(),
+            unit: "°C".into(),
+            min: Some(0.0),
+            max: Some(250.5),
+            ..crate::model::present::Tile::new("plant/oven/temperature")
+        });
+        p.presentation.redaction = vec![
+            crate::model::redact::Rule::Topic("plant/+/#".into()),
+            crate::model::redact::Rule::Level(3),
+            crate::model::redact::Rule::Field("customer.name".into()),
+        ];
+        p.presentation.subtree = "plant".into();
+        let text = toml::to_string(&p).unwrap();
+        assert!(text.contains("[[presentation.pinned]]"), "{text}");
+        let back: Profile = toml::from_str(&text).unwrap();
+        assert_eq!(back, p);
     }
 }

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::notices::NoticeId;
 use crate::engine::ConnectionId;
 use crate::model::message::OutgoingMessage;
+use crate::model::present::Presentation;
 use crate::model::template::Template;
 use crate::model::topic_tree::{Limits, NodeId};
 use crate::profiles::Profile;
@@ -130,6 +131,11 @@ pub enum Action {
     Import,
     /// Show the export options.
     Export,
+    /// Enter (`true`) or leave presentation mode.
+    Present(bool),
+    /// The active connection's presentation (tiles, redaction) as edited: saved in its
+    /// profile and applied to every view of it.
+    SetPresentation(Box<Presentation>),
 }
 
 /// Which TLS file a file picker fills.

@@ -26,10 +26,13 @@ pub fn message_ui(
     };
     let topic = tab.tree.full_topic(id);
     let node = tab.tree.node(id);
+    // What is shown and copied goes through the redaction; what is acted on is the real topic.
+    let redactor = &tab.redactor;
+    let shown_topic = redactor.topic(&topic).into_owned();
     ui.horizontal(|ui| {
-        ui.label(RichText::new(&topic).monospace().strong());
+        ui.label(RichText::new(&shown_topic).monospace().strong());
         if widgets::icon_button(ui, "📋", "Copy topic").clicked() {
-            ui.ctx().copy_text(topic.clone());
+            ui.ctx().copy_text(shown_topic.clone());
         }
     });
     if !node.is_topic() {
@@ -42,6 +45,7 @@ pub fn message_ui(
             if ui.button("Use as publish topic").clicked() {
                 actions.push(Action::UseTopic(topic.clone()));
             }
+            present_subtree_button(ui, &tab.profile.presentation, &topic, actions);
             clear_below_button(ui, id, actions);
             export_menu(ui, id, &topic, actions);
         });
@@ -108,6 +112,7 @@ pub fn message_ui(
             clear_below_button(ui, id, actions);
         }
         export_menu(ui, id, &topic, actions);
+        pin_button(ui, &tab.profile.presentation, &topic, actions);
     });
     ui.separator();
 
@@ -127,18 +132,21 @@ pub fn message_ui(
     });
     let hex_per_row = hex_bytes_per_row(ui);
     let key = (id, messages_on_topic, index, view, tab.payload_limit, hex_per_row);
+    let payload_bytes = shown_payload(redactor, &topic, &message.payload);
     if tab.render_cache.as_ref().map(|c| c.key) != Some(key) {
-        let mut rendered = payload::render_for(&topic, &message.payload, view, tab.payload_limit);
+        let mut rendered = payload::render_for(&topic, &payload_bytes, view, tab.payload_limit);
         if rendered.view == View::Hex {
-            let shown = &message.payload[..rendered.shown.min(message.payload.len())];
+            let shown = &payload_bytes[..rendered.shown.min(payload_bytes.len())];
             rendered.text = payload::hex_dump_width(shown, hex_per_row);
         }
         let rows =
             (rendered.text.len() > payload::ROWS_ABOVE).then(|| payload::row_ranges(&rendered.text, 160));
         tab.render_cache = Some(RenderCache { key, rendered, rows });
     }
-    let payload_bytes = message.payload.clone();
-    let previous = node.message(index + 1).map(|m| m.payload.clone());
+    let raw_payload = message.payload.clone();
+    let previous = node
+        .message(index + 1)
+        .map(|m| shown_payload(redactor, &topic, &m.payload));
     let trimmed = node.history_trimmed();
     let history: Vec<(SystemTime, usize, String, bool)> = (0..node.history_len())
         .filter_map(|i| node.message(i))
@@ -146,7 +154,7 @@ pub fn message_ui(
             (
                 m.received(),
                 m.original_len(),
-                payload::preview_for(&topic, &m.payload, 40),
+                payload::preview_for(&topic, &redactor.payload(&topic, &m.payload), 40),
                 m.retain,
             )
         })
@@ -168,8 +176,8 @@ pub fn message_ui(
             if ui.button("Save payload…").clicked() {
                 actions.push(Action::SaveFile {
                     what: "Payload",
-                    suggested_name: format!("{}.bin", topic.replace('/', "_")),
-                    bytes: payload_bytes.clone(),
+                    suggested_name: format!("{}.bin", shown_topic.replace('/', "_")),
+                    bytes: raw_payload.clone(),
                 });
             }
         });
@@ -439,4 +447,64 @@ fn export_menu(ui: &mut Ui, id: crate::model::topic_tree::NodeId, topic: &str, a
             }
         }
     });
+}
+
+/// The payload as shown: through the redaction (a copy only when something was hidden).
+fn shown_payload(
+    redactor: &crate::model::redact::Redactor,
+    topic: &str,
+    payload: &bytes::Bytes,
+) -> bytes::Bytes {
+    match redactor.payload(topic, payload) {
+        std::borrow::Cow::Borrowed(_) => payload.clone(),
+        std::borrow::Cow::Owned(hidden) => bytes::Bytes::from(hidden),
+    }
+}
+
+/// "📌 Pin to presentation" (or unpin) for a topic of the active connection.
+fn pin_button(
+    ui: &mut Ui,
+    presentation: &crate::model::present::Presentation,
+    topic: &str,
+    actions: &mut Vec<Action>,
+) {
+    let pinned = presentation.is_pinned(topic);
+    let (label, hint) = if pinned {
+        ("📌 Unpin", "Take this topic off the presentation's tiles")
+    } else {
+        (
+            "📌 Pin to presentation",
+            "Show this topic as a tile in presentation mode (▶ Present, F11)",
+        )
+    };
+    if ui.button(label).on_hover_text(hint).clicked() {
+        let mut changed = presentation.clone();
+        if pinned {
+            changed.pinned.retain(|t| t.topic != topic);
+        } else {
+            changed.pinned.push(crate::model::present::Tile::new(topic));
+        }
+        actions.push(Action::SetPresentation(Box::new(changed)));
+    }
+}
+
+/// "📺 Present this subtree": every topic below becomes a tile.
+fn present_subtree_button(
+    ui: &mut Ui,
+    presentation: &crate::model::present::Presentation,
+    topic: &str,
+    actions: &mut Vec<Action>,
+) {
+    if presentation.subtree == topic {
+        return;
+    }
+    if ui
+        .button("📺 Present this subtree")
+        .on_hover_text("Every topic below as a tile in presentation mode")
+        .clicked()
+    {
+        let mut changed = presentation.clone();
+        changed.subtree = topic.to_owned();
+        actions.push(Action::SetPresentation(Box::new(changed)));
+    }
 }

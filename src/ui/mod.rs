@@ -9,6 +9,7 @@ pub mod fonts;
 pub mod json_tree;
 pub mod message;
 pub mod notices;
+pub mod present;
 pub mod profiles;
 pub mod publish;
 pub mod status_bar;

@@ -110,11 +110,16 @@ pub struct ConnectionTab {
     pub recorder: Option<crate::replay::Recorder>,
     /// MQTT 5 requests published from here and their replies.
     pub requests: crate::model::requests::Requests,
+    /// What every view of this connection hides (the profile's redaction while it is on).
+    pub redactor: crate::model::redact::Redactor,
+    /// Messages per second over the last minutes (presentation mode's chart).
+    pub rate_history: crate::model::rate::RateHistory,
 }
 
 impl ConnectionTab {
     /// A tab for a connection that is about to be opened.
     pub fn new(id: ConnectionId, profile: Profile) -> Self {
+        let redactor = profile.presentation.redactor();
         Self {
             id,
             profile,
@@ -133,6 +138,8 @@ impl ConnectionTab {
             json_tree: false,
             charts: Default::default(),
             recorder: None,
+            redactor,
+            rate_history: Default::default(),
             requests: Default::default(),
         }
     }
@@ -239,6 +246,7 @@ impl ConnectionTab {
         let Self {
             backlog,
             rate,
+            rate_history,
             charts,
             tree,
             ..
@@ -246,6 +254,7 @@ impl ConnectionTab {
         backlog.drain(deadline, |batch| {
             let now = Instant::now();
             rate.add(now, batch.len() as u64);
+            rate_history.add(now, batch.len() as u64);
             if !charts.is_empty() {
                 for m in &batch {
                     charts.feed(m);

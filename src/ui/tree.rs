@@ -136,10 +136,11 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         toggle = Some(row.id);
                     }
                 }
+                let name = shown_name(tab, row.id);
                 let name = if node.is_topic() {
-                    RichText::new(tab.tree.name(row.id)).strong()
+                    RichText::new(name).strong()
                 } else {
-                    RichText::new(tab.tree.name(row.id))
+                    RichText::new(name)
                 };
                 let r = row_ui.selectable_label(selected, name);
                 if r.clicked() {
@@ -181,7 +182,11 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                                     sparkplug
                                         .then(|| payload::sparkplug_preview(&latest.payload, 120))
                                         .flatten()
-                                        .unwrap_or_else(|| payload::preview(&latest.payload, 120)),
+                                        .unwrap_or_else(|| {
+                                            let shown =
+                                                tab.redactor.payload(tab.tree.name(row.id), &latest.payload);
+                                            payload::preview(&shown, 120)
+                                        }),
                                 )
                                 .monospace()
                                 .weak(),
@@ -221,6 +226,23 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     }
     if let Some(next) = next_fade {
         ui.ctx().request_repaint_after(next.max(HIGHLIGHT_REPAINT));
+    }
+}
+
+/// A row's name, or [`MASK`](crate::model::redact::MASK) when the redaction hides its level
+/// (decided from the levels above it, the same way the topic string is).
+fn shown_name(tab: &ConnectionTab, id: NodeId) -> &str {
+    let name = tab.tree.name(id);
+    if !tab.redactor.hides_levels() {
+        return name;
+    }
+    let mut path: Vec<&str> = tab.tree.ancestors(id).map(|a| tab.tree.name(a)).collect();
+    path.reverse();
+    path.push(name);
+    if tab.redactor.hides_level(&path) {
+        crate::model::redact::MASK
+    } else {
+        name
     }
 }
 

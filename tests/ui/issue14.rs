@@ -31,7 +31,7 @@ fn tofu_window(broker: &Broker) -> Harness<'static, CanopyApp> {
 }
 
 /// Selects `topic` once it is in the tree.
-fn select(h: &mut Harness<'static, CanopyApp>, topic: &str) {
+pub(super) fn select(h: &mut Harness<'static, CanopyApp>, topic: &str) {
     step_until(h, topic, |h| {
         h.state()
             .active_tab()

@@ -68,6 +68,8 @@ impl CanopyApp {
             Action::SaveTemplate { profile, template } => self.save_template(&profile, *template),
             Action::DeleteTemplate { profile, name } => self.delete_template(&profile, &name),
             Action::SendTemplate(template) => self.send_template(*template),
+            Action::Present(on) => self.present(on),
+            Action::SetPresentation(presentation) => self.set_presentation(*presentation),
         }
     }
 
@@ -116,6 +118,7 @@ impl CanopyApp {
             }
         };
         let tab = &mut self.tabs[index];
+        tab.redactor = profile.presentation.redactor();
         tab.profile = profile.clone();
         tab.reset_subscriptions();
         tab.set_state(ConnectionState::Connecting);

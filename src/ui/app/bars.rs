@@ -34,6 +34,12 @@ impl CanopyApp {
             {
                 self.persisted.show_charts = !self.persisted.show_charts;
             }
+            let present = ui
+                .button("▶ Present")
+                .on_hover_text("Presentation mode: pinned topics as tiles, full screen (F11)");
+            if crate::ui::widgets::named(present, "Presentation mode").clicked() {
+                actions.push(Action::Present(true));
+            }
             if ui
                 .selectable_label(self.persisted.show_broker, "📊 Broker")
                 .on_hover_text("Clients, message rates, uptime and version from $SYS")

@@ -53,6 +53,19 @@ fn prefill_publish_topic(
     }
 }
 
+impl CanopyApp {
+    /// What ends every frame: the notices and dialog over the panels, then what the panels
+    /// asked for, then saving the profiles if they changed.
+    pub(super) fn finish_frame(&mut self, ctx: &egui::Context, mut actions: Vec<crate::ui::action::Action>) {
+        self.notices_ui(ctx, &mut actions);
+        self.dialog_ui(ctx);
+        for action in actions {
+            self.apply(action);
+        }
+        self.schedule_save();
+    }
+}
+
 impl eframe::App for CanopyApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_engine();
@@ -61,6 +74,9 @@ impl eframe::App for CanopyApp {
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         count_frame();
+        if self.presentation_frame(ui) {
+            return;
+        }
         let mut actions = Vec::new();
         Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui, &mut actions));
         let active = self.active;
@@ -154,12 +170,7 @@ impl eframe::App for CanopyApp {
             crate::ui::charts::charts_ui(ui.ctx(), &mut self.persisted.show_charts, tab, &mut actions);
         }
         let ctx = ui.ctx().clone();
-        self.notices_ui(&ctx, &mut actions);
-        self.dialog_ui(&ctx);
-        for action in actions {
-            self.apply(action);
-        }
-        self.schedule_save();
+        self.finish_frame(&ctx, actions);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -18,6 +18,7 @@ mod events;
 mod frame;
 mod jobs;
 mod origins;
+mod present;
 mod templates;
 
 use std::path::PathBuf;
@@ -117,6 +118,8 @@ pub struct CanopyApp {
     jobs: Jobs,
     bg_rx: Receiver<Background>,
     ctx: egui::Context,
+    /// Presentation mode (`present.rs`).
+    present: crate::ui::present::PresentState,
 }
 
 impl CanopyApp {
@@ -199,6 +202,7 @@ impl CanopyApp {
             jobs,
             bg_rx,
             ctx,
+            present: Default::default(),
         })
     }
 
@@ -251,6 +255,11 @@ impl CanopyApp {
     /// The profiles panel (for tests and tools).
     pub fn profiles(&self) -> &ProfilesPanel {
         &self.profiles
+    }
+
+    /// Whether the window is in presentation mode.
+    pub fn presenting(&self) -> bool {
+        self.present.on
     }
 
     /// Notices currently shown.
