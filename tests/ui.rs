@@ -15,6 +15,7 @@ use crate::common::{Broker, Client};
 
 mod issue14;
 mod regression;
+mod report_card;
 
 fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
     window(broker.dir.path().join("ui-profiles.toml"))

@@ -11,6 +11,7 @@ pub mod message;
 pub mod notices;
 pub mod profiles;
 pub mod publish;
+pub mod report_card;
 pub mod status_bar;
 pub mod subscriptions;
 pub mod tab;

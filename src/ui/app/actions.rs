@@ -66,6 +66,8 @@ impl CanopyApp {
             } => self.subscribe(tab, subscription, identifier),
             Action::Unsubscribe { tab, filter } => self.unsubscribe(tab, filter),
             Action::SetLimits(limits) => self.set_limits(limits),
+            Action::RunReportCard => self.run_report_card(),
+            Action::ExportReportCard { format, path } => self.export_report_card(format, path),
         }
     }
 

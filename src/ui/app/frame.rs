@@ -141,6 +141,9 @@ impl eframe::App for CanopyApp {
             crate::ui::charts::charts_ui(ui.ctx(), &mut self.persisted.show_charts, tab, &mut actions);
         }
         let ctx = ui.ctx().clone();
+        if self.report_card.open {
+            crate::ui::report_card::report_card_ui(&ctx, &mut self.report_card, &mut actions);
+        }
         self.notices_ui(&ctx, &mut actions);
         self.dialog_ui(&ctx);
         for action in actions {

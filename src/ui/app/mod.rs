@@ -18,6 +18,7 @@ mod events;
 mod frame;
 mod jobs;
 mod origins;
+mod report_card;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -111,6 +112,8 @@ pub struct CanopyApp {
     replay: Option<ReplayJob>,
     /// Stop flags of running demo-traffic generators, by connection id.
     demos: Vec<(ConnectionId, Arc<AtomicBool>)>,
+    /// The broker report card window and the probe behind it.
+    report_card: crate::ui::report_card::ReportCard,
     /// Where background jobs report; cloned into each.
     jobs: Jobs,
     bg_rx: Receiver<Background>,
@@ -192,6 +195,7 @@ impl CanopyApp {
             clear_job: None,
             replay: None,
             demos: Vec::new(),
+            report_card: Default::default(),
             jobs,
             bg_rx,
             ctx,
