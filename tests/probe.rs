@@ -38,7 +38,7 @@ fn not_supported(check: &Check, what: &str) {
 }
 
 /// The retained messages under `canopy-probe/#` a fresh subscriber gets.
-fn retained_left(broker: &Broker) -> String {
+pub(crate) fn retained_left(broker: &Broker) -> String {
     let out = Command::new("mosquitto_sub")
         .args(["-h", "127.0.0.1", "-p", &broker.ports.tcp.to_string()])
         .args(["-t", "canopy-probe/#", "--retained-only", "-v", "-W", "2"])

@@ -16,6 +16,7 @@ use crate::common::{Broker, Client};
 mod issue14;
 mod present;
 mod regression;
+mod report_card;
 mod status;
 mod templates;
 

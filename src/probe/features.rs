@@ -17,6 +17,23 @@ use crate::profiles::profile::MqttVersion;
 /// Distinct `$SYS` topics counted at most (a broker could publish without end).
 const SYS_TOPICS_MAX: usize = 100_000;
 
+/// Where mosquitto (and brokers copying its layout) publishes its name and version.
+const SOFTWARE_TOPIC: &str = "$SYS/broker/version";
+/// Characters of that name kept at most: it is the broker's text, shown in a header.
+const SOFTWARE_MAX_CHARS: usize = 80;
+
+/// The broker's "name version" text: one line, printable, bounded; `None` if it is not text.
+fn software_name(payload: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let line: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(SOFTWARE_MAX_CHARS)
+        .collect();
+    let line = line.trim();
+    (!line.is_empty()).then(|| line.to_owned())
+}
+
 /// Failures that no other protocol version can change: the probe stops with them.
 fn unreachable(kind: ErrorKind) -> bool {
     matches!(
@@ -45,6 +62,9 @@ pub(super) fn versions(
     let order = [MqttVersion::V5, MqttVersion::V311, MqttVersion::V31];
     let mut results = Vec::new();
     for (n, version) in order.into_iter().enumerate() {
+        if ctx.options.cancel.is_cancelled() {
+            return Err(ConnectError::new(ErrorKind::Other, "cancelled"));
+        }
         progress(ProbeStep::Version(version));
         let id = VERSION_IDS[n];
         let profile = ctx.profile(version, "v");
@@ -254,16 +274,18 @@ fn retained(ctx: &mut Ctx) -> Check {
 }
 
 /// Subscribes to `$SYS/#` on a connection of its own (rumqttd closes the connection of a
-/// client that does) and counts the topics that arrive within the wait.
-pub(super) fn sys(ctx: &mut Ctx) -> Check {
+/// client that does) and counts the topics that arrive within the wait. Also returns the
+/// broker's name and version when it publishes them (`$SYS/broker/version`, as mosquitto does).
+pub(super) fn sys(ctx: &mut Ctx) -> (Check, Option<String>) {
     if ctx.out_of_time() {
-        return skipped();
+        return (skipped(), None);
     }
     let profile = ctx.profile(ctx.version, "sys");
     if let Err(e) = ctx.driver.connect(SYS_ID, profile, ctx.until(ctx.options.wait)) {
-        return Check::unknown(format!("a second connection failed: {e}"));
+        return (Check::unknown(format!("a second connection failed: {e}")), None);
     }
     let wait = ctx.options.wait;
+    let mut software = None;
     let check = match ctx
         .driver
         .subscribe(SYS_ID, "$SYS/#", QoS::AtMostOnce, None, ctx.until(wait))
@@ -279,6 +301,9 @@ pub(super) fn sys(ctx: &mut Ctx) -> Check {
             while Instant::now() < until && topics.len() < SYS_TOPICS_MAX {
                 ctx.driver.pump(until);
                 for m in ctx.driver.drain_messages(SYS_ID) {
+                    if m.topic == SOFTWARE_TOPIC {
+                        software = software_name(&m.payload);
+                    }
                     if m.topic.starts_with("$SYS") && topics.len() < SYS_TOPICS_MAX {
                         topics.insert(m.topic);
                     }
@@ -300,7 +325,7 @@ pub(super) fn sys(ctx: &mut Ctx) -> Check {
         }
     };
     ctx.driver.disconnect(SYS_ID);
-    check
+    (check, software)
 }
 
 /// An announced flag: absent means available (MQTT 5's default).
@@ -424,5 +449,22 @@ fn session_expiry(ctx: &mut Ctx) -> Check {
             "a session kept for {EXPIRY_SECS} s was gone on reconnect{imposed}"
         )),
         Err(e) => Check::unknown(format!("reconnecting: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::software_name;
+
+    #[test]
+    fn broker_software_is_one_short_printable_line() {
+        assert_eq!(
+            software_name(b"mosquitto version 2.0.11").as_deref(),
+            Some("mosquitto version 2.0.11")
+        );
+        assert_eq!(software_name(b"a\nb\x1b[31m").as_deref(), Some("ab[31m"));
+        assert_eq!(software_name(&[b'x'; 500]).map(|s| s.len()), Some(80));
+        assert_eq!(software_name(b"  "), None);
+        assert_eq!(software_name(&[0xff, 0xfe]), None);
     }
 }

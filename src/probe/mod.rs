@@ -18,6 +18,8 @@ mod perf;
 pub mod render;
 pub mod report;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng as _;
@@ -45,6 +47,32 @@ pub struct ProbeOptions {
     pub wait: Duration,
     /// The whole probe's time limit, cleanup excepted (cleanup has its own few seconds).
     pub time_limit: Duration,
+    /// Set from another thread to stop the probe between steps (the window's Cancel); the
+    /// test messages are still deleted and [`run`] returns [`ProbeError::Cancelled`].
+    pub cancel: CancelFlag,
+}
+
+/// A stop request shared with the thread running the probe. Clones share the flag; two
+/// options are equal when they share it.
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    /// Asks the probe to stop after the step under way.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`CancelFlag::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for CancelFlag {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Default for ProbeOptions {
@@ -56,6 +84,7 @@ impl Default for ProbeOptions {
             payload_steps: 10,
             wait: Duration::from_secs(2),
             time_limit: Duration::from_secs(40),
+            cancel: CancelFlag::default(),
         }
     }
 }
@@ -70,6 +99,7 @@ impl ProbeOptions {
             payload_steps: 4,
             wait: Duration::from_secs(1),
             time_limit: Duration::from_secs(15),
+            cancel: CancelFlag::default(),
         }
     }
 }
@@ -124,6 +154,9 @@ pub enum ProbeError {
     /// The engine thread could not start.
     #[error("cannot start the engine: {0}")]
     Engine(#[from] std::io::Error),
+    /// [`ProbeOptions::cancel`] was set; the test messages were deleted all the same.
+    #[error("the probe was cancelled")]
+    Cancelled,
 }
 
 /// The probe's connections on its one engine.
@@ -183,9 +216,10 @@ impl Ctx<'_> {
         (Instant::now() + wait).min(self.deadline)
     }
 
-    /// Whether the time limit has passed.
+    /// Whether the time limit has passed or the probe was cancelled: either way the steps
+    /// still to come are skipped.
     fn out_of_time(&self) -> bool {
-        Instant::now() >= self.deadline
+        Instant::now() >= self.deadline || self.options.cancel.is_cancelled()
     }
 }
 
@@ -226,12 +260,19 @@ pub fn run(
         payload_connects: 0,
     };
     let url = profile.url();
-    let versions = features::versions(&mut ctx, &mut progress).map_err(|reason| ProbeError::Connect {
-        url: url.clone(),
-        reason,
+    let versions = features::versions(&mut ctx, &mut progress).map_err(|reason| {
+        if options.cancel.is_cancelled() {
+            ProbeError::Cancelled
+        } else {
+            ProbeError::Connect {
+                url: url.clone(),
+                reason,
+            }
+        }
     })?;
     let mut report = Report {
         broker: url,
+        broker_software: None,
         started: started_at,
         duration_secs: 0.0,
         scratch_prefix: format!("{}/", ctx.prefix),
@@ -257,7 +298,7 @@ pub fn run(
             progress(ProbeStep::Features);
             features::basics(&mut ctx, &mut report);
             progress(ProbeStep::Sys);
-            report.sys_topics = features::sys(&mut ctx);
+            (report.sys_topics, report.broker_software) = features::sys(&mut ctx);
             if ctx.version == MqttVersion::V5 {
                 progress(ProbeStep::Mqtt5);
                 report.mqtt5 = Some(features::mqtt5(&mut ctx));
@@ -288,6 +329,10 @@ pub fn run(
     report.cleanup = cleanup(&mut ctx);
     ctx.driver.disconnect(MAIN_ID);
     report.duration_secs = started.elapsed().as_secs_f64();
+    // Cancelled: what was measured is cut short at an arbitrary step, not a report card.
+    if options.cancel.is_cancelled() {
+        return Err(ProbeError::Cancelled);
+    }
     Ok(report)
 }
 

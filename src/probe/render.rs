@@ -23,49 +23,131 @@ fn trim(s: String) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// The short answer of a check: a mark and a word or the number behind it.
-fn answer(check: &Check, value: impl Fn(u64) -> String) -> String {
-    match (&check.support, check.value) {
-        (Support::Supported, Some(v)) => format!("✓ {}", value(v)),
-        (Support::Supported, None) => "✓ yes".into(),
-        (Support::NotSupported, Some(v)) => format!("✗ {}", value(v)),
-        (Support::NotSupported, None) => "✗ no".into(),
-        (Support::Unknown(_), _) => "? unknown".into(),
+/// Which part of the report card an item belongs to (the window groups them by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Protocol versions and the QoS granted.
+    Protocol,
+    /// Retained messages, wildcards, `$SYS`, shared subscriptions.
+    Features,
+    /// What an MQTT 5 broker announced or did (only when it speaks MQTT 5).
+    Mqtt5,
+    /// The largest payload.
+    Size,
+    /// Whether the test messages were deleted.
+    Cleanup,
+}
+
+/// One line of the report card, as every renderer shows it.
+#[derive(Debug, Clone)]
+pub struct Item<'a> {
+    /// Where it goes.
+    pub section: Section,
+    /// What was checked, without the section's suffix ("Session expiry", not "… (5.0)").
+    pub name: &'static str,
+    /// The answer and what was seen.
+    pub check: &'a Check,
+    /// The number behind the answer in words ("QoS 2", "16 MiB", "60 s"), if there is one.
+    pub value: Option<String>,
+}
+
+impl Item<'_> {
+    /// The name as the text and Markdown tables show it: MQTT 5 items say so.
+    pub fn table_name(&self) -> String {
+        match self.section {
+            Section::Mqtt5 => format!("{} (5.0)", self.name),
+            _ => self.name.to_owned(),
+        }
+    }
+
+    /// The short answer: a mark and a word or the number behind it ("✓ QoS 2", "✗ no").
+    pub fn answer(&self) -> String {
+        format!("{} {}", mark(&self.check.support), self.short())
+    }
+
+    /// The answer without its mark: the number in words, else yes / no / unknown.
+    pub fn short(&self) -> String {
+        match (&self.check.support, &self.value) {
+            (Support::Unknown(_), _) => "unknown".into(),
+            (_, Some(v)) => v.clone(),
+            (Support::Supported, None) => "yes".into(),
+            (Support::NotSupported, None) => "no".into(),
+        }
     }
 }
 
-/// The rows of the card: item, short answer, detail.
-fn rows(report: &Report) -> Vec<[String; 3]> {
-    let plain = |v: u64| v.to_string();
-    let mut rows = Vec::new();
-    let mut row = |item: &str, check: &Check, value: &dyn Fn(u64) -> String| {
-        rows.push([item.to_owned(), answer(check, value), check.detail.clone()]);
-    };
-    row("MQTT 3.1", &report.versions.v3_1, &plain);
-    row("MQTT 3.1.1", &report.versions.v3_1_1, &plain);
-    row("MQTT 5.0", &report.versions.v5, &plain);
-    row("Max QoS granted", &report.max_qos, &|v| format!("QoS {v}"));
-    row("Retained messages", &report.retained, &plain);
-    row("Wildcard `+`", &report.wildcard_plus, &plain);
-    row("Wildcard `#`", &report.wildcard_hash, &plain);
-    row("`$SYS` topics", &report.sys_topics, &|v| format!("{v} topics"));
-    row("Shared subscriptions", &report.shared_subscriptions, &plain);
-    if let Some(m) = &report.mqtt5 {
-        let secs = |v: u64| format!("{v} s");
-        row("Session expiry (5.0)", &m.session_expiry, &secs);
-        row("Subscription ids (5.0)", &m.subscription_identifiers, &plain);
-        row("User properties (5.0)", &m.user_properties, &plain);
-        row("Topic alias max (5.0)", &m.topic_alias_maximum, &plain);
-        row("Wildcards announced (5.0)", &m.wildcard_subscriptions, &plain);
-        row("Retain announced (5.0)", &m.retain_available, &plain);
-        row("Max QoS announced (5.0)", &m.maximum_qos, &|v| format!("QoS {v}"));
-        row("Max packet size (5.0)", &m.maximum_packet_size, &bytes);
-        row("Receive maximum (5.0)", &m.receive_maximum, &plain);
-        row("Server keep-alive (5.0)", &m.server_keep_alive, &secs);
+/// ✓, ✗ or ?.
+pub fn mark(support: &Support) -> &'static str {
+    match support {
+        Support::Supported => "✓",
+        Support::NotSupported => "✗",
+        Support::Unknown(_) => "?",
     }
-    row("Largest payload", &report.max_payload, &bytes);
-    row("Test messages deleted", &report.cleanup, &plain);
-    rows
+}
+
+fn item<'a>(
+    section: Section,
+    name: &'static str,
+    check: &'a Check,
+    value: impl Fn(u64) -> String,
+) -> Item<'a> {
+    Item {
+        section,
+        name,
+        check,
+        value: check.value.map(value),
+    }
+}
+
+/// Every line of the report card, in the order the tables list them.
+pub fn items(report: &Report) -> Vec<Item<'_>> {
+    use Section::{Cleanup, Features, Mqtt5, Protocol, Size};
+    let plain = |v: u64| v.to_string();
+    let qos = |v: u64| format!("QoS {v}");
+    let secs = |v: u64| format!("{v} s");
+    let mut items = vec![
+        item(Protocol, "MQTT 3.1", &report.versions.v3_1, plain),
+        item(Protocol, "MQTT 3.1.1", &report.versions.v3_1_1, plain),
+        item(Protocol, "MQTT 5.0", &report.versions.v5, plain),
+        item(Protocol, "Max QoS granted", &report.max_qos, qos),
+        item(Features, "Retained messages", &report.retained, plain),
+        item(Features, "Wildcard `+`", &report.wildcard_plus, plain),
+        item(Features, "Wildcard `#`", &report.wildcard_hash, plain),
+        item(Features, "`$SYS` topics", &report.sys_topics, |v| {
+            format!("{v} topics")
+        }),
+        item(
+            Features,
+            "Shared subscriptions",
+            &report.shared_subscriptions,
+            plain,
+        ),
+    ];
+    if let Some(m) = &report.mqtt5 {
+        items.extend([
+            item(Mqtt5, "Session expiry", &m.session_expiry, secs),
+            item(Mqtt5, "Subscription ids", &m.subscription_identifiers, plain),
+            item(Mqtt5, "User properties", &m.user_properties, plain),
+            item(Mqtt5, "Topic alias max", &m.topic_alias_maximum, plain),
+            item(Mqtt5, "Wildcards announced", &m.wildcard_subscriptions, plain),
+            item(Mqtt5, "Retain announced", &m.retain_available, plain),
+            item(Mqtt5, "Max QoS announced", &m.maximum_qos, qos),
+            item(Mqtt5, "Max packet size", &m.maximum_packet_size, bytes),
+            item(Mqtt5, "Receive maximum", &m.receive_maximum, plain),
+            item(Mqtt5, "Server keep-alive", &m.server_keep_alive, secs),
+        ]);
+    }
+    items.push(item(Size, "Largest payload", &report.max_payload, bytes));
+    items.push(item(Cleanup, "Test messages deleted", &report.cleanup, plain));
+    items
+}
+
+/// The rows of the tables: item, short answer, detail.
+fn rows(report: &Report) -> Vec<[String; 3]> {
+    items(report)
+        .iter()
+        .map(|i| [i.table_name(), i.answer(), i.check.detail.clone()])
+        .collect()
 }
 
 fn latency_rows(report: &Report) -> Vec<[String; 5]> {
@@ -104,8 +186,13 @@ const LATENCY_HEAD: [&str; 5] = ["Latency", "back/sent", "p50 ms", "p99 ms", "ma
 const THROUGHPUT_HEAD: [&str; 5] = ["Throughput", "msg/s", "delivered", "lost", "seconds"];
 
 fn summary(report: &Report) -> String {
+    let software = report
+        .broker_software
+        .as_ref()
+        .map(|s| format!(", {s}"))
+        .unwrap_or_default();
     format!(
-        "Broker report card: {} ({}, tested with {}, speed with {}, {:.1} s)",
+        "Broker report card: {}{software} ({}, tested with {}, speed with {}, {:.1} s)",
         report.broker, report.started, report.tested_with, report.speed_tested_with, report.duration_secs
     )
 }

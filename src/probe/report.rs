@@ -140,6 +140,10 @@ pub struct Throughput {
 pub struct Report {
     /// The broker as a URL, without credentials.
     pub broker: String,
+    /// The broker's own name and version, when it publishes them under `$SYS` (mosquitto:
+    /// "mosquitto version 2.0.11"); bounded to one short line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker_software: Option<String>,
     /// When the probe started (RFC 3339, UTC).
     pub started: String,
     /// How long it took, in seconds.

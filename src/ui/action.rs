@@ -136,6 +136,47 @@ pub enum Action {
     /// The active connection's presentation (tiles, redaction) as edited: saved in its
     /// profile and applied to every view of it.
     SetPresentation(Box<Presentation>),
+    /// Probe the broker of the active connection (else the selected profile) for the report
+    /// card, in the background.
+    RunReportCard,
+    /// Save the report card shown (to `path`, or a file the user picks).
+    ExportReportCard {
+        /// Markdown, JSON or a PNG picture of the card.
+        format: CardFormat,
+        /// Where; `None` asks.
+        path: Option<PathBuf>,
+    },
+}
+
+/// How the report card is exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardFormat {
+    /// The tables of `canopy probe -F md`.
+    Markdown,
+    /// The whole report, as `canopy probe -F json`.
+    Json,
+    /// A picture of the card as the window shows it.
+    Png,
+}
+
+impl CardFormat {
+    /// The name in a tooltip or a notice.
+    pub fn label(self) -> &'static str {
+        match self {
+            CardFormat::Markdown => "Markdown",
+            CardFormat::Json => "JSON",
+            CardFormat::Png => "a PNG picture",
+        }
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            CardFormat::Markdown => "md",
+            CardFormat::Json => "json",
+            CardFormat::Png => "png",
+        }
+    }
 }
 
 /// Which TLS file a file picker fills.

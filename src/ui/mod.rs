@@ -12,6 +12,7 @@ pub mod notices;
 pub mod present;
 pub mod profiles;
 pub mod publish;
+pub mod report_card;
 pub mod status_bar;
 pub mod subscriptions;
 pub mod tab;

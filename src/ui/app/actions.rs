@@ -70,6 +70,8 @@ impl CanopyApp {
             Action::SendTemplate(template) => self.send_template(*template),
             Action::Present(on) => self.present(on),
             Action::SetPresentation(presentation) => self.set_presentation(*presentation),
+            Action::RunReportCard => self.run_report_card(),
+            Action::ExportReportCard { format, path } => self.export_report_card(format, path),
         }
     }
 

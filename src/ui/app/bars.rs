@@ -47,6 +47,13 @@ impl CanopyApp {
             {
                 self.persisted.show_broker = !self.persisted.show_broker;
             }
+            if ui
+                .button("📋 Report card")
+                .on_hover_text("Probe the broker: versions, features, MQTT 5 limits, latency and throughput")
+                .clicked()
+            {
+                actions.push(Action::RunReportCard);
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 theme_buttons_ui(ui);
                 ui.menu_button("⚙ Settings", |ui| {

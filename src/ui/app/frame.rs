@@ -57,6 +57,9 @@ impl CanopyApp {
     /// What ends every frame: the notices and dialog over the panels, then what the panels
     /// asked for, then saving the profiles if they changed.
     pub(super) fn finish_frame(&mut self, ctx: &egui::Context, mut actions: Vec<crate::ui::action::Action>) {
+        if self.report_card.open {
+            crate::ui::report_card::report_card_ui(ctx, &mut self.report_card, &mut actions);
+        }
         self.notices_ui(ctx, &mut actions);
         self.dialog_ui(ctx);
         for action in actions {

@@ -51,6 +51,20 @@ pub(super) enum Background {
     Replay(crate::replay::ReplayProgress),
     /// The demo traffic generator stopped on an error.
     Demo(String),
+    /// The report card's probe (run `serial`) started a step or ended.
+    Probe {
+        serial: u64,
+        event: crate::ui::report_card::ProbeEvent,
+    },
+    /// A screenshot for the report card's PNG export: the card's region (points) and where
+    /// to save (`None` asks).
+    CardImage {
+        image: Arc<egui::ColorImage>,
+        rect: egui::Rect,
+        pixels_per_point: f32,
+        path: Option<PathBuf>,
+        suggested_name: String,
+    },
     /// Something to tell the user (and the log).
     Notice(Level, String),
 }
@@ -241,6 +255,16 @@ impl CanopyApp {
             Background::Saved(what, Err(e)) => {
                 self.notices.push(Level::Error, format!("{what} not saved: {e}"))
             }
+            Background::Probe { serial, event } => self.report_card.on_event(serial, event),
+            Background::CardImage {
+                image,
+                rect,
+                pixels_per_point,
+                path,
+                suggested_name,
+            } => self.save_file_to(path, "Report card picture", suggested_name, move || {
+                crate::ui::report_card::layout::png(&image, rect, pixels_per_point)
+            }),
             Background::Notice(level, text) => self.notify(level, text),
         }
     }
@@ -314,13 +338,27 @@ impl CanopyApp {
         suggested_name: String,
         make: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
     ) {
+        self.save_file_to(None, what, suggested_name, make);
+    }
+
+    /// [`CanopyApp::save_file`] to `path` when it is given (tests and tools), else asking.
+    pub(super) fn save_file_to(
+        &self,
+        path: Option<PathBuf>,
+        what: &'static str,
+        suggested_name: String,
+        make: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
+    ) {
         self.jobs.spawn_once("save-file", move || {
-            let path = file_dialog(
-                &format!("Save {}", what.to_lowercase()),
-                Some(&suggested_name),
-                &[],
-            )
-            .save_file()?;
+            let path = match path {
+                Some(path) => path,
+                None => file_dialog(
+                    &format!("Save {}", what.to_lowercase()),
+                    Some(&suggested_name),
+                    &[],
+                )
+                .save_file()?,
+            };
             let result = make()
                 .and_then(|bytes| {
                     std::fs::write(&path, bytes).map_err(|e| crate::engine::errors::io_words(&e))

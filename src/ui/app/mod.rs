@@ -19,6 +19,7 @@ mod frame;
 mod jobs;
 mod origins;
 mod present;
+mod report_card;
 mod templates;
 
 use std::path::PathBuf;
@@ -114,6 +115,8 @@ pub struct CanopyApp {
     /// Stop flags of the threads publishing on a connection (demo traffic, a template sent
     /// several times), by connection id: set when the tab disconnects, closes or reconnects.
     generators: Vec<(ConnectionId, Arc<AtomicBool>)>,
+    /// The broker report card window and the probe behind it.
+    report_card: crate::ui::report_card::ReportCard,
     /// Where background jobs report; cloned into each.
     jobs: Jobs,
     bg_rx: Receiver<Background>,
@@ -199,6 +202,7 @@ impl CanopyApp {
             clear_job: None,
             replay: None,
             generators: Vec::new(),
+            report_card: Default::default(),
             jobs,
             bg_rx,
             ctx,
