@@ -55,6 +55,7 @@ const HOVER_WIDTH: f32 = 520.0;
 /// space or a separator such as `,`) when there is one in its second half; returns whether it
 /// was cut. A value cut mid-word (`{"value":40.7,"un…`) read as a different value.
 fn cut_at_word(text: &str, max: usize) -> (String, bool) {
+    let text = &squeeze_spaces(text);
     if text.chars().count() <= max {
         return (text.to_owned(), false);
     }
@@ -67,6 +68,25 @@ fn cut_at_word(text: &str, max: usize) -> (String, bool) {
     let mut out: String = keep[..end].iter().collect::<String>().trim_end().to_owned();
     out.push('…');
     (out, true)
+}
+
+/// `text` with every run of white space made one space: a pretty-printed JSON payload on one
+/// row read `{   "target": 182.5,   "unit"…` (its newlines and indentation).
+fn squeeze_spaces(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !after_space {
+                out.push(' ');
+            }
+            after_space = true;
+        } else {
+            out.push(c);
+            after_space = false;
+        }
+    }
+    out
 }
 
 /// Width of the counts and the age at the right of a row, with their spacing.
@@ -404,6 +424,11 @@ mod tests {
         assert_eq!(
             cut_at_word("running smoothly since monday", 20),
             ("running smoothly…".to_owned(), true)
+        );
+        // A pretty-printed payload reads as one line.
+        assert_eq!(
+            cut_at_word("{\n  \"target\": 182.5,\n  \"unit\": \"°C\"\n}", 40),
+            ("{ \"target\": 182.5, \"unit\": \"°C\" }".to_owned(), false)
         );
         // One long word: cut where it must.
         assert_eq!(cut_at_word("abcdefghijklmnop", 8), ("abcdefg…".to_owned(), true));

@@ -152,6 +152,19 @@ fn the_editor_opens_for_the_selected_profile_closes_and_its_edits_are_saved() {
     h.get_by_role_and_label(Role::TextInput, "Host")
         .set_text_value_accesskit("broker.plant.example");
     h.step();
+    // Nothing was lost on the way into the sheet: the TLS pickers, the password choice.
+    h.get_by_label("TLS certificates").click();
+    h.get_by_label("Authentication").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.get_all_by_label("Browse…").count(),
+        3,
+        "a TLS file picker is missing"
+    );
+    assert!(
+        h.query_by_label("Save password").is_some(),
+        "the password choice is missing"
+    );
     h.get_by_label("Close the editor").click();
     h.run_steps(2);
     assert!(!name_field(&h), "✖ did not close the editor");
