@@ -65,7 +65,12 @@ fn cut_at_word(text: &str, max: usize) -> (String, bool) {
         .rposition(|c| c.is_whitespace() || matches!(c, ',' | ';' | '|' | '·' | '/'))
         .filter(|at| *at + 1 >= keep.len() / 2);
     let end = boundary.map_or(keep.len(), |at| at + 1);
-    let mut out: String = keep[..end].iter().collect::<String>().trim_end().to_owned();
+    // A Sparkplug preview separates metrics by " · ": no dangling dot before the ellipsis.
+    let mut out: String = keep[..end]
+        .iter()
+        .collect::<String>()
+        .trim_end_matches([' ', '·'])
+        .to_owned();
     out.push('…');
     (out, true)
 }
@@ -429,6 +434,10 @@ mod tests {
         assert_eq!(
             cut_at_word("{\n  \"target\": 182.5,\n  \"unit\": \"°C\"\n}", 40),
             ("{ \"target\": 182.5, \"unit\": \"°C\" }".to_owned(), false)
+        );
+        assert_eq!(
+            cut_at_word("Line/Speed=42.5 · Line/Running=true · Recipe=PX-200", 40),
+            ("Line/Speed=42.5 · Line/Running=true…".to_owned(), true)
         );
         // One long word: cut where it must.
         assert_eq!(cut_at_word("abcdefghijklmnop", 8), ("abcdefg…".to_owned(), true));
