@@ -89,6 +89,18 @@ fn once_connected_the_tree_takes_the_width_and_long_values_read_at_a_glance() {
         rect.right() <= column_end,
         "value {rect:?} crosses into the message view"
     );
+    // The whole value on hover (the message view shows it too: count the places).
+    let whole = |h: &Harness<'static, CanopyApp>| {
+        h.query_all_by(|n| n.value().is_some_and(|v| v.ends_with("of the whole shift")))
+            .count()
+    };
+    let before = whole(&h);
+    h.query_all_by(|n| n.role() == Role::Label && n.value().is_some_and(|v| v.starts_with("Line three")))
+        .next()
+        .unwrap()
+        .hover();
+    h.run_steps(60);
+    assert_eq!(whole(&h), before + 1, "no hover with the whole value");
 
     // The toggle brings the list back (the choice is kept until toggled again); the tree still
     // gets half the window and the value stays readable.
@@ -200,4 +212,29 @@ fn first_run_at_1280_offers_the_sandbox_in_the_middle_and_one_click_shows_a_live
     h.run_steps(3);
     assert!(h.query_by_label("plant").is_some(), "no plant row");
     assert!(h.query_by_label("▶ Start the built-in sandbox").is_none());
+}
+
+#[test]
+fn with_no_saved_connection_the_window_offers_to_add_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profiles.toml");
+    let empty = ProfilesFile {
+        version: FORMAT_VERSION,
+        profiles: Vec::new(),
+    };
+    store::save(&path, &empty).unwrap();
+    let mut h = window_sized(path, egui::vec2(1280.0, 720.0));
+    h.step();
+    assert!(h.query_by_label("There is no saved connection yet.").is_some());
+    assert!(h.query_by_label("➕ New connection").is_some());
+    h.get_by_label("Add the built-in sandbox").click();
+    h.run_steps(3);
+    let profiles = &h.state().profiles().file.profiles;
+    assert_eq!(profiles.len(), 1);
+    assert!(profiles[0].sandbox.is_some(), "{:?}", profiles[0].name);
+    assert!(
+        h.query_by_label_contains("Local sandbox  ·").is_some(),
+        "not in the list"
+    );
+    assert!(h.query_by_label("▶ Start the built-in sandbox").is_some());
 }
