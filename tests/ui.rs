@@ -14,6 +14,7 @@ use egui_kittest::kittest::Queryable as _;
 use crate::common::{Broker, Client};
 
 mod issue14;
+mod layout;
 mod present;
 mod regression;
 mod report_card;

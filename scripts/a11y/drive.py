@@ -140,6 +140,14 @@ def main():
 
     # Browse… never fails silently: here (no desktop portal, no zenity) it says so.
     if subprocess.run(["sh", "-c", "command -v zenity"], capture_output=True).returncode != 0:
+        # The list steps aside once connected: bring it back, open a TCP profile's editor
+        # (the sandbox has no TLS section).
+        press(wait_for("the connections toggle", 10,
+                       lambda: find(root, name="Show the saved connections")), "☰")
+        press(wait_for("the Local broker profile", 10,
+                       lambda: find(root, contains="Local broker")), "Local broker")
+        press(wait_for("Edit", 10, lambda: find(root, role="push button", contains="Edit")),
+              "Edit…")
         press(wait_for("the TLS certificates section", 10,
                        lambda: find(root, role="toggle button", name="TLS certificates")),
               "TLS certificates")

@@ -41,7 +41,9 @@ pub fn message_ui(
             node.subtree_topics(),
             node.subtree_messages()
         ));
-        ui.horizontal(|ui| {
+        // Wrapped: four buttons do not fit a narrow message column in one line, and a clipped
+        // button cannot be pressed.
+        ui.horizontal_wrapped(|ui| {
             if ui.button("Use as publish topic").clicked() {
                 actions.push(Action::UseTopic(topic.clone()));
             }
@@ -96,7 +98,8 @@ pub fn message_ui(
             ui.end_row();
         });
     properties_ui(ui, message);
-    ui.horizontal(|ui| {
+    // Wrapped for the same reason as the subtree buttons: up to five buttons.
+    ui.horizontal_wrapped(|ui| {
         if ui.button("Publish to this topic").clicked() {
             actions.push(Action::UseTopic(topic.clone()));
         }

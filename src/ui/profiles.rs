@@ -1,20 +1,22 @@
-//! The connections panel: saved profiles (search, new, duplicate, delete with confirmation)
-//! and an editor for every field of the profile, grouped (in `editor.rs`).
+//! The connections column: a compact list of saved profiles (groups, search when the list is
+//! long, connect / edit / duplicate / delete with confirmation, import and export), and the
+//! editor of one profile as a sheet beside it that opens on Edit and closes with ✖
+//! (`editor.rs`). The list used to carry the whole editor under it, which left the tree a
+//! narrow column on a 1440-px window or a projector.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use egui::{RichText, Ui};
-
-use super::action::Action;
 use super::action::FileTarget;
-use super::widgets;
 
 mod editor;
-use crate::engine::ConnectionId;
-use crate::profiles::profile::{Profile, ProfileId, random_client_id, random_profile_id};
+mod list;
+mod welcome;
+use crate::profiles::profile::{Profile, ProfileId};
 use crate::profiles::store::ProfilesFile;
-use editor::editor_ui;
+pub use editor::editor_sheet_ui;
+pub use list::profiles_ui;
+pub use welcome::welcome_ui;
 
 /// The result of checking a TLS file in the background.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub struct ProfilesPanel {
     pub checks: HashMap<PathBuf, FileCheck>,
     /// Set when a profile changed and must be saved.
     pub dirty: bool,
+    /// The editor sheet is open for the selected profile.
+    pub editor_open: bool,
 }
 
 impl ProfilesPanel {
@@ -66,11 +70,13 @@ impl ProfilesPanel {
             .unwrap_or_else(|| base.to_owned())
     }
 
-    /// Adds a profile and selects it.
+    /// Adds a profile, selects it and opens it in the editor (a new profile is there to be
+    /// filled in).
     pub fn add(&mut self, mut profile: Profile) {
         profile.name = self.unique_name(&profile.name);
         self.file.profiles.push(profile);
         self.selected = Some(self.file.profiles.len() - 1);
+        self.editor_open = true;
         self.dirty = true;
     }
 
@@ -88,161 +94,4 @@ impl ProfilesPanel {
             self.dirty = true;
         }
     }
-}
-
-/// Draws the panel: list, then the editor of the selected profile.
-/// `open_tabs` lists, by profile name, the connection of each open tab.
-pub fn profiles_ui(
-    ui: &mut Ui,
-    panel: &mut ProfilesPanel,
-    read_only: bool,
-    open_tabs: &[(String, ConnectionId)],
-    actions: &mut Vec<Action>,
-) {
-    ui.horizontal(|ui| {
-        ui.heading("Connections");
-    });
-    ui.horizontal(|ui| {
-        if ui.button("➕ New").clicked() {
-            panel.add(Profile::default());
-        }
-        if ui
-            .add_enabled(panel.selected.is_some(), egui::Button::new("🗐 Duplicate"))
-            .clicked()
-            && let Some(p) = panel.current().cloned()
-        {
-            let mut copy = p;
-            copy.client_id = random_client_id();
-            copy.id = random_profile_id();
-            panel.add(copy);
-        }
-        if ui
-            .add_enabled(panel.selected.is_some(), egui::Button::new("🗑 Delete"))
-            .clicked()
-        {
-            panel.confirm_delete = panel.selected;
-        }
-    });
-    ui.horizontal(|ui| {
-        if ui
-            .button("📥 Import…")
-            .on_hover_text("Canopy, MQTT Explorer (settings.json) or MQTTX (exported JSON)")
-            .clicked()
-        {
-            actions.push(Action::Import);
-        }
-        if ui.button("📤 Export…").clicked() {
-            actions.push(Action::Export);
-        }
-    });
-    if let Some(i) = panel.confirm_delete {
-        let name = panel
-            .file
-            .profiles
-            .get(i)
-            .map(|p| p.name.clone())
-            .unwrap_or_default();
-        egui::Frame::group(ui.style()).show(ui, |ui| {
-            ui.label(format!("Delete “{name}”? This cannot be undone."));
-            ui.horizontal(|ui| {
-                if ui.button("Delete").clicked() {
-                    if i < panel.file.profiles.len() {
-                        panel.file.profiles.remove(i);
-                        panel.dirty = true;
-                    }
-                    panel.selected = None;
-                    panel.confirm_delete = None;
-                }
-                if ui.button("Cancel").clicked() {
-                    panel.confirm_delete = None;
-                }
-            });
-        });
-    }
-    if panel.file.profiles.len() > 5 {
-        let l = ui.label("Search");
-        ui.add(egui::TextEdit::singleline(&mut panel.search).hint_text("Search profiles"))
-            .labelled_by(l.id);
-    }
-    let needle = panel.search.to_lowercase();
-    egui::ScrollArea::vertical()
-        .id_salt("profile-list")
-        .max_height(220.0)
-        .show(ui, |ui| {
-            if panel.file.profiles.is_empty() {
-                ui.label(RichText::new("No saved connections. Press “New”.").weak());
-            }
-            // Groups in alphabetical order (ungrouped first), profiles sorted by name inside.
-            let mut order: Vec<usize> = (0..panel.file.profiles.len())
-                .filter(|i| {
-                    let p = &panel.file.profiles[*i];
-                    needle.is_empty()
-                        || p.name.to_lowercase().contains(&needle)
-                        || p.host.to_lowercase().contains(&needle)
-                        || p.group.to_lowercase().contains(&needle)
-                })
-                .collect();
-            order.sort_by_key(|i| {
-                let p = &panel.file.profiles[*i];
-                (p.group.to_lowercase(), p.name.to_lowercase())
-            });
-            let mut current_group: Option<String> = None;
-            for i in order {
-                let p = &panel.file.profiles[i];
-                if current_group.as_deref() != Some(p.group.as_str()) {
-                    current_group = Some(p.group.clone());
-                    if !p.group.is_empty() {
-                        ui.label(RichText::new(format!("📁 {}", p.group)).strong());
-                    }
-                }
-                let target = if p.sandbox.is_some() {
-                    "embedded sandbox".to_owned()
-                } else {
-                    p.url()
-                };
-                let text = format!("{}  ·  {}", p.name, target);
-                let indent = if p.group.is_empty() { 0.0 } else { 14.0 };
-                let selected = panel.selected == Some(i);
-                ui.horizontal(|ui| {
-                    ui.add_space(indent);
-                    if ui.selectable_label(selected, text).clicked() {
-                        panel.selected = Some(i);
-                        panel.url_error = None;
-                    }
-                });
-            }
-        });
-    ui.separator();
-    let Some(index) = panel.selected.filter(|i| *i < panel.file.profiles.len()) else {
-        return;
-    };
-    ui.horizontal(|ui| {
-        if ui.button(RichText::new("▶ Connect").strong()).clicked()
-            && let Some(p) = panel.file.profiles.get(index)
-        {
-            actions.push(Action::Connect(Box::new(p.clone())));
-        }
-        let name = panel
-            .file
-            .profiles
-            .get(index)
-            .map(|p| p.name.as_str())
-            .unwrap_or_default();
-        if let Some((_, tab)) = open_tabs.iter().find(|(n, _)| n == name)
-            && ui.button("⏏ Disconnect").clicked()
-        {
-            actions.push(Action::Disconnect(*tab));
-        }
-        if read_only {
-            widgets::warning(ui, "read-only: the profiles file is from a newer Canopy");
-        }
-    });
-    egui::ScrollArea::vertical()
-        .id_salt("profile-editor")
-        .show(ui, |ui| {
-            let changed = editor_ui(ui, panel, index, actions);
-            if changed {
-                panel.dirty = true;
-            }
-        });
 }

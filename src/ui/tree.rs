@@ -38,6 +38,78 @@ fn highlight(age: Duration) -> Option<(f32, Duration)> {
     Some((alpha, until_next))
 }
 
+/// The value column starts at most this far into a row (a fraction of its width); a longer
+/// name pushes only its own value further.
+const VALUE_COLUMN_MAX: f32 = 0.45;
+/// Space between a name and its value, and between the value and the counts.
+const VALUE_GAP: f32 = 14.0;
+/// Opacity of the values (of the normal text colour): monospace sets them apart from names;
+/// the weak colour they had was hard to read on a projector.
+const VALUE_TEXT_ALPHA: f32 = 0.85;
+/// A cut value shows this much of itself on hover.
+const HOVER_CHARS: usize = 600;
+/// Width of that hover, in points.
+const HOVER_WIDTH: f32 = 520.0;
+
+/// `text` cut to at most `max` characters, with an ellipsis, at the end of a word (after a
+/// space or a separator such as `,`) when there is one in its second half; returns whether it
+/// was cut. A value cut mid-word (`{"value":40.7,"un…`) read as a different value.
+fn cut_at_word(text: &str, max: usize) -> (String, bool) {
+    let text = &squeeze_spaces(text);
+    if text.chars().count() <= max {
+        return (text.to_owned(), false);
+    }
+    let keep: Vec<char> = text.chars().take(max.saturating_sub(1)).collect();
+    let boundary = keep
+        .iter()
+        .rposition(|c| c.is_whitespace() || matches!(c, ',' | ';' | '|' | '·' | '/'))
+        .filter(|at| *at + 1 >= keep.len() / 2);
+    let end = boundary.map_or(keep.len(), |at| at + 1);
+    // A Sparkplug preview separates metrics by " · ": no dangling dot before the ellipsis.
+    let mut out: String = keep[..end]
+        .iter()
+        .collect::<String>()
+        .trim_end_matches([' ', '·'])
+        .to_owned();
+    out.push('…');
+    (out, true)
+}
+
+/// `text` with every run of white space made one space: a pretty-printed JSON payload on one
+/// row read `{   "target": 182.5,   "unit"…` (its newlines and indentation).
+fn squeeze_spaces(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !after_space {
+                out.push(' ');
+            }
+            after_space = true;
+        } else {
+            out.push(c);
+            after_space = false;
+        }
+    }
+    out
+}
+
+/// Width of the counts and the age at the right of a row, with their spacing.
+fn side_text_width(ui: &Ui, counts: &str, age: Option<&str>) -> f32 {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let spacing = ui.spacing().item_spacing.x;
+    ui.ctx().fonts_mut(|f| {
+        let mut width = f
+            .layout_no_wrap(counts.to_owned(), font.clone(), Color32::WHITE)
+            .size()
+            .x;
+        if let Some(age) = age {
+            width += spacing + f.layout_no_wrap(age.to_owned(), font, Color32::WHITE).size().x;
+        }
+        width + spacing
+    })
+}
+
 /// Time per frame the tree panel may spend filtering and flattening rows; the rest waits for
 /// the next frame so that typing into the filter of a million topics never stalls one.
 const VIEW_BUDGET: Duration = Duration::from_millis(3);
@@ -94,17 +166,29 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     let mut toggle: Option<NodeId> = None;
     let mut select: Option<NodeId> = None;
     let total_rows = tab.view.rows.len();
+    // The scroll bar floats over the rows' right end: keep the ages out from under it.
+    let scroll = &ui.spacing().scroll;
+    let scroll_room = scroll.bar_width + scroll.bar_inner_margin + scroll.bar_outer_margin;
+    // Where the values start: after the widest name drawn in the last frame (one frame late,
+    // so each row is drawn once; a change repaints).
+    let column_id = egui::Id::unique("tree-value-column");
+    let value_column = ui.data(|d| d.get_temp::<f32>(column_id)).unwrap_or(0.0) + VALUE_GAP;
+    let mut widest_name = 0.0_f32;
+    let glyph = ui
+        .ctx()
+        .fonts_mut(|f| f.glyph_width(&egui::TextStyle::Monospace.resolve(ui.style()), '0'));
+    let value_color = ui.visuals().text_color().gamma_multiply(VALUE_TEXT_ALPHA);
     egui::ScrollArea::both().auto_shrink([false, false]).show_rows(
         ui,
         row_height,
         total_rows,
         |ui, range| {
+            let row_width = (ui.available_width() - scroll_room).max(0.0);
             for row in &tab.view.rows[range] {
                 let node = tab.tree.node(row.id);
                 let selected = tab.view.selected == Some(row.id);
                 let expanded = tab.view.expanded.contains(&row.id) || !tab.view.filter.trim().is_empty();
-                let (rect, _) =
-                    ui.allocate_exact_size(egui::vec2(ui.available_width(), row_height), Sense::hover());
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(row_width, row_height), Sense::hover());
                 let last_update = tab.tree.last_update(row.id);
                 if let Some(t) = last_update
                     && let Some((alpha, until_next)) = highlight(now.saturating_duration_since(t))
@@ -165,7 +249,28 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                              Never cleared, exported or recorded.",
                         );
                 }
+                let name_end = row_ui.cursor().min.x - rect.left();
+                widest_name = widest_name.max(name_end);
+                // The right side first (measured), so that the value knows its room.
+                let side = ui.visuals().text_color().gamma_multiply(SIDE_TEXT_ALPHA);
+                let counts = if !node.has_children() {
+                    widgets::count(node.messages())
+                } else {
+                    format!(
+                        "{} · {} topics",
+                        widgets::count(node.subtree_messages()),
+                        widgets::count(u64::from(node.subtree_topics()))
+                    )
+                };
+                let age = last_update.map(|t| widgets::age(now.saturating_duration_since(t)));
+                let side_width = side_text_width(&row_ui, &counts, age.as_deref());
                 if let Some(latest) = node.latest() {
+                    // Values line up in a column after the names (as far as it can go),
+                    // so that they read as a table rather than a ragged edge.
+                    let column = value_column.min(rect.width() * VALUE_COLUMN_MAX);
+                    if column > name_end {
+                        row_ui.add_space(column - name_end);
+                    }
                     // Below the Sparkplug namespace (found from the top-level ancestor, without
                     // building the row's full topic every frame).
                     let sparkplug = tab
@@ -173,50 +278,48 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         .ancestors(row.id)
                         .last()
                         .is_some_and(|top| tab.tree.name(top) == decode::sparkplug::NAMESPACE);
-                    // Leave room for the counts and age on the right; cut the preview to fit.
-                    let width = (row_ui.available_width() - 190.0).max(0.0);
+                    let width = (row_ui.available_width() - side_width - VALUE_GAP).max(0.0);
+                    let fit = (width / glyph).floor() as usize;
+                    let preview = |max_chars: usize| {
+                        sparkplug
+                            .then(|| payload::sparkplug_preview(&latest.payload, max_chars))
+                            .flatten()
+                            .unwrap_or_else(|| {
+                                // Redaction (presentation mode) applies to what the tree shows.
+                                let shown = tab.redactor.payload(tab.tree.name(row.id), &latest.payload);
+                                payload::preview(&shown, max_chars)
+                            })
+                    };
+                    // A few characters more than fit, to know whether the value goes on.
+                    let (shown, cut) = cut_at_word(&preview(fit + 8), fit);
                     row_ui.allocate_ui(egui::vec2(width, row_height), |ui| {
-                        ui.add(
-                            egui::Label::new(
-                                RichText::new(
-                                    sparkplug
-                                        .then(|| payload::sparkplug_preview(&latest.payload, 120))
-                                        .flatten()
-                                        .unwrap_or_else(|| {
-                                            let shown =
-                                                tab.redactor.payload(tab.tree.name(row.id), &latest.payload);
-                                            payload::preview(&shown, 120)
-                                        }),
-                                )
-                                .monospace()
-                                .weak(),
-                            )
-                            .truncate(),
+                        let label = ui.add(
+                            egui::Label::new(RichText::new(shown).monospace().color(value_color)).truncate(),
                         );
+                        if cut {
+                            label.on_hover_ui(|ui| {
+                                ui.set_max_width(HOVER_WIDTH);
+                                ui.label(RichText::new(preview(HOVER_CHARS)).monospace());
+                            });
+                        }
                     });
                 }
                 row_ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     // Body-sized and a little dimmer than names: tiny weak text was unreadable
                     // on a projector.
-                    let side = ui.visuals().text_color().gamma_multiply(SIDE_TEXT_ALPHA);
-                    if let Some(t) = last_update {
-                        ui.label(RichText::new(widgets::age(now.saturating_duration_since(t))).color(side));
+                    if let Some(age) = age {
+                        ui.label(RichText::new(age).color(side));
                     }
-                    let counts = if !node.has_children() {
-                        widgets::count(node.messages())
-                    } else {
-                        format!(
-                            "{} · {} topics",
-                            widgets::count(node.subtree_messages()),
-                            widgets::count(u64::from(node.subtree_topics()))
-                        )
-                    };
                     ui.label(RichText::new(counts).color(side))
                         .on_hover_text("Messages on this topic and below · topics below");
                 });
             }
         },
     );
+    if (widest_name + VALUE_GAP - value_column).abs() > 0.5 {
+        ui.data_mut(|d| d.insert_temp(column_id, widest_name));
+        ui.ctx().request_repaint();
+    }
     if let Some(id) = toggle {
         let open = !tab.view.expanded.contains(&id);
         tab.view.set_expanded(id, open);
@@ -336,6 +439,35 @@ fn keyboard(ui: &mut Ui, tab: &mut ConnectionTab) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_is_cut_after_a_word_never_inside_one() {
+        let json = r#"{"value":40.7,"unit":"°C","ts":1795726514176}"#;
+        assert_eq!(cut_at_word(json, 100), (json.to_owned(), false));
+        assert_eq!(
+            cut_at_word(json, 30),
+            (r#"{"value":40.7,"unit":"°C",…"#.to_owned(), true)
+        );
+        assert_eq!(
+            cut_at_word("running smoothly since monday", 20),
+            ("running smoothly…".to_owned(), true)
+        );
+        // A pretty-printed payload reads as one line.
+        assert_eq!(
+            cut_at_word("{\n  \"target\": 182.5,\n  \"unit\": \"°C\"\n}", 40),
+            ("{ \"target\": 182.5, \"unit\": \"°C\" }".to_owned(), false)
+        );
+        assert_eq!(
+            cut_at_word("Line/Speed=42.5 · Line/Running=true · Recipe=PX-200", 40),
+            ("Line/Speed=42.5 · Line/Running=true…".to_owned(), true)
+        );
+        // One long word: cut where it must.
+        assert_eq!(cut_at_word("abcdefghijklmnop", 8), ("abcdefg…".to_owned(), true));
+        // Never longer than asked, ellipsis included.
+        for max in 1..40 {
+            assert!(cut_at_word(json, max).0.chars().count() <= max, "{max}");
+        }
+    }
 
     #[test]
     fn the_update_dot_fades_in_steps_then_goes() {

@@ -91,6 +91,8 @@ fn the_sandbox_editor_shows_where_the_sandbox_really_runs() {
     h.step();
     h.get_by_label_contains("Local sandbox").click();
     h.step();
+    h.get_by_label("✏ Edit…").click();
+    h.step();
     h.step();
     assert!(h.state().profiles().current().unwrap().sandbox.is_some());
     for field in ["Host", "Proxy"] {
@@ -117,6 +119,10 @@ fn the_sandbox_editor_shows_where_the_sandbox_really_runs() {
     });
     let port = h.state().active_tab().unwrap().profile.port;
     assert_ne!(port, 1883);
+    // Connecting closed the editor and hid the list: bring both back.
+    h.get_by_label("Show the saved connections").click();
+    h.run_steps(2);
+    h.get_by_label("✏ Edit…").click();
     step_until(&mut h, "the real port in the editor", |h| {
         has_label_containing(h, &format!("127.0.0.1:{port} (running)"))
     });

@@ -59,7 +59,7 @@ fn a_picked_certificate_lands_in_its_profile_after_an_earlier_one_is_deleted() {
     // While it is open, Alpha (above Bravo) is deleted: Charlie now sits where Bravo was.
     h.get_by_label_contains("Alpha  ·").click();
     h.step();
-    h.get_by_label("🗑 Delete").click();
+    h.get_by_label("Delete this connection").click();
     h.step();
     h.get_by_label("Delete").click();
     h.step();

@@ -10,6 +10,8 @@ use crate::model::topic_tree::Limits;
 use crate::ui::action::Action;
 use crate::ui::notices::notice_ui;
 
+/// Width the recording and replay controls need beside the tabs, in points.
+const CONTROLS_WIDTH: f32 = 240.0;
 /// Width of the notices in the corner, in points.
 const NOTICE_WIDTH: f32 = 440.0;
 
@@ -105,7 +107,22 @@ impl CanopyApp {
     }
 
     pub(super) fn tabs_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        let mut own_line = false;
         ui.horizontal(|ui| {
+            // While nothing is open the list is always there: no toggle to offer.
+            if self.tabs.iter().any(|t| t.open()) {
+                let shown = self.connections_shown();
+                let name = if shown {
+                    "Hide the saved connections"
+                } else {
+                    "Show the saved connections"
+                };
+                let response = ui.selectable_label(shown, "☰").on_hover_text(name);
+                if crate::ui::widgets::named(response, name).clicked() {
+                    self.persisted.keep_connections_open = !shown;
+                }
+                ui.separator();
+            }
             for (i, tab) in self.tabs.iter().enumerate() {
                 let (state, color) = crate::ui::status_bar::describe(tab, ui);
                 crate::ui::status_bar::dot(ui, color);
@@ -129,64 +146,79 @@ impl CanopyApp {
                 }
                 ui.separator();
             }
-            let Some(tab) = self.tabs.get(self.active) else {
-                return;
-            };
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                match &self.replay {
-                    Some(job) => {
-                        if ui.button("⏹ Stop replay").clicked() {
-                            actions.push(Action::StopReplay);
-                        }
-                        ui.label(format!("Replaying… {} sent", job.progress.sent));
-                        ui.spinner();
-                    }
-                    None => {
-                        ui.add_enabled_ui(tab.connected(), |ui| {
-                            ui.menu_button("⏵ Replay…", |ui| {
-                                use crate::model::recording::Speed;
-                                ui.label("Publish a recording to this connection:");
-                                for (label, speed) in [
-                                    ("at the recorded pace", Speed::Factor(1.0)),
-                                    ("10× faster", Speed::Factor(10.0)),
-                                    ("as fast as possible", Speed::Fastest),
-                                ] {
-                                    if ui.button(label).clicked() {
-                                        actions.push(Action::StartReplay { path: None, speed });
-                                        ui.close();
-                                    }
-                                }
-                            });
-                        });
-                    }
-                }
-                match &tab.recorder {
-                    Some(r) => {
-                        let stop = ui
-                            .button(
-                                RichText::new(format!("⏹ Stop recording ({})", r.written()))
-                                    .color(ui.visuals().error_fg_color),
-                            )
-                            .on_hover_text(format!("Recording to {}", r.path.display()));
-                        if stop.clicked() {
-                            actions.push(Action::StopRecording);
-                        }
-                        ui.ctx().request_repaint_after(Duration::from_millis(500));
-                    }
-                    None => {
-                        if ui
-                            .add_enabled(tab.open(), egui::Button::new("⏺ Record…"))
-                            .on_hover_text(
-                                "Record everything this connection receives to a file (JSON Lines)",
-                            )
-                            .clicked()
-                        {
-                            actions.push(Action::StartRecording(None));
-                        }
-                    }
-                }
-            });
+            // Recording and replay at the right of the tabs, or on a line of their own when
+            // the column is too narrow for both (they overlapped the tab names).
+            if ui.available_width() >= CONTROLS_WIDTH {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    self.tab_controls_ui(ui, actions);
+                });
+            } else {
+                own_line = true;
+            }
         });
+        if own_line {
+            // One row high: a layout of its own would centre them in the whole column.
+            let row = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+            let layout = egui::Layout::right_to_left(egui::Align::Center);
+            ui.allocate_ui_with_layout(row, layout, |ui| self.tab_controls_ui(ui, actions));
+        }
+    }
+
+    /// Record and replay for the active connection (nothing when there is none).
+    fn tab_controls_ui(&self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        match &self.replay {
+            Some(job) => {
+                if ui.button("⏹ Stop replay").clicked() {
+                    actions.push(Action::StopReplay);
+                }
+                ui.label(format!("Replaying… {} sent", job.progress.sent));
+                ui.spinner();
+            }
+            None => {
+                ui.add_enabled_ui(tab.connected(), |ui| {
+                    ui.menu_button("⏵ Replay…", |ui| {
+                        use crate::model::recording::Speed;
+                        ui.label("Publish a recording to this connection:");
+                        for (label, speed) in [
+                            ("at the recorded pace", Speed::Factor(1.0)),
+                            ("10× faster", Speed::Factor(10.0)),
+                            ("as fast as possible", Speed::Fastest),
+                        ] {
+                            if ui.button(label).clicked() {
+                                actions.push(Action::StartReplay { path: None, speed });
+                                ui.close();
+                            }
+                        }
+                    });
+                });
+            }
+        }
+        match &tab.recorder {
+            Some(r) => {
+                let stop = ui
+                    .button(
+                        RichText::new(format!("⏹ Stop recording ({})", r.written()))
+                            .color(ui.visuals().error_fg_color),
+                    )
+                    .on_hover_text(format!("Recording to {}", r.path.display()));
+                if stop.clicked() {
+                    actions.push(Action::StopRecording);
+                }
+                ui.ctx().request_repaint_after(Duration::from_millis(500));
+            }
+            None => {
+                if ui
+                    .add_enabled(tab.open(), egui::Button::new("⏺ Record…"))
+                    .on_hover_text("Record everything this connection receives to a file (JSON Lines)")
+                    .clicked()
+                {
+                    actions.push(Action::StartRecording(None));
+                }
+            }
+        }
     }
 }
 

@@ -2,17 +2,18 @@
 //! in `logic`; `ui` lays out the panels, collects their [`Action`](crate::ui::action::Action)s and applies them at the
 //! end of the frame.
 
-use egui::{Panel, RichText, Ui};
+use egui::{Panel, Ui};
 
 use super::CanopyApp;
 
 use crate::engine::ConnectionId;
+use crate::ui::profiles::{editor_sheet_ui, profiles_ui, welcome_ui};
 use crate::ui::publish::{PublishState, publish_ui};
 use crate::ui::status_bar::status_bar_ui;
 use crate::ui::subscriptions::subscriptions_ui;
 use crate::ui::tab::ConnectionTab;
 use crate::ui::templates::templates_ui;
-use crate::ui::{message, profiles::profiles_ui, tree};
+use crate::ui::{message, tree};
 
 /// Frames drawn, for `scripts/cpu.sh`: with `CANOPY_FRAME_LOG=FILE` set, the count is written
 /// to FILE about once a second (repaints per second are measured from outside the process).
@@ -34,6 +35,19 @@ fn count_frame() {
         std::fs::write(path, frames.to_string()).ok();
     }
 }
+
+/// Default widths of the side panels, in points. With the list hidden the tree gets about
+/// two thirds of a 1440-px window; with it shown, about half (it used to get a third).
+const LIST_WIDTH: f32 = 250.0;
+/// The editor sheet: wide enough for a URL and the transport buttons on one line.
+const EDITOR_WIDTH: f32 = 430.0;
+/// The message view: 16-byte hex rows and pretty JSON fit.
+const MESSAGE_WIDTH: f32 = 440.0;
+
+/// While the editor is open, the message view steps aside unless the tree keeps at least
+/// this much beside it (the tree was squeezed to 150 px at 1280 px with list, editor and
+/// message view all open).
+const MIN_TREE_WIDTH: f32 = 520.0;
 
 /// How long closing the window waits for the profile saver to finish writing.
 const SAVER_EXIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -66,6 +80,13 @@ impl CanopyApp {
             self.apply(action);
         }
         self.schedule_save();
+    }
+
+    /// Whether the list of saved connections is drawn: always while no connection is open
+    /// (it is the way to open one), else as the user chose with the toggle in the tab bar
+    /// (hidden unless pinned, so that the tree takes the width).
+    pub(super) fn connections_shown(&self) -> bool {
+        self.persisted.keep_connections_open || !self.tabs.iter().any(|t| t.open())
     }
 }
 
@@ -117,24 +138,38 @@ impl eframe::App for CanopyApp {
                     }
                 });
         }
-        Panel::left("profiles")
-            .resizable(true)
-            .default_size(340.0)
-            .show(ui, |ui| {
-                ui.allocate_space(egui::vec2(ui.available_width(), 0.0));
-                let open_tabs: Vec<(String, ConnectionId)> = self
-                    .tabs
-                    .iter()
-                    .filter(|t| t.open())
-                    .map(|t| (t.profile.name.clone(), t.id))
-                    .collect();
-                profiles_ui(ui, &mut self.profiles, self.read_only, &open_tabs, &mut actions);
-            });
+        if self.connections_shown() {
+            Panel::left("profiles")
+                .resizable(true)
+                .default_size(LIST_WIDTH)
+                .min_size(200.0)
+                .show(ui, |ui| {
+                    ui.allocate_space(egui::vec2(ui.available_width(), 0.0));
+                    let open_tabs: Vec<(String, ConnectionId)> = self
+                        .tabs
+                        .iter()
+                        .filter(|t| t.open())
+                        .map(|t| (t.profile.name.clone(), t.id))
+                        .collect();
+                    profiles_ui(ui, &mut self.profiles, self.read_only, &open_tabs, &mut actions);
+                });
+        }
+        if self.profiles.editor_open {
+            Panel::left("profile-editor")
+                .resizable(true)
+                .default_size(EDITOR_WIDTH)
+                .min_size(320.0)
+                .show(ui, |ui| {
+                    editor_sheet_ui(ui, &mut self.profiles, self.read_only, &mut actions);
+                });
+        }
         let view = &mut self.persisted.topic_views;
-        if let Some(tab) = self.tabs.get_mut(active) {
+        let message_fits =
+            !self.profiles.editor_open || ui.available_width() >= MESSAGE_WIDTH + MIN_TREE_WIDTH;
+        if let Some(tab) = self.tabs.get_mut(active).filter(|_| message_fits) {
             Panel::right("message")
                 .resizable(true)
-                .default_size(480.0)
+                .default_size(MESSAGE_WIDTH)
                 .min_size(320.0)
                 .show(ui, |ui| {
                     // Keep the panel's width when its content is narrow (egui shrinks to it).
@@ -153,13 +188,7 @@ impl eframe::App for CanopyApp {
                     prefill_publish_topic(&mut self.persisted.publish, tab, before);
                     self.persisted.hide_sys = tab.view.hide_sys;
                 }
-                None => {
-                    ui.add_space(40.0);
-                    ui.vertical_centered(|ui| {
-                        ui.label(RichText::new("No open connection").heading());
-                        ui.label("Pick a saved connection on the left (or create one) and press Connect.");
-                    });
-                }
+                None => welcome_ui(ui, &mut self.profiles, &mut actions),
             }
         });
         if self.persisted.show_broker

@@ -86,6 +86,9 @@ struct Persisted {
     topic_views: std::collections::BTreeMap<String, View>,
     show_charts: bool,
     show_broker: bool,
+    /// The list of saved connections stays beside the tree while a connection is open
+    /// (else it hides then, and the tree takes its width).
+    keep_connections_open: bool,
 }
 
 /// The Canopy window.

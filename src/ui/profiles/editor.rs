@@ -1,4 +1,5 @@
-//! The profile editor: every field of the selected profile, grouped in collapsible sections.
+//! The profile editor: every field of the selected profile, grouped in collapsible sections,
+//! in a sheet beside the list that the user opens (Edit, New, Duplicate) and closes (✖).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -103,13 +104,49 @@ fn sandbox_address_ui(ui: &mut Ui) {
     ui.end_row();
 }
 
+/// The editor sheet of the selected profile: its name and a close button on top, the
+/// sections below in their own scroll area. Closes itself when no profile is selected (the
+/// profile was deleted).
+pub fn editor_sheet_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, actions: &mut Vec<Action>) {
+    let Some(index) = panel.selected.filter(|i| *i < panel.file.profiles.len()) else {
+        panel.editor_open = false;
+        return;
+    };
+    ui.horizontal(|ui| {
+        let name = panel.file.profiles[index].name.clone();
+        let title = if name.is_empty() {
+            "Unnamed connection".to_owned()
+        } else {
+            name
+        };
+        // The ✖ keeps its place however long the name.
+        let height = ui.spacing().interact_size.y;
+        ui.allocate_ui(egui::vec2(ui.available_width() - 32.0, height), |ui| {
+            ui.add(egui::Label::new(RichText::new(format!("✏ {title}")).heading()).truncate());
+        });
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if widgets::icon_button(ui, "✖", "Close the editor").clicked() {
+                panel.editor_open = false;
+            }
+        });
+    });
+    ui.label(RichText::new("Changes are saved as you type.").weak());
+    if read_only {
+        widgets::warning(ui, "Read-only: the profiles file is from a newer Canopy");
+    }
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .id_salt("profile-editor")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            if editor_ui(ui, panel, index, actions) {
+                panel.dirty = true;
+            }
+        });
+}
+
 /// The editor; returns whether anything changed.
-pub(super) fn editor_ui(
-    ui: &mut Ui,
-    panel: &mut ProfilesPanel,
-    index: usize,
-    actions: &mut Vec<Action>,
-) -> bool {
+fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut Vec<Action>) -> bool {
     let mut changed = false;
     let ProfilesPanel {
         file,
