@@ -481,10 +481,10 @@ fn decoders_json_tree_and_charts() {
             .active_tab()
             .and_then(|t| t.render_cache.clone())
             .unwrap();
-        (cache.rendered.view, cache.rendered.text)
+        (cache.rendered.decoding, cache.rendered.text)
     };
     let (view, text) = shown(&h);
-    assert_eq!(view, canopy::model::payload::View::Sparkplug);
+    assert_eq!(view, canopy::model::payload::Decoding::Sparkplug);
     assert!(text.contains("Line speed  Double    42.5"), "{text}");
 
     // A PNG payload is previewed as an image.
@@ -495,7 +495,7 @@ fn decoders_json_tree_and_charts() {
     });
     select(&mut h, "cams/1/snapshot");
     let (view, text) = shown(&h);
-    assert_eq!(view, canopy::model::payload::View::Image);
+    assert_eq!(view, canopy::model::payload::Decoding::Image);
     assert!(text.starts_with("PNG image, 8 × 4 pixels"), "{text}");
     assert!(h.state().active_tab().unwrap().image.is_some());
 
@@ -547,7 +547,7 @@ fn decoders_json_tree_and_charts() {
     select(&mut h, "spBv1.0/plant/DDATA/edge1/press");
     assert_eq!(
         shown(&h).0,
-        canopy::model::payload::View::Sparkplug,
+        canopy::model::payload::Decoding::Sparkplug,
         "other topics keep Auto"
     );
     select(&mut h, "sensors/json");

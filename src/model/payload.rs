@@ -5,9 +5,9 @@ use base64::Engine as _;
 
 use super::decode;
 
-/// How to show a payload.
+/// How a payload is decoded for showing (the message view's Auto / Text / JSON / Hex… choice).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum View {
+pub enum Decoding {
     /// Pick JSON when the payload parses as JSON, text when it is UTF-8, else hex.
     #[default]
     Auto,
@@ -33,9 +33,9 @@ pub enum View {
     Image,
 }
 
-impl View {
-    /// Every view, in selector order.
-    pub const ALL: [View; 11] = [
+impl Decoding {
+    /// Every decoding, in selector order.
+    pub const ALL: [Decoding; 11] = [
         Self::Auto,
         Self::Text,
         Self::Json,
@@ -70,15 +70,15 @@ impl View {
 /// A payload rendered for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
-    /// The view actually used (Auto resolved).
-    pub view: View,
+    /// The decoding actually used (Auto resolved).
+    pub decoding: Decoding,
     /// The text to show.
     pub text: String,
     /// Bytes of the payload the text covers.
     pub shown: usize,
     /// Bytes of the whole payload.
     pub total: usize,
-    /// Set when the requested view could not be used (e.g. JSON that does not parse).
+    /// Set when the requested decoding could not be used (e.g. JSON that does not parse).
     pub note: Option<String>,
 }
 
@@ -96,34 +96,34 @@ pub fn is_json(bytes: &[u8]) -> bool {
         && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
-/// The view Auto picks for these bytes.
-pub fn detect(bytes: &[u8], limit: usize) -> View {
+/// The decoding Auto picks for these bytes.
+pub fn detect(bytes: &[u8], limit: usize) -> Decoding {
     detect_for("", bytes, limit)
 }
 
-/// The view Auto picks for a payload of `topic`: Sparkplug under `spBv1.0/`, gzip and images by
+/// The decoding Auto picks for a payload of `topic`: Sparkplug under `spBv1.0/`, gzip and images by
 /// their magic bytes, JSON, text, then CBOR, MessagePack and protobuf for binary payloads that
 /// decode whole as one (containers only, so that stray bytes are not taken for a number), else hex.
-pub fn detect_for(topic: &str, bytes: &[u8], limit: usize) -> View {
+pub fn detect_for(topic: &str, bytes: &[u8], limit: usize) -> Decoding {
     let small = bytes.len() <= limit.max(1 << 20);
     let sparkplug_topic = topic
         .strip_prefix(decode::sparkplug::NAMESPACE)
         .is_some_and(|rest| rest.starts_with('/'));
     if sparkplug_topic && small && decode::sparkplug::decode(bytes).is_some() {
-        return View::Sparkplug;
+        return Decoding::Sparkplug;
     }
     if decode::is_gzip(bytes) {
-        return View::Gzip;
+        return Decoding::Gzip;
     }
     if decode::image_info(bytes).is_some() {
-        return View::Image;
+        return Decoding::Image;
     }
     if small && is_json(bytes) {
-        return View::Json;
+        return Decoding::Json;
     }
     let head = &bytes[..bytes.len().min(limit)];
     if std::str::from_utf8(head).is_ok() || utf8_cut_ok(head) {
-        return View::Text;
+        return Decoding::Text;
     }
     if small {
         let container =
@@ -132,16 +132,16 @@ pub fn detect_for(topic: &str, bytes: &[u8], limit: usize) -> View {
         // CBOR arrays (0x80-0x9f) and maps (0xa0-0xbf); MessagePack fixmap/fixarray and
         // array/map 16/32.
         if container(first, &[0x80..=0xbf]) && decode::cbor_text(bytes).is_some() {
-            return View::Cbor;
+            return Decoding::Cbor;
         }
         if container(first, &[0x80..=0x9f, 0xdc..=0xdf]) && decode::msgpack_text(bytes).is_some() {
-            return View::MsgPack;
+            return Decoding::MsgPack;
         }
         if decode::protobuf_parse(bytes).is_some() {
-            return View::Protobuf;
+            return Decoding::Protobuf;
         }
     }
-    View::Hex
+    Decoding::Hex
 }
 
 /// A prefix cut in the middle of a multi-byte character is still text.
@@ -152,87 +152,90 @@ fn utf8_cut_ok(bytes: &[u8]) -> bool {
     }
 }
 
-/// Renders at most `limit` bytes of `bytes` in `view`.
-pub fn render(bytes: &[u8], view: View, limit: usize) -> Rendered {
-    render_for("", bytes, view, limit)
+/// Renders at most `limit` bytes of `bytes` in `decoding`.
+pub fn render(bytes: &[u8], decoding: Decoding, limit: usize) -> Rendered {
+    render_for("", bytes, decoding, limit)
 }
 
-/// Renders at most about `limit` bytes of a payload of `topic` in `view` (Auto resolved with
-/// [`detect_for`]). A view that does not fit the bytes falls back to hex or text, with a note.
-pub fn render_for(topic: &str, bytes: &[u8], view: View, limit: usize) -> Rendered {
+/// Renders at most about `limit` bytes of a payload of `topic` in `decoding` (Auto resolved with
+/// [`detect_for`]). A decoding that does not fit the bytes falls back to hex or text, with a note.
+pub fn render_for(topic: &str, bytes: &[u8], decoding: Decoding, limit: usize) -> Rendered {
     let total = bytes.len();
-    let view = if view == View::Auto {
+    let decoding = if decoding == Decoding::Auto {
         detect_for(topic, bytes, limit)
     } else {
-        view
+        decoding
     };
     let cut = &bytes[..total.min(limit)];
-    let whole = |view: View, text: String| Rendered {
-        view,
+    let whole = |decoding: Decoding, text: String| Rendered {
+        decoding,
         text,
         shown: total,
         total,
         note: None,
     };
     let fallback = |what: &str| {
-        let mut r = render_for(topic, bytes, View::Hex, limit);
+        let mut r = render_for(topic, bytes, Decoding::Hex, limit);
         r.note = Some(format!("not {what} (or too large to decode): shown as hex"));
         r
     };
     let decodable = total <= limit.max(1 << 20);
-    match view {
-        View::Json => match pretty_json(bytes, limit) {
-            Some(text) => whole(view, text),
+    match decoding {
+        Decoding::Json => match pretty_json(bytes, limit) {
+            Some(text) => whole(decoding, text),
             None => {
-                let mut r = render_for(topic, bytes, View::Text, limit);
+                let mut r = render_for(topic, bytes, Decoding::Text, limit);
                 r.note = Some("not valid JSON (or too large to format): shown as text".into());
                 r
             }
         },
-        View::Text | View::Auto => Rendered {
-            view: View::Text,
+        Decoding::Text | Decoding::Auto => Rendered {
+            decoding: Decoding::Text,
             text: String::from_utf8_lossy(cut).into_owned(),
             shown: cut.len(),
             total,
             note: None,
         },
-        View::Hex => Rendered {
-            view,
+        Decoding::Hex => Rendered {
+            decoding,
             text: hex_dump(cut),
             shown: cut.len(),
             total,
             note: None,
         },
-        View::Base64 => Rendered {
-            view,
+        Decoding::Base64 => Rendered {
+            decoding,
             text: base64::engine::general_purpose::STANDARD.encode(cut),
             shown: cut.len(),
             total,
             note: None,
         },
-        View::Cbor => match decodable.then(|| decode::cbor_text(bytes)).flatten() {
-            Some(text) => whole(view, text),
+        Decoding::Cbor => match decodable.then(|| decode::cbor_text(bytes)).flatten() {
+            Some(text) => whole(decoding, text),
             None => fallback("valid CBOR"),
         },
-        View::MsgPack => match decodable.then(|| decode::msgpack_text(bytes)).flatten() {
-            Some(text) => whole(view, text),
+        Decoding::MsgPack => match decodable.then(|| decode::msgpack_text(bytes)).flatten() {
+            Some(text) => whole(decoding, text),
             None => fallback("valid MessagePack"),
         },
-        View::Protobuf => match decodable.then(|| decode::protobuf_text(bytes)).flatten() {
-            Some(text) => whole(view, text),
+        Decoding::Protobuf => match decodable.then(|| decode::protobuf_text(bytes)).flatten() {
+            Some(text) => whole(decoding, text),
             None => fallback("a protobuf message"),
         },
-        View::Sparkplug => match decodable.then(|| decode::sparkplug::text(bytes)).flatten() {
-            Some(text) => whole(view, text),
+        Decoding::Sparkplug => match decodable.then(|| decode::sparkplug::text(bytes)).flatten() {
+            Some(text) => whole(decoding, text),
             None => fallback("a Sparkplug B payload"),
         },
-        View::Image => match decode::image_info(bytes) {
-            Some((format, w, h)) => whole(view, format!("{format} image, {w} × {h} pixels, {total} bytes")),
+        Decoding::Image => match decode::image_info(bytes) {
+            Some((format, w, h)) => whole(
+                decoding,
+                format!("{format} image, {w} × {h} pixels, {total} bytes"),
+            ),
             None => fallback("a PNG or JPEG image"),
         },
-        View::Gzip => match decode::gunzip(bytes, decode::GUNZIP_LIMIT) {
+        Decoding::Gzip => match decode::gunzip(bytes, decode::GUNZIP_LIMIT) {
             Ok((inner, cut_short)) => {
-                let mut r = render_for(topic, &inner, View::Auto, limit);
+                let mut r = render_for(topic, &inner, Decoding::Auto, limit);
                 r.note = Some(format!(
                     "gzip: {total} bytes decompressed to {}{} (shown as {})",
                     inner.len(),
@@ -241,14 +244,14 @@ pub fn render_for(topic: &str, bytes: &[u8], view: View, limit: usize) -> Render
                     } else {
                         ""
                     },
-                    r.view.label()
+                    r.decoding.label()
                 ));
-                r.view = View::Gzip;
+                r.decoding = Decoding::Gzip;
                 r.total = inner.len();
                 r
             }
             Err(e) => {
-                let mut r = render_for(topic, bytes, View::Hex, limit);
+                let mut r = render_for(topic, bytes, Decoding::Hex, limit);
                 r.note = Some(format!("{e}: shown as hex"));
                 r
             }
@@ -307,7 +310,7 @@ pub fn hex_row_chars(per_row: usize) -> usize {
 }
 
 /// The widest hex row (32, 16 or 8 bytes) whose characters, `glyph_width` points each
-/// (monospace), fit in `available` points; 8 when even that does not fit (the view then
+/// (monospace), fit in `available` points; 8 when even that does not fit (the hex view then
 /// scrolls sideways rather than wrap a row).
 pub fn hex_bytes_per_row(available: f32, glyph_width: f32) -> usize {
     HEX_ROW_WIDTHS
@@ -434,10 +437,10 @@ mod tests {
 
     #[test]
     fn auto_detection() {
-        assert_eq!(detect(br#"{"a":1}"#, 1000), View::Json);
-        assert_eq!(detect(b"21.5", 1000), View::Text);
-        assert_eq!(detect("温度".as_bytes(), 1000), View::Text);
-        assert_eq!(detect(&[0, 159, 146, 150], 1000), View::Hex);
+        assert_eq!(detect(br#"{"a":1}"#, 1000), Decoding::Json);
+        assert_eq!(detect(b"21.5", 1000), Decoding::Text);
+        assert_eq!(detect("温度".as_bytes(), 1000), Decoding::Text);
+        assert_eq!(detect(&[0, 159, 146, 150], 1000), Decoding::Hex);
     }
 
     #[test]
@@ -445,25 +448,25 @@ mod tests {
         let mut cbor = Vec::new();
         let value = std::collections::BTreeMap::from([("a", vec![1, 2])]);
         ciborium::ser::into_writer(&value, &mut cbor).unwrap();
-        assert_eq!(detect(&cbor, 1000), View::Cbor);
+        assert_eq!(detect(&cbor, 1000), Decoding::Cbor);
         let mut mp = Vec::new();
         rmpv::encode::write_value(
             &mut mp,
             &rmpv::Value::Array(vec![1.into(), "x".into(), rmpv::Value::Nil]),
         )
         .unwrap();
-        assert_eq!(detect(&mp, 1000), View::MsgPack);
+        assert_eq!(detect(&mp, 1000), Decoding::MsgPack);
         assert_eq!(
             detect(&[0x08, 0x96, 0x01, 0x10, 0xff, 0x01], 1000),
-            View::Protobuf
+            Decoding::Protobuf
         );
         let json = br#"{"timestamp": 1, "metrics": []}"#;
-        assert_eq!(detect_for("spBv1.0/g/NDATA/n", json, 1000), View::Json);
-        let r = render_for("spBv1.0/g/NDATA/n", json, View::Sparkplug, 1000);
-        assert_eq!(r.view, View::Hex);
+        assert_eq!(detect_for("spBv1.0/g/NDATA/n", json, 1000), Decoding::Json);
+        let r = render_for("spBv1.0/g/NDATA/n", json, Decoding::Sparkplug, 1000);
+        assert_eq!(r.decoding, Decoding::Hex);
         assert!(r.note.unwrap().contains("not a Sparkplug B payload"));
-        let r = render(b"\x1f\x8bnot gzip", View::Auto, 1000);
-        assert_eq!(r.view, View::Hex);
+        let r = render(b"\x1f\x8bnot gzip", Decoding::Auto, 1000);
+        assert_eq!(r.decoding, Decoding::Hex);
         assert!(r.note.unwrap().contains("not valid gzip"));
     }
 
@@ -472,33 +475,33 @@ mod tests {
         use std::io::Write as _;
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(br#"{"v":1}"#).unwrap();
-        let r = render(&enc.finish().unwrap(), View::Auto, 1000);
-        assert_eq!(r.view, View::Gzip);
+        let r = render(&enc.finish().unwrap(), Decoding::Auto, 1000);
+        assert_eq!(r.decoding, Decoding::Gzip);
         assert_eq!(r.text, "{\n  \"v\": 1\n}");
         assert!(r.note.unwrap().contains("decompressed to 7 (shown as JSON)"));
     }
 
     #[test]
     fn json_is_pretty_and_bad_json_falls_back() {
-        let r = render(br#"{"a":[1,2]}"#, View::Json, 1000);
+        let r = render(br#"{"a":[1,2]}"#, Decoding::Json, 1000);
         assert!(r.text.contains("\n  \"a\""));
-        let r = render(b"{nope", View::Json, 1000);
-        assert_eq!(r.view, View::Text);
+        let r = render(b"{nope", Decoding::Json, 1000);
+        assert_eq!(r.decoding, Decoding::Text);
         assert!(r.note.is_some());
     }
 
     #[test]
     fn json_numbers_and_key_order_are_kept() {
-        let r = render(br#"{"z":243e-1,"a":1.10}"#, View::Json, 1000);
+        let r = render(br#"{"z":243e-1,"a":1.10}"#, Decoding::Json, 1000);
         assert_eq!(r.text, "{\n  \"z\": 243e-1,\n  \"a\": 1.10\n}");
     }
 
     #[test]
     fn large_payloads_are_cut() {
         let big = vec![b'x'; 10_000];
-        let r = render(&big, View::Auto, 1000);
+        let r = render(&big, Decoding::Auto, 1000);
         assert_eq!((r.shown, r.total, r.truncated()), (1000, 10_000, true));
-        let r = render(&big, View::Hex, 32);
+        let r = render(&big, Decoding::Hex, 32);
         assert_eq!(r.text.lines().count(), 2);
     }
 

@@ -500,14 +500,14 @@ impl TopicTree {
 
     /// The visible rows, computed at once: children of expanded nodes, in sorted order. With a
     /// filter (case-insensitive substring of the full topic), only matching nodes and their
-    /// ancestors are shown, and those ancestors are shown expanded. `hide_sys` hides `$SYS`.
+    /// ancestors are shown, and those ancestors are shown expanded. `show_sys` lists `$SYS`.
     /// (The window builds rows across frames with [`super::view`] instead.)
-    pub fn visible_rows(&mut self, expanded: &HashSet<NodeId>, filter: &str, hide_sys: bool) -> Vec<Row> {
-        let mut scan = super::view::FilterScan::new(filter);
+    pub fn visible_rows(&mut self, expanded: &HashSet<NodeId>, filter: &str, show_sys: bool) -> Vec<Row> {
+        let mut scan = super::rows::FilterScan::new(filter);
         if let Some(scan) = &mut scan {
             scan.advance(self, None);
         }
-        let mut builder = super::view::RowBuilder::new(self, hide_sys);
+        let mut builder = super::rows::RowBuilder::new(self, show_sys);
         builder.advance(self, expanded, scan.as_ref(), None);
         builder.into_rows()
     }

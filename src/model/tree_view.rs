@@ -5,8 +5,8 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
+use super::rows::{FilterScan, RowBuilder};
 use super::topic_tree::{NodeId, Row, TopicTree};
-use super::view::{FilterScan, RowBuilder};
 
 /// Messages per second over a sliding window.
 #[derive(Debug, Default)]
@@ -40,7 +40,7 @@ impl RateMeter {
 }
 
 /// What the tree panel shows and how.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TreeView {
     /// Expanded nodes.
     pub expanded: HashSet<NodeId>,
@@ -48,8 +48,8 @@ pub struct TreeView {
     pub selected: Option<NodeId>,
     /// Filter text.
     pub filter: String,
-    /// Hide `$SYS/…`.
-    pub hide_sys: bool,
+    /// List `$SYS/…` (and other top-level `$` topics).
+    pub show_sys: bool,
     /// Flattened visible rows (the last complete build; a newer one may be under way).
     pub rows: Vec<Row>,
     expansion_version: u64,
@@ -66,12 +66,29 @@ struct RowsKey {
     shape: u64,
     expansion: u64,
     filter: String,
-    hide_sys: bool,
+    show_sys: bool,
 }
 
 impl RowsKey {
     fn same_view(&self, other: &RowsKey) -> bool {
-        self.expansion == other.expansion && self.filter == other.filter && self.hide_sys == other.hide_sys
+        self.expansion == other.expansion && self.filter == other.filter && self.show_sys == other.show_sys
+    }
+}
+
+impl Default for TreeView {
+    fn default() -> Self {
+        Self {
+            expanded: HashSet::new(),
+            selected: None,
+            filter: String::new(),
+            show_sys: true,
+            rows: Vec::new(),
+            expansion_version: 0,
+            scroll_to_selected: false,
+            scan: None,
+            building: None,
+            built: None,
+        }
     }
 }
 
@@ -113,7 +130,7 @@ impl TreeView {
                 .as_ref()
                 .map(|s| s.text().to_owned())
                 .unwrap_or_default(),
-            hide_sys: self.hide_sys,
+            show_sys: self.show_sys,
         };
         // A change of view restarts the build; a change of shape lets it finish first (or it
         // might never finish while topics keep arriving).
@@ -121,7 +138,7 @@ impl TreeView {
             self.building = None;
         }
         if self.building.is_none() && self.built.as_ref() != Some(&key) {
-            let builder = RowBuilder::new(tree, self.hide_sys);
+            let builder = RowBuilder::new(tree, self.show_sys);
             self.building = Some((key, builder));
         }
         if let Some((key, builder)) = &mut self.building
@@ -198,7 +215,7 @@ mod tests {
             ["$SYS", "home", "plant", "plant/line2", "plant/line10"],
             "natural order: line2 before line10"
         );
-        view.hide_sys = true;
+        view.show_sys = false;
         view.refresh(&mut tree, None);
         assert!(!names(&view, &tree).contains(&"$SYS".to_owned()));
         view.filter = "door".into();

@@ -9,14 +9,14 @@ use egui::{Color32, RichText, Ui};
 use super::action::Action;
 use super::tab::{ConnectionTab, DEFAULT_PAYLOAD_LIMIT, RenderCache};
 use super::widgets;
-use crate::model::payload::{self, View};
+use crate::model::payload::{self, Decoding};
 use crate::model::topic_tree::StoredMessage;
 
 /// Draws the message view for the active connection's selection.
 pub fn message_ui(
     ui: &mut Ui,
     tab: &mut ConnectionTab,
-    views: &mut BTreeMap<String, View>,
+    decodings: &mut BTreeMap<String, Decoding>,
     actions: &mut Vec<Action>,
 ) {
     let Some(id) = tab.view.selected else {
@@ -119,26 +119,33 @@ pub fn message_ui(
     });
     ui.separator();
 
-    // The view chosen for this topic is remembered (Auto is the default and is not stored).
-    let mut view = views.get(&topic).copied().unwrap_or_default();
+    // The decoding chosen for this topic is remembered (Auto is the default and is not stored).
+    let mut decoding = decodings.get(&topic).copied().unwrap_or_default();
     ui.horizontal_wrapped(|ui| {
         ui.label("Payload");
-        for v in View::ALL {
-            if ui.selectable_value(&mut view, v, v.label()).clicked() {
-                if v == View::Auto {
-                    views.remove(&topic);
+        for v in Decoding::ALL {
+            if ui.selectable_value(&mut decoding, v, v.label()).clicked() {
+                if v == Decoding::Auto {
+                    decodings.remove(&topic);
                 } else {
-                    views.insert(topic.clone(), v);
+                    decodings.insert(topic.clone(), v);
                 }
             }
         }
     });
     let hex_per_row = hex_bytes_per_row(ui);
-    let key = (id, messages_on_topic, index, view, tab.payload_limit, hex_per_row);
+    let key = (
+        id,
+        messages_on_topic,
+        index,
+        decoding,
+        tab.payload_limit,
+        hex_per_row,
+    );
     let payload_bytes = shown_payload(redactor, &topic, &message.payload);
     if tab.render_cache.as_ref().map(|c| c.key) != Some(key) {
-        let mut rendered = payload::render_for(&topic, &payload_bytes, view, tab.payload_limit);
-        if rendered.view == View::Hex {
+        let mut rendered = payload::render_for(&topic, &payload_bytes, decoding, tab.payload_limit);
+        if rendered.decoding == Decoding::Hex {
             let shown = &payload_bytes[..rendered.shown.min(payload_bytes.len())];
             rendered.text = payload::hex_dump_width(shown, hex_per_row);
         }
@@ -187,7 +194,7 @@ pub fn message_ui(
     } else if ui.small_button("📋 Copy payload").clicked() {
         ui.ctx().copy_text(rendered.text.clone());
     }
-    let shown_as = rendered.view;
+    let shown_as = rendered.decoding;
     if let Some(rows) = &cache.rows {
         // Large: only the visible rows are laid out, so any size costs the same per frame.
         large_text_ui(ui, &rendered.text, rows);
@@ -195,7 +202,7 @@ pub fn message_ui(
         return;
     }
     let text = rendered.text.clone();
-    if shown_as == View::Image {
+    if shown_as == Decoding::Image {
         ui.label(RichText::new(&text).weak());
         let uri = format!("bytes://canopy/{}/{}/{index}.img", tab.id, messages_on_topic);
         if tab.image.as_ref().is_none_or(|(u, _)| *u != uri) {
@@ -216,11 +223,11 @@ pub fn message_ui(
                 ui.add(egui::Image::from_bytes(uri, bytes).max_width(ui.available_width()));
             });
     } else {
-        if shown_as == View::Json {
+        if shown_as == Decoding::Json {
             ui.checkbox(&mut tab.json_tree, "As a tree")
                 .on_hover_text("Browse the JSON; click 📈 beside a number to chart it over time");
         }
-        let tree = (shown_as == View::Json && tab.json_tree)
+        let tree = (shown_as == Decoding::Json && tab.json_tree)
             .then(|| serde_json::from_slice::<serde_json::Value>(&payload_bytes).ok())
             .flatten();
         egui::ScrollArea::vertical()
@@ -236,7 +243,7 @@ pub fn message_ui(
                         });
                     }
                 }
-                None if shown_as == View::Hex => hex_rows_ui(ui, &text),
+                None if shown_as == Decoding::Hex => hex_rows_ui(ui, &text),
                 None => {
                     ui.horizontal(|ui| {
                         let mut shown = text.as_str();
@@ -264,8 +271,8 @@ pub fn message_ui(
         egui::CollapsingHeader::new("Diff with the previous message")
             .default_open(false)
             .show(ui, |ui| {
-                let old = payload::render_for(&topic, &previous, view, DEFAULT_PAYLOAD_LIMIT).text;
-                let new = payload::render_for(&topic, &payload_bytes, view, DEFAULT_PAYLOAD_LIMIT).text;
+                let old = payload::render_for(&topic, &previous, decoding, DEFAULT_PAYLOAD_LIMIT).text;
+                let new = payload::render_for(&topic, &payload_bytes, decoding, DEFAULT_PAYLOAD_LIMIT).text;
                 egui::ScrollArea::vertical()
                     .id_salt("diff")
                     .max_height(200.0)

@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::engine::{ConnectionId, ConnectionState};
 use crate::model::backlog::Backlog;
 use crate::model::message::{Message, QoS};
-use crate::model::payload::{Rendered, View};
+use crate::model::payload::{Decoding, Rendered};
 use crate::model::topic_tree::{NodeId, TopicTree};
 pub use crate::model::tree_view::{RateMeter, TreeView};
 use crate::profiles::Profile;
@@ -42,7 +42,7 @@ pub struct SubState {
 #[derive(Debug, Clone)]
 pub struct RenderCache {
     /// (node, total messages on it, history index, view, byte limit, hex bytes per row).
-    pub key: (NodeId, u64, usize, View, usize, usize),
+    pub key: (NodeId, u64, usize, Decoding, usize, usize),
     /// The rendering.
     pub rendered: Rendered,
     /// Byte ranges of `rendered.text` to draw as rows, long lines cut (see

@@ -369,7 +369,7 @@ fn header_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
         }
     });
     ui.horizontal_wrapped(|ui| {
-        ui.checkbox(&mut tab.view.hide_sys, "Hide $SYS");
+        ui.checkbox(&mut tab.view.show_sys, "Show $SYS");
         ui.separator();
         ui.label(format!(
             "{} topics · {} messages",

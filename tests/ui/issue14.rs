@@ -178,8 +178,8 @@ fn hex_rows_are_one_line_each_in_the_default_window() {
         .as_ref()
         .unwrap()
         .rendered
-        .view;
-    assert_eq!(view, canopy::model::payload::View::Hex);
+        .decoding;
+    assert_eq!(view, canopy::model::payload::Decoding::Hex);
     let is_hex_row = |text: &str| {
         text.len() > 10 && text[..8].bytes().all(|b| b.is_ascii_hexdigit()) && &text[8..10] == "  "
     };

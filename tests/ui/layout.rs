@@ -22,7 +22,7 @@ const LONG_VALUE: &str = "Line three stopped at the packer because the label rol
 /// The tree's column at this window size: from the left of its `$SYS` checkbox to the
 /// message view, whose heading is the selected topic.
 fn tree_width(h: &Harness<'static, CanopyApp>, topic: &str) -> f32 {
-    let left = h.get_by_label("Hide $SYS").rect().left();
+    let left = h.get_by_label("Show $SYS").rect().left();
     let right = h.get_by_label(topic).rect().left();
     right - left
 }

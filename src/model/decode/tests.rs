@@ -159,7 +159,7 @@ fn fuzz_every_decoder() {
         let _ = crate::model::payload::render_for(
             "spBv1.0/g/DDATA/n/d",
             &input,
-            crate::model::payload::View::Auto,
+            crate::model::payload::Decoding::Auto,
             1024,
         );
     }

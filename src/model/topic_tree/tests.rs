@@ -184,12 +184,12 @@ fn properties_survive_and_default_when_absent() {
 fn rows_follow_expansion_sorting_and_sys() {
     let mut t = tree();
     let names = |t: &TopicTree, rows: &[Row]| rows.iter().map(|r| t.full_topic(r.id)).collect::<Vec<_>>();
-    let collapsed = t.visible_rows(&HashSet::new(), "", false);
+    let collapsed = t.visible_rows(&HashSet::new(), "", true);
     assert_eq!(names(&t, &collapsed), vec!["$SYS", "home", "plant"]);
-    let hidden = t.visible_rows(&HashSet::new(), "", true);
+    let hidden = t.visible_rows(&HashSet::new(), "", false);
     assert_eq!(names(&t, &hidden), vec!["home", "plant"]);
     let expanded: HashSet<NodeId> = [t.find("plant").unwrap()].into();
-    let rows = t.visible_rows(&expanded, "", true);
+    let rows = t.visible_rows(&expanded, "", false);
     assert_eq!(
         names(&t, &rows),
         vec!["home", "plant", "plant/line1", "plant/line2"]
@@ -236,10 +236,10 @@ fn children_sort_naturally() {
 #[test]
 fn filter_shows_matches_with_ancestors() {
     let mut t = tree();
-    let rows = t.visible_rows(&HashSet::new(), "PRESS", false);
+    let rows = t.visible_rows(&HashSet::new(), "PRESS", true);
     let names: Vec<String> = rows.iter().map(|r| t.full_topic(r.id)).collect();
     assert_eq!(names, vec!["plant", "plant/line2", "plant/line2/Pressure"]);
-    let rows = t.visible_rows(&HashSet::new(), "line1/te", false);
+    let rows = t.visible_rows(&HashSet::new(), "line1/te", true);
     assert_eq!(rows.len(), 3);
-    assert!(t.visible_rows(&HashSet::new(), "nothing", false).is_empty());
+    assert!(t.visible_rows(&HashSet::new(), "nothing", true).is_empty());
 }

@@ -113,7 +113,7 @@ impl CanopyApp {
             None => {
                 let id = self.new_connection_id();
                 let mut tab = ConnectionTab::new(id, profile.clone());
-                tab.view.hide_sys = self.persisted.hide_sys;
+                tab.view.show_sys = self.persisted.show_sys;
                 tab.tree = TopicTree::with_limits(self.persisted.limits);
                 self.tabs.push(tab);
                 self.tabs.len() - 1

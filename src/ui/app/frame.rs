@@ -163,7 +163,7 @@ impl eframe::App for CanopyApp {
                     editor_sheet_ui(ui, &mut self.profiles, self.read_only, &mut actions);
                 });
         }
-        let view = &mut self.persisted.topic_views;
+        let decodings = &mut self.persisted.topic_decodings;
         let message_fits =
             !self.profiles.editor_open || ui.available_width() >= MESSAGE_WIDTH + MIN_TREE_WIDTH;
         if let Some(tab) = self.tabs.get_mut(active).filter(|_| message_fits) {
@@ -174,7 +174,7 @@ impl eframe::App for CanopyApp {
                 .show(ui, |ui| {
                     // Keep the panel's width when its content is narrow (egui shrinks to it).
                     ui.allocate_space(egui::vec2(ui.available_width(), 0.0));
-                    message::message_ui(ui, tab, view, &mut actions);
+                    message::message_ui(ui, tab, decodings, &mut actions);
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {
@@ -186,7 +186,7 @@ impl eframe::App for CanopyApp {
                     subscriptions_ui(ui, tab, &mut actions);
                     tree::tree_ui(ui, tab);
                     prefill_publish_topic(&mut self.persisted.publish, tab, before);
-                    self.persisted.hide_sys = tab.view.hide_sys;
+                    self.persisted.show_sys = tab.view.show_sys;
                 }
                 None => welcome_ui(ui, &mut self.profiles, &mut actions),
             }

@@ -38,7 +38,7 @@ use super::profiles::ProfilesPanel;
 use super::publish::PublishState;
 use super::tab::ConnectionTab;
 use crate::engine::{ConnectionId, ConnectionState, Engine};
-use crate::model::payload::View;
+use crate::model::payload::Decoding;
 use crate::model::topic_tree::{Limits, TopicTree};
 use crate::profiles::Profile;
 use crate::profiles::profile::{PasswordStorage, ProfileId};
@@ -74,21 +74,39 @@ impl AppConfig {
 }
 
 /// UI state remembered between runs (through eframe's storage).
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 struct Persisted {
     last_profile: Option<String>,
     show_publish: bool,
     publish: PublishState,
-    hide_sys: bool,
+    /// The tree lists `$SYS` (on until the user turns it off).
+    show_sys: bool,
     limits: Limits,
-    /// Payload view chosen per topic (Auto when absent).
-    topic_views: std::collections::BTreeMap<String, View>,
+    /// Payload decoding chosen per topic (Auto when absent).
+    #[serde(alias = "topic_views")]
+    topic_decodings: std::collections::BTreeMap<String, Decoding>,
     show_charts: bool,
     show_broker: bool,
     /// The list of saved connections stays beside the tree while a connection is open
     /// (else it hides then, and the tree takes its width).
     keep_connections_open: bool,
+}
+
+impl Default for Persisted {
+    fn default() -> Self {
+        Self {
+            last_profile: None,
+            show_publish: false,
+            publish: PublishState::default(),
+            show_sys: true,
+            limits: Limits::default(),
+            topic_decodings: Default::default(),
+            show_charts: false,
+            show_broker: false,
+            keep_connections_open: false,
+        }
+    }
 }
 
 /// The Canopy window.

@@ -142,17 +142,18 @@ impl FilterScan {
 pub struct RowBuilder {
     stack: Vec<NodeId>,
     rows: Vec<Row>,
-    hide_sys: bool,
+    /// Whether `$` topics at the top level (`$SYS`…) are listed.
+    show_sys: bool,
 }
 
 impl RowBuilder {
-    /// Starts from the top-level topics. `hide_sys` leaves out `$SYS` and other `$` topics.
-    pub fn new(tree: &mut TopicTree, hide_sys: bool) -> Self {
+    /// Starts from the top-level topics; without `show_sys`, `$SYS` and other `$` topics are left out.
+    pub fn new(tree: &mut TopicTree, show_sys: bool) -> Self {
         let stack = tree.sorted_children(ROOT).iter().rev().copied().collect();
         Self {
             stack,
             rows: Vec::new(),
-            hide_sys,
+            show_sys,
         }
     }
 
@@ -187,7 +188,7 @@ impl RowBuilder {
                 }
             }
             let node = tree.node(id);
-            if self.hide_sys && node.parent() == Some(ROOT) && tree.name(id).starts_with('$') {
+            if !self.show_sys && node.parent() == Some(ROOT) && tree.name(id).starts_with('$') {
                 continue;
             }
             if filter.is_some_and(|f| !f.keeps(id)) {
@@ -317,9 +318,9 @@ mod tests {
                 expanded.insert(b);
             }
         }
-        let at_once = t.visible_rows(&expanded, "", false);
+        let at_once = t.visible_rows(&expanded, "", true);
         assert_eq!(at_once.len(), 3 + 30 + 30_000);
-        let mut builder = RowBuilder::new(&mut t, false);
+        let mut builder = RowBuilder::new(&mut t, true);
         let mut calls = 0;
         while !builder.advance(
             &mut t,
