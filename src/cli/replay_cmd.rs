@@ -52,6 +52,8 @@ pub fn record(args: RecordArgs) -> u8 {
         debug: true,
         timeout: args.duration,
         output: Some(args.output),
+        grep: None,
+        condition: None,
         timeout_is_ok: true,
     })
 }

@@ -11,6 +11,7 @@ use super::{complain, connect, exit, routine_event};
 use crate::engine::Event;
 use crate::model::message::{Message, QoS};
 use crate::model::recording::Line;
+use crate::model::search::Query;
 
 /// How `canopy sub` prints messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,6 +55,15 @@ pub struct SubArgs {
     /// Write to this file instead of standard output (created or truncated).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Only messages whose payload contains this text (ignoring case), or matches it as a
+    /// regular expression when written `/…/` (`/…/i` ignores case). Others are not printed
+    /// and do not count for --count.
+    #[arg(long, value_name = "TEXT|/REGEX/")]
+    pub grep: Option<String>,
+    /// Only messages whose JSON payload meets a condition: `$.temperature > 80`,
+    /// `$.state == alarm`, `$.sensors[0].ok` (present and not false/null).
+    #[arg(long = "where", value_name = "CONDITION")]
+    pub condition: Option<String>,
     /// Reaching --timeout ends the run successfully (`canopy record --duration`).
     #[arg(skip)]
     pub timeout_is_ok: bool,
@@ -82,6 +92,13 @@ fn print(out: &mut impl std::io::Write, args: &SubArgs, m: &Message) -> std::io:
 
 /// Runs `canopy sub`.
 pub fn run(args: SubArgs) -> u8 {
+    let filters = match payload_filters(&args) {
+        Ok(f) => f,
+        Err(e) => {
+            complain(e);
+            return exit::USAGE;
+        }
+    };
     let profile = match args.connection.subscribing_profile(&args.topics, args.qos) {
         Ok(p) => p,
         Err(code) => return code,
@@ -109,7 +126,7 @@ pub fn run(args: SubArgs) -> u8 {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
-    let code = receive(&args, &session, &mut out);
+    let code = receive(&args, &filters, &session, &mut out);
     // The last flush can fail too (a full disk): then the output is incomplete and the run
     // failed, whatever it was going to say.
     let code = match out.flush() {
@@ -131,9 +148,37 @@ fn output_name(args: &SubArgs) -> String {
         .map_or_else(|| "standard output".to_owned(), |p| p.display().to_string())
 }
 
+/// The payload filters of --grep and --where, read before connecting.
+fn payload_filters(args: &SubArgs) -> Result<Vec<Query>, String> {
+    let mut filters = Vec::new();
+    if let Some(text) = &args.grep {
+        let query = if text.trim_start().starts_with('$') {
+            // `$` begins a JSON condition in the window's search; here it is only text.
+            Query::parse(&regex_escape_text(text))
+        } else {
+            Query::parse(text)
+        };
+        filters.extend(query.map_err(|e| format!("--grep: {e}"))?);
+    }
+    if let Some(text) = &args.condition {
+        if !text.trim_start().starts_with('$') {
+            return Err(format!(
+                "--where `{text}`: a condition starts with $, e.g. '$.temperature > 80'"
+            ));
+        }
+        filters.extend(Query::parse(text).map_err(|e| format!("--where: {e}"))?);
+    }
+    Ok(filters)
+}
+
+/// Text to search for as it is, even when it looks like a JSON path.
+fn regex_escape_text(text: &str) -> String {
+    format!("/{}/i", regex::escape(text))
+}
+
 /// Receives and prints until done; returns the exit code. Every write error but a closed pipe
 /// (`| head`, a normal end) is reported and is [`exit::ERROR`].
-fn receive(args: &SubArgs, session: &super::Session, out: &mut impl std::io::Write) -> u8 {
+fn receive(args: &SubArgs, filters: &[Query], session: &super::Session, out: &mut impl std::io::Write) -> u8 {
     // `parse_secs` bounds the timeout, so this cannot overflow; `checked_add` all the same.
     let deadline = args.timeout.and_then(|t| Instant::now().checked_add(t));
     let write_failed = |e: std::io::Error| {
@@ -162,8 +207,10 @@ fn receive(args: &SubArgs, session: &super::Session, out: &mut impl std::io::Wri
         };
         match event {
             Event::Messages { messages, .. } => {
-                // Only what our own filters match (some brokers send more, unasked).
-                for m in messages.iter().filter(|m| m.subscribed) {
+                // Only what our own filters match (some brokers send more, unasked), and what
+                // --grep / --where keep.
+                let wanted = |m: &&Message| m.subscribed && filters.iter().all(|q| q.matches(&m.payload));
+                for m in messages.iter().filter(wanted) {
                     if let Err(e) = print(out, args, m) {
                         break 'outer write_failed(e);
                     }
