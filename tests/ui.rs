@@ -18,6 +18,7 @@ mod layout;
 mod present;
 mod regression;
 mod report_card;
+mod search;
 mod status;
 mod templates;
 

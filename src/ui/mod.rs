@@ -13,6 +13,7 @@ pub mod present;
 pub mod profiles;
 pub mod publish;
 pub mod report_card;
+pub mod search;
 pub mod status_bar;
 pub mod subscriptions;
 pub mod tab;

@@ -110,6 +110,8 @@ pub struct ConnectionTab {
     pub recorder: Option<crate::replay::Recorder>,
     /// MQTT 5 requests published from here and their replies.
     pub requests: crate::model::requests::Requests,
+    /// The payload search window's query and results.
+    pub search: crate::ui::search::SearchPanel,
     /// What every view of this connection hides (the profile's redaction while it is on).
     pub redactor: crate::model::redact::Redactor,
     /// Messages per second over the last minutes (presentation mode's chart).
@@ -141,6 +143,7 @@ impl ConnectionTab {
             redactor,
             rate_history: Default::default(),
             requests: Default::default(),
+            search: Default::default(),
         }
     }
 

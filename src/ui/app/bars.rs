@@ -36,6 +36,13 @@ impl CanopyApp {
             {
                 self.persisted.show_charts = !self.persisted.show_charts;
             }
+            if ui
+                .selectable_label(self.persisted.show_search, "🔎 Search")
+                .on_hover_text("Search through payloads: text, /regex/ or $.temperature > 80")
+                .clicked()
+            {
+                self.persisted.show_search = !self.persisted.show_search;
+            }
             let present = ui
                 .button("▶ Present")
                 .on_hover_text("Presentation mode: pinned topics as tiles, full screen (F11)");

@@ -196,6 +196,11 @@ impl eframe::App for CanopyApp {
         {
             crate::ui::broker_stats::broker_stats_ui(ui.ctx(), &mut self.persisted.show_broker, tab);
         }
+        if self.persisted.show_search
+            && let Some(tab) = self.tabs.get_mut(active)
+        {
+            crate::ui::search::search_ui(ui.ctx(), &mut self.persisted.show_search, tab);
+        }
         if self.persisted.show_charts
             && let Some(tab) = self.tabs.get_mut(active)
         {

@@ -88,6 +88,7 @@ struct Persisted {
     topic_decodings: std::collections::BTreeMap<String, Decoding>,
     show_charts: bool,
     show_broker: bool,
+    show_search: bool,
     /// The list of saved connections stays beside the tree while a connection is open
     /// (else it hides then, and the tree takes its width).
     keep_connections_open: bool,
@@ -104,6 +105,7 @@ impl Default for Persisted {
             topic_decodings: Default::default(),
             show_charts: false,
             show_broker: false,
+            show_search: false,
             keep_connections_open: false,
         }
     }
