@@ -296,6 +296,56 @@ impl Search {
     }
 }
 
+/// The search window's state, one per connection: the query as typed and the search for it,
+/// restarted whenever the text or the history choice changes.
+#[derive(Debug, Default)]
+pub struct SearchPanel {
+    /// What the user typed.
+    pub text: String,
+    /// Also search the kept history, not only the latest value of each topic.
+    pub history: bool,
+    /// The search for `text` under way or done, with what it was started for.
+    search: Option<(String, bool, Search)>,
+    /// Why `text` is not a query.
+    error: Option<String>,
+}
+
+impl SearchPanel {
+    /// Starts a new search when the query changed, then advances it until `deadline`.
+    pub fn refresh(&mut self, tree: &TopicTree, deadline: Instant) {
+        let stale = self
+            .search
+            .as_ref()
+            .is_none_or(|(text, history, _)| *text != self.text || *history != self.history);
+        if stale {
+            self.search = None;
+            self.error = None;
+            match Query::parse(&self.text) {
+                Ok(Some(query)) => {
+                    self.search = Some((self.text.clone(), self.history, Search::new(query, self.history)));
+                }
+                Ok(None) => {}
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if let Some((_, _, search)) = &mut self.search {
+            search.advance(tree, Some(deadline));
+        }
+    }
+}
+
+impl SearchPanel {
+    /// The search for the current text, if it is a query.
+    pub fn search(&self) -> Option<&Search> {
+        self.search.as_ref().map(|(_, _, s)| s)
+    }
+
+    /// Why the current text is not a query.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,47 +9,10 @@ use egui::{Context, RichText};
 
 use super::tab::ConnectionTab;
 use crate::model::payload;
-use crate::model::search::{Hit, Query, Search};
+use crate::model::search::Hit;
 
 /// Time per frame given to searching.
 const SLICE: Duration = Duration::from_millis(3);
-
-/// The search window's state, one per connection.
-#[derive(Debug, Default)]
-pub struct SearchPanel {
-    /// What the user typed.
-    pub text: String,
-    /// Also search the kept history, not only the latest value of each topic.
-    pub history: bool,
-    /// The search for `text` under way or done, with what it was started for.
-    search: Option<(String, bool, Search)>,
-    /// Why `text` is not a query.
-    error: Option<String>,
-}
-
-impl SearchPanel {
-    /// Starts a new search when the query changed, then advances it for one slice.
-    fn refresh(&mut self, tab_tree: &crate::model::topic_tree::TopicTree) {
-        let stale = self
-            .search
-            .as_ref()
-            .is_none_or(|(text, history, _)| *text != self.text || *history != self.history);
-        if stale {
-            self.search = None;
-            self.error = None;
-            match Query::parse(&self.text) {
-                Ok(Some(query)) => {
-                    self.search = Some((self.text.clone(), self.history, Search::new(query, self.history)));
-                }
-                Ok(None) => {}
-                Err(e) => self.error = Some(e),
-            }
-        }
-        if let Some((_, _, search)) = &mut self.search {
-            search.advance(tab_tree, Some(Instant::now() + SLICE));
-        }
-    }
-}
 
 /// Draws the search window of `tab` while `open`.
 pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
@@ -71,12 +34,12 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
                 .labelled_by(l.id);
                 ui.checkbox(&mut panel.history, "Include history");
             });
-            panel.refresh(&tab.tree);
-            if let Some(e) = &panel.error {
-                super::widgets::error(ui, e.clone());
+            panel.refresh(&tab.tree, Instant::now() + SLICE);
+            if let Some(e) = panel.error() {
+                super::widgets::error(ui, e.to_owned());
                 return;
             }
-            let Some((_, _, search)) = &panel.search else {
+            let Some(search) = panel.search() else {
                 ui.label(
                     RichText::new(
                         "Searches the latest value of every topic (and its history when asked): \

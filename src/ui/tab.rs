@@ -111,7 +111,7 @@ pub struct ConnectionTab {
     /// MQTT 5 requests published from here and their replies.
     pub requests: crate::model::requests::Requests,
     /// The payload search window's query and results.
-    pub search: crate::ui::search::SearchPanel,
+    pub search: crate::model::search::SearchPanel,
     /// What every view of this connection hides (the profile's redaction while it is on).
     pub redactor: crate::model::redact::Redactor,
     /// Messages per second over the last minutes (presentation mode's chart).
