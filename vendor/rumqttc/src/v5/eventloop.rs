@@ -222,7 +222,11 @@ impl EventLoop {
                 &mut self.pending,
                 &self.requests_rx,
                 self.options.pending_throttle
-            ), if !self.pending.is_empty() || (!inflight_full && !collision) => match o {
+            // Canopy patch: requests replayed after a reconnect obey the window too. They
+            // were sent regardless, so a reconnect with more pending publishes than the
+            // broker's Receive Maximum (mosquitto: 20) overran it and reused packet ids still
+            // in flight; each collision overwrote the previous one, losing that publish.
+            ), if !inflight_full && !collision => match o {
                 Ok(request) => {
                     if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
                         network.write(outgoing).await?;
@@ -260,7 +264,11 @@ impl EventLoop {
         pending_throttle: Duration,
     ) -> Result<Request, ConnectionError> {
         if !pending.is_empty() {
-            time::sleep(pending_throttle).await;
+            // Canopy patch: no sleep for a zero throttle (the default). Tokio rounds a timer up
+            // to the next millisecond, so replaying N pending requests took about N ms.
+            if !pending_throttle.is_zero() {
+                time::sleep(pending_throttle).await;
+            }
             // We must call .next() AFTER sleep() otherwise .next() would
             // advance the iterator but the future might be canceled before return
             Ok(pending.pop_front().unwrap())
