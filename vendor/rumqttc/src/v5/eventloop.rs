@@ -264,11 +264,7 @@ impl EventLoop {
         pending_throttle: Duration,
     ) -> Result<Request, ConnectionError> {
         if !pending.is_empty() {
-            // Canopy patch: no sleep for a zero throttle (the default). Tokio rounds a timer up
-            // to the next millisecond, so replaying N pending requests took about N ms.
-            if !pending_throttle.is_zero() {
-                time::sleep(pending_throttle).await;
-            }
+            time::sleep(pending_throttle).await;
             // We must call .next() AFTER sleep() otherwise .next() would
             // advance the iterator but the future might be canceled before return
             Ok(pending.pop_front().unwrap())
