@@ -25,6 +25,11 @@ use words::{map_err4, map_err5, pub_ack_reason5, suback5};
 pub(crate) const MAX_PACKET: usize = 268_435_455;
 /// Requests that can wait in rumqttc's channel before our own outbox holds them.
 pub(crate) const REQUEST_CAPACITY: usize = 1024;
+/// QoS 1/2 publishes in flight at once on MQTT 3.1.1 and 3.1, where the broker cannot say how
+/// many it takes (MQTT 5 uses the broker's Receive Maximum). mosquitto's default is 20: with
+/// rumqttc's 100 it closed the connection at the 21st unreleased QoS 2 publish ("quota
+/// exceeded"), and a QoS 2 burst failed after the reconnects. libmosquitto also sends 20.
+const V3_INFLIGHT: u16 = 20;
 
 /// An event from the broker or the event loop, the same for both versions.
 #[derive(Debug)]
@@ -192,7 +197,8 @@ pub(crate) fn open(options: &ConnectOptions, version: MqttVersion) -> Result<(Cl
                 .set_keep_alive(options.keep_alive())
                 .set_clean_session(options.clean_session)
                 .set_max_packet_size(MAX_PACKET, MAX_PACKET)
-                .set_request_channel_capacity(REQUEST_CAPACITY);
+                .set_request_channel_capacity(REQUEST_CAPACITY)
+                .set_inflight(V3_INFLIGHT);
             if version == MqttVersion::V31 {
                 o.set_protocol(rumqttc::Protocol::V3);
             }

@@ -222,7 +222,11 @@ impl EventLoop {
                 &mut self.pending,
                 &self.requests_rx,
                 self.options.pending_throttle
-            ), if !self.pending.is_empty() || (!inflight_full && !collision) => match o {
+            // Canopy patch: requests replayed after a reconnect obey the window too. They
+            // were sent regardless, so a reconnect with more pending publishes than the
+            // broker's Receive Maximum (mosquitto: 20) overran it and reused packet ids still
+            // in flight; each collision overwrote the previous one, losing that publish.
+            ), if !inflight_full && !collision => match o {
                 Ok(request) => {
                     if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
                         network.write(outgoing).await?;

@@ -151,6 +151,14 @@ impl MqttState {
             }
         }
 
+        // Canopy patch: a publish held back by a packet id collision was never written on this
+        // connection; it is sent again (as a new packet, id 0) instead of waiting forever, on
+        // the next connection, for an acknowledgement that cannot come.
+        if let Some(mut publish) = self.collision.take() {
+            publish.pkid = 0;
+            pending.push(Request::Publish(publish));
+        }
+
         // remove and collect pending releases
         for pkid in self.outgoing_rel.ones() {
             let request = Request::PubRel(PubRel::new(pkid as u16, None));
@@ -665,20 +673,30 @@ impl MqttState {
     /// http://stackoverflow.com/questions/11115364/mqtt-messageid-practical-implementation
     /// Packet ids are incremented till maximum set inflight messages and reset to 1 after that.
     ///
+    ///
+    /// Canopy patch: ids still in use (a publish awaiting PUBACK/PUBREC, a PUBREL awaiting
+    /// PUBCOMP) are skipped. Taking the next id blindly reused an id still in flight whenever
+    /// acks came out of order or more publishes were sent than the window holds (a reconnect
+    /// replaying its pending publishes), and a collision held the loop until that id's ack.
     fn next_pkid(&mut self) -> u16 {
-        let next_pkid = self.last_pkid + 1;
-
-        // When next packet id is at the edge of inflight queue,
-        // set await flag. This instructs eventloop to stop
-        // processing requests until all the inflight publishes
-        // are acked
-        if next_pkid == self.max_outgoing_inflight {
-            self.last_pkid = 0;
-            return next_pkid;
+        let max = self.max_outgoing_inflight.max(1);
+        let mut candidate = self.last_pkid;
+        for _ in 0..max {
+            candidate = if candidate >= max { 1 } else { candidate + 1 };
+            if !self.pkid_in_use(candidate) {
+                break;
+            }
         }
+        // All ids in use cannot happen while the event loop respects the window; then the
+        // collision handling in `outgoing_publish` waits for that id's ack, as before.
+        self.last_pkid = if candidate >= max { 0 } else { candidate };
+        candidate
+    }
 
-        self.last_pkid = next_pkid;
-        next_pkid
+    /// Whether `pkid` is held by an outgoing publish or release awaiting its ack. Canopy patch.
+    fn pkid_in_use(&self, pkid: u16) -> bool {
+        let pkid = pkid as usize;
+        self.outgoing_pub.get(pkid).is_some_and(Option::is_some) || self.outgoing_rel.contains(pkid)
     }
 }
 
