@@ -68,9 +68,8 @@ pub fn notes(report: &Report, quick: bool) -> Vec<String> {
     let mut notes = Vec::new();
     if report.speed_tested_with != report.tested_with && !report.latency.is_empty() {
         notes.push(format!(
-            "Speed tested with {}: Canopy's MQTT 5 client receives more slowly than brokers \
-             deliver, so {} shows the broker's own speed.",
-            report.speed_tested_with, report.speed_tested_with
+            "Speed tested with {}, the version the broker accepted for the rest was {}.",
+            report.speed_tested_with, report.tested_with
         ));
     }
     if let Some(l) = report.latency.first() {
