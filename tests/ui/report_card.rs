@@ -101,8 +101,8 @@ fn report_card_runs_cancels_shows_and_exports() {
         "the broker's version is in the header"
     );
     assert!(
-        has_label_containing(&h, "Latency is a round trip"),
-        "the notes that say how to read the figures"
+        has_label_containing(&h, "Speed tested with MQTT 3.1.1"),
+        "the honest note"
     );
     assert!(
         h.state()
