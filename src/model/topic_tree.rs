@@ -501,7 +501,7 @@ impl TopicTree {
     /// The visible rows, computed at once: children of expanded nodes, in sorted order. With a
     /// filter (case-insensitive substring of the full topic), only matching nodes and their
     /// ancestors are shown, and those ancestors are shown expanded. `show_sys` lists `$SYS`.
-    /// (The window builds rows across frames with [`super::view`] instead.)
+    /// (The window builds rows across frames with [`super::rows`] instead.)
     pub fn visible_rows(&mut self, expanded: &HashSet<NodeId>, filter: &str, show_sys: bool) -> Vec<Row> {
         let mut scan = super::rows::FilterScan::new(filter);
         if let Some(scan) = &mut scan {

@@ -16,7 +16,7 @@ pub(super) const HISTORY_ENTRY_OVERHEAD: usize = std::mem::size_of::<StoredMessa
 /// A message as the tree keeps it (its topic is the node it is stored in).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {
-    /// Payload bytes (cut to [`Limits::history_payload_cap`] in history; see
+    /// Payload bytes (cut to [`super::Limits::history_payload_cap`] in history; see
     /// [`StoredMessage::original_len`]).
     pub payload: Bytes,
     original_len: u32,
