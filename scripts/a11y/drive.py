@@ -58,7 +58,13 @@ def walk(node, depth=0):
     except gi.repository.GLib.Error:
         return
     for i in range(count):
-        yield from walk(node.get_child_at_index(i), depth + 1)
+        # The window rebuilds its accessibility tree every frame: a child counted a moment ago
+        # may be gone ("The application no longer exists"). Skip it; callers poll again.
+        try:
+            child = node.get_child_at_index(i)
+        except gi.repository.GLib.Error:
+            continue
+        yield from walk(child, depth + 1)
 
 
 def describe(node):
