@@ -23,30 +23,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-for tool in mosquitto mosquitto_sub python3; do
-    command -v "$tool" >/dev/null || { echo "bench.sh needs $tool (apt-get install mosquitto mosquitto-clients)" >&2; exit 2; }
-done
-
-cargo build --release --quiet
-CANOPY=target/release/canopy
-
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$WORK/mosquitto.conf" <<CONF
-listener $PORT 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 0
-max_inflight_messages 0
-CONF
-mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 &
-BROKER=$!
-trap 'kill $BROKER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    sleep 0.05
-done
-CONN=(-h 127.0.0.1 -p "$PORT")
+. scripts/lib.sh
+need mosquitto mosquitto_sub python3
+release_canopy
+start_mosquitto "max_queued_messages 0" "max_inflight_messages 0"
 
 now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

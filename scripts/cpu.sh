@@ -8,12 +8,9 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_PHASE=${1:-20}
 BIN=${2:-target/release/canopy}
 if [ "$BIN" = target/release/canopy ]; then cargo build --release --quiet; fi
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$PORT" > "$WORK/mosquitto.conf"
-mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 &
-BROKER=$!
-trap 'kill $BROKER 2>/dev/null; rm -rf "$WORK"' EXIT
+. scripts/lib.sh
+need mosquitto python3
+start_mosquitto
 cat > "$WORK/profiles.toml" <<TOML
 version = 1
 

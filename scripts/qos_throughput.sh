@@ -29,33 +29,10 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [--count N] [--runs R] [--inflight M]" >&2; exit 2 ;;
     esac
 done
-for tool in mosquitto mosquitto_sub mosquitto_pub python3; do
-    command -v "$tool" >/dev/null || { echo "qos_throughput.sh needs $tool (apt-get install mosquitto mosquitto-clients)" >&2; exit 2; }
-done
-
-if [ -z "${CANOPY:-}" ]; then
-    cargo build --release --quiet
-    CANOPY=${CARGO_TARGET_DIR:-target}/release/canopy
-fi
-
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$WORK/mosquitto.conf" <<CONF
-listener $PORT 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 0
-queue_qos0_messages true
-max_inflight_messages $INFLIGHT
-CONF
-mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 &
-BROKER=$!
-trap 'kill $BROKER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    sleep 0.05
-done
-CONN=(-h 127.0.0.1 -p "$PORT")
+. scripts/lib.sh
+need mosquitto mosquitto_sub mosquitto_pub python3
+release_canopy
+start_mosquitto "max_queued_messages 0" "queue_qos0_messages true" "max_inflight_messages $INFLIGHT"
 seq 1 "$COUNT" | sed 's/^/message /' > "$WORK/lines"
 
 now() { date +%s.%N; }

@@ -21,32 +21,11 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [--duration SECS] [--rate MSG_PER_S] [--size BYTES] [--qos Q]" >&2; exit 2 ;;
     esac
 done
-for tool in mosquitto mosquitto_sub python3; do
-    command -v "$tool" >/dev/null || { echo "slow_consumer.sh needs $tool" >&2; exit 2; }
-done
-
-# CANOPY=path skips the release build (to try the script with another binary).
-if [ -z "${CANOPY:-}" ]; then
-    cargo build --release --quiet
-    CANOPY=target/release/canopy
-fi
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. scripts/lib.sh
+need mosquitto mosquitto_sub python3
+release_canopy
 # The broker's own queue is unlimited here, so any limit seen is the subscriber's doing.
-cat > "$WORK/mosquitto.conf" <<CONF
-listener $PORT 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 0
-max_queued_bytes 0
-CONF
-mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 &
-BROKER=$!
-trap 'kill $BROKER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    sleep 0.05
-done
+start_mosquitto "max_queued_messages 0" "max_queued_bytes 0"
 
 # Bytes a second the broker sends the subscriber (payload plus topic and framing, roughly).
 SEND=$(( RATE * (SIZE + 40) ))

@@ -19,3 +19,4 @@ pub mod template;
 pub mod topic;
 pub mod topic_tree;
 pub mod tree_view;
+pub mod units;

@@ -383,9 +383,11 @@ pub(super) fn mqtt5(ctx: &mut Ctx) -> Mqtt5 {
         _ => Check::no("0: the broker accepts no topic aliases from clients").with_value(0),
     };
     let maximum_packet_size = match caps.maximum_packet_size {
-        Some(n) => {
-            Check::yes(format!("{} (announced)", super::render::bytes(u64::from(n)))).with_value(u64::from(n))
-        }
+        Some(n) => Check::yes(format!(
+            "{} (announced)",
+            crate::model::units::bytes(u64::from(n))
+        ))
+        .with_value(u64::from(n)),
         None => Check::yes("no limit announced (the protocol's 256 MB)"),
     };
     let receive_maximum = match caps.receive_maximum {

@@ -71,11 +71,11 @@ pub(super) fn max_payload(ctx: &mut Ctx) -> Check {
     let check = match first {
         Trial::Delivered => Check::yes(format!(
             "{} round-tripped ({why_cap})",
-            super::render::bytes(cap as u64)
+            crate::model::units::bytes(cap as u64)
         )),
         Trial::Unknown(why) => Check::unknown(format!(
             "{} was not answered: {why}",
-            super::render::bytes(cap as u64)
+            crate::model::units::bytes(cap as u64)
         )),
         Trial::TooLarge(first_why) => {
             let (mut ok, mut too_large, mut why) = (0usize, cap, first_why);
@@ -103,8 +103,8 @@ pub(super) fn max_payload(ctx: &mut Ctx) -> Check {
             }
             let mut detail = format!(
                 "{} round-tripped; {} did not ({why})",
-                super::render::bytes(ok as u64),
-                super::render::bytes(too_large as u64)
+                crate::model::units::bytes(ok as u64),
+                crate::model::units::bytes(too_large as u64)
             );
             if let Some(w) = cut_short {
                 detail.push_str(&format!("; search cut short: {w}"));

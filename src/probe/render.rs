@@ -5,23 +5,7 @@ use std::fmt::Write as _;
 
 use super::report::{Check, Report, Support};
 
-/// A byte count for people: `512 B`, `64 KiB`, `15.98 MiB`.
-pub fn bytes(n: u64) -> String {
-    const KIB: f64 = 1024.0;
-    let f = n as f64;
-    if f < KIB {
-        format!("{n} B")
-    } else if f < KIB * KIB {
-        trim(format!("{:.2}", f / KIB)) + " KiB"
-    } else {
-        trim(format!("{:.2}", f / (KIB * KIB))) + " MiB"
-    }
-}
-
-/// "16.00" → "16", "15.50" → "15.5".
-fn trim(s: String) -> String {
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
+use crate::model::units::bytes;
 
 /// Which part of the report card an item belongs to (the window groups them by it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,16 +267,6 @@ pub fn json(report: &Report) -> Result<String, serde_json::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn byte_counts_read_naturally() {
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(1023), "1023 B");
-        assert_eq!(bytes(1024), "1 KiB");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(16 * 1024 * 1024), "16 MiB");
-        assert_eq!(bytes(16_760_832), "15.98 MiB");
-    }
 
     #[test]
     fn markdown_cells_cannot_break_the_table() {

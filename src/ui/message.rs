@@ -11,6 +11,7 @@ use super::tab::{ConnectionTab, DEFAULT_PAYLOAD_LIMIT, RenderCache};
 use super::widgets;
 use crate::model::payload::{self, Decoding};
 use crate::model::topic_tree::StoredMessage;
+use crate::model::units;
 
 /// Draws the message view for the active connection's selection.
 pub fn message_ui(
@@ -76,11 +77,11 @@ pub fn message_ui(
             if message.truncated() {
                 ui.label(format!(
                     "{} (history keeps the first {})",
-                    widgets::bytes(message.original_len()),
-                    widgets::bytes(message.payload.len())
+                    units::bytes(message.original_len() as u64),
+                    units::bytes(message.payload.len() as u64)
                 ));
             } else {
-                ui.label(widgets::bytes(message.payload.len()));
+                ui.label(units::bytes(message.payload.len() as u64));
             }
             ui.end_row();
             ui.label("Received");
@@ -319,7 +320,7 @@ fn history_ui(
                         let label = format!(
                             "{}  {:>9}  {}{}",
                             widgets::clock(*when),
-                            widgets::bytes(*size),
+                            units::bytes(*size as u64),
                             if *retain { "R " } else { "" },
                             preview
                         );

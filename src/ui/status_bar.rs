@@ -8,6 +8,7 @@ use super::action::Action;
 use super::tab::ConnectionTab;
 use super::widgets;
 use crate::engine::{ConnectError, ConnectionState, ErrorKind};
+use crate::model::units;
 use crate::profiles::Profile;
 
 /// The words and colour for a connection state.
@@ -138,8 +139,8 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>, actions: &mut
             let limits = tab.tree.limits();
             let history = format!(
                 "history {} of {}",
-                widgets::bytes(tab.tree.history_bytes()),
-                widgets::bytes(limits.history_budget)
+                units::bytes(tab.tree.history_bytes() as u64),
+                units::bytes(limits.history_budget as u64)
             );
             if tab.tree.history_evicted() > 0 {
                 ui.label(RichText::new(format!("{history} · trimmed")).color(ui.visuals().warn_fg_color))

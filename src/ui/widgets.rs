@@ -109,19 +109,6 @@ pub fn clock(t: SystemTime) -> String {
     local.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
-/// A byte count for humans: "512 B", "3.4 KB", "5.0 MB".
-pub fn bytes(n: usize) -> String {
-    const K: f64 = 1024.0;
-    let f = n as f64;
-    if f < K {
-        format!("{n} B")
-    } else if f < K * K {
-        format!("{:.1} KB", f / K)
-    } else {
-        format!("{:.1} MB", f / K / K)
-    }
-}
-
 /// A compact count: 999, 12.3k, 4.5M.
 pub fn count(n: u64) -> String {
     if n < 10_000 {
@@ -193,7 +180,6 @@ mod tests {
     fn formatting() {
         assert_eq!(age(Duration::from_millis(10)), "now");
         assert_eq!(age(Duration::from_secs(75)), "1 min");
-        assert_eq!(bytes(5 * 1024 * 1024), "5.0 MB");
         assert_eq!(count(12_345), "12.3k");
     }
 }

@@ -45,6 +45,9 @@ pub(super) fn map_err4(e: &rumqttc::ConnectionError) -> ConnectError {
         C::MqttState(S::ConnectionAborted) => closed(),
         C::MqttState(S::Io(io)) if is_stall(io) => stalled(io),
         C::MqttState(S::Io(io)) | C::Io(io) => lost_or(describe(io)),
+        // A reset while a packet was being read arrives as a deserialisation error; it is a
+        // lost connection, not a broken packet.
+        C::MqttState(S::Deserialization(rumqttc::mqttbytes::Error::Io(io))) => lost_or(describe(io)),
         C::MqttState(S::Deserialization(e)) => unreadable(e),
         C::MqttState(S::Unsolicited(pkid)) => ConnectError::new(
             ErrorKind::ConnectionLost,
@@ -181,5 +184,36 @@ pub(super) fn suback5(code: &p5::SubscribeReasonCode) -> Result<QoS, String> {
             Err("wildcard subscriptions not supported".into())
         }
         other => Err(format!("refused ({other:?})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    /// A broker that resets the connection mid-packet lost the connection; it did not send a
+    /// broken packet (seen with mosquitto under load: "breaks the MQTT protocol (Io(...reset))").
+    #[test]
+    fn a_reset_while_reading_is_a_lost_connection_in_both_versions() {
+        let reset = || io::Error::from(io::ErrorKind::ConnectionReset);
+        let e4 = map_err4(&rumqttc::ConnectionError::MqttState(
+            rumqttc::StateError::Deserialization(rumqttc::mqttbytes::Error::Io(reset())),
+        ));
+        let e5 = map_err5(&rumqttc::v5::ConnectionError::MqttState(
+            rumqttc::v5::StateError::Deserialization(rumqttc::v5::mqttbytes::Error::Io(reset())),
+        ));
+        for e in [e4, e5] {
+            assert_ne!(e.kind, ErrorKind::ProtocolViolation, "{}", e.message);
+            assert!(!e.message.contains("breaks the MQTT protocol"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn a_malformed_packet_still_breaks_the_protocol() {
+        let e = map_err4(&rumqttc::ConnectionError::MqttState(
+            rumqttc::StateError::Deserialization(rumqttc::mqttbytes::Error::MalformedPacket),
+        ));
+        assert_eq!(e.kind, ErrorKind::ProtocolViolation);
     }
 }
