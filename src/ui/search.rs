@@ -17,21 +17,37 @@ const SLICE: Duration = Duration::from_millis(3);
 /// Draws the search window of `tab` while `open`.
 pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
     let mut chosen: Option<Hit> = None;
+    // Below the tab's filter row, over the tree: the message view, where a clicked result
+    // shows, stays visible on the right.
+    let screen = ctx.content_rect();
+    // The window was not drawn last frame: it has just been opened, so its field takes the
+    // keyboard (typing right after pressing Search is what people do).
+    let frame = ctx.cumulative_frame_nr();
+    let shown_at = egui::Id::unique("search-window-shown-at");
+    let just_opened = ctx
+        .data(|d| d.get_temp::<u64>(shown_at))
+        .is_none_or(|last| last + 1 < frame);
+    ctx.data_mut(|d| d.insert_temp(shown_at, frame));
     egui::Window::new("🔎 Search payloads")
         .id(egui::Id::unique("search-window"))
         .open(open)
+        .default_pos([(screen.center().x - 450.0).max(8.0), 130.0])
         .default_size([620.0, 420.0])
         .resizable(true)
         .show(ctx, |ui| {
             let panel = &mut tab.search;
             ui.horizontal(|ui| {
                 let l = ui.label("Find");
-                ui.add(
-                    egui::TextEdit::singleline(&mut panel.text)
-                        .hint_text("text, /regex/ or $.temperature > 80")
-                        .desired_width(340.0),
-                )
-                .labelled_by(l.id);
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut panel.text)
+                            .hint_text("text, /regex/ or $.temperature > 80")
+                            .desired_width(340.0),
+                    )
+                    .labelled_by(l.id);
+                if just_opened {
+                    field.request_focus();
+                }
                 ui.checkbox(&mut panel.history, "Include history");
             });
             panel.refresh(&tab.tree, Instant::now() + SLICE);

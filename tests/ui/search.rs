@@ -27,6 +27,15 @@ fn a_json_condition_finds_the_hot_topics_and_a_click_shows_one() {
     });
     h.get_by_label("🔎 Search").click();
     h.run_steps(2);
+    // The field takes the keyboard when the window opens: typing goes straight in.
+    h.event(egui::Event::Text("$.temperature > 8".into()));
+    h.run_steps(2);
+    let typed = h.state().active_tab().map(|t| t.search.text.clone());
+    assert_eq!(
+        typed.as_deref(),
+        Some("$.temperature > 8"),
+        "typed text reached the field"
+    );
     h.get_by_role_and_label(Role::TextInput, "Find")
         .set_text_value_accesskit("$.temperature > 80");
     step_until(&mut h, "two matches", |h| has_label_containing(h, "2 matches"));
