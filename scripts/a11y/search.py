@@ -22,6 +22,15 @@ drive.press(drive.wait_for("the Search button", 10, lambda: drive.find(root, con
 field = drive.wait_for("the Find field", 10, lambda: drive.find(root, role="text", name="Find")
                        or drive.find(root, role="entry", name="Find"))
 drive.press(field, "the Find field")
+# No window manager under Xvfb gives the window the X keyboard focus: take it, then click
+# the field.
+windows = subprocess.run(["xdotool", "search", "--pid", str(drive.PID)], capture_output=True,
+                         text=True).stdout.split()
+for window in windows:
+    subprocess.run(["xdotool", "windowfocus", window], check=False)
+box = field.get_component_iface().get_extents(drive.Atspi.CoordType.SCREEN)
+subprocess.run(["xdotool", "mousemove", str(box.x + box.width // 2), str(box.y + box.height // 2),
+                "click", "1"], check=True)
 time.sleep(0.5)
 subprocess.run(["xdotool", "type", "--delay", "30", QUERY], check=True)
 time.sleep(3)

@@ -208,14 +208,31 @@ fn compare(value: &Value, op: Op, wanted: &Value) -> bool {
 }
 
 /// One payload that matched.
+///
+/// A live topic keeps receiving after the search passed it, so a position in its history
+/// ("the latest") would soon name another message: a hit names the message by how many the
+/// topic had received when it matched, and [`Hit::locate`] finds where it is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     /// The topic's node.
     pub node: NodeId,
-    /// Which message of its history (0 = the latest).
+    /// Which message of its history it was when found (0 = the latest).
     pub index: usize,
     /// When it was received.
     pub received: SystemTime,
+    /// The topic's message count when it was found.
+    seen_at: u64,
+}
+
+impl Hit {
+    /// Where the matched message is in its topic's history now (0 = still the latest), or
+    /// `None` once it has left the kept history.
+    pub fn locate(&self, tree: &TopicTree) -> Option<usize> {
+        let node = tree.node(self.node);
+        let newer = usize::try_from(node.messages().saturating_sub(self.seen_at)).ok()?;
+        let index = self.index.checked_add(newer)?;
+        (index < node.history_len()).then_some(index)
+    }
 }
 
 /// A search under way over one tree.
@@ -265,6 +282,7 @@ impl Search {
                                 node: id as NodeId,
                                 index,
                                 received: m.received(),
+                                seen_at: node.messages(),
                             });
                         } else {
                             self.more += 1;
@@ -335,6 +353,12 @@ impl SearchPanel {
 }
 
 impl SearchPanel {
+    /// Searches again from the start (values change on a live broker; a finished search
+    /// does not look at topics it already passed).
+    pub fn restart(&mut self) {
+        self.search = None;
+    }
+
     /// The search for the current text, if it is a query.
     pub fn search(&self) -> Option<&Search> {
         self.search.as_ref().map(|(_, _, s)| s)
@@ -434,5 +458,35 @@ mod tests {
         assert!(all.advance(&tree, None));
         let hit = &all.hits()[0];
         assert_eq!((tree.full_topic(hit.node), hit.index), ("s/1".into(), 1));
+    }
+
+    /// Seen in the release window on the live demo: a hit for `$.battery_pct < 40` showed
+    /// a battery at 77 % because the topic's newer message had taken the hit's place.
+    #[test]
+    fn a_hit_follows_its_message_as_newer_ones_arrive() {
+        let mut tree = TopicTree::with_limits(crate::model::topic_tree::Limits {
+            history_per_topic: 3,
+            ..Default::default()
+        });
+        let insert = |tree: &mut TopicTree, v: u32| {
+            tree.insert(
+                Message::received_now("car/1", format!(r#"{{"battery": {v}}}"#)),
+                Instant::now(),
+            )
+        };
+        insert(&mut tree, 30);
+        let mut search = Search::new(q("$.battery < 40"), false);
+        assert!(search.advance(&tree, None));
+        let hit = search.hits()[0].clone();
+        assert_eq!(hit.locate(&tree), Some(0));
+        insert(&mut tree, 77);
+        let now = hit.locate(&tree).unwrap();
+        assert_eq!(now, 1, "the matched message moved one down the history");
+        let matched = tree.node(hit.node).message(now).unwrap();
+        assert_eq!(&matched.payload[..], br#"{"battery": 30}"#);
+        for v in [78, 79, 80] {
+            insert(&mut tree, v);
+        }
+        assert_eq!(hit.locate(&tree), None, "evicted from the kept history");
     }
 }

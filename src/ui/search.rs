@@ -9,14 +9,14 @@ use egui::{Context, RichText};
 
 use super::tab::ConnectionTab;
 use crate::model::payload;
-use crate::model::search::Hit;
+use crate::model::topic_tree::NodeId;
 
 /// Time per frame given to searching.
 const SLICE: Duration = Duration::from_millis(3);
 
 /// Draws the search window of `tab` while `open`.
 pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
-    let mut chosen: Option<Hit> = None;
+    let mut chosen: Option<(NodeId, Option<usize>)> = None;
     // Below the tab's filter row, over the tree: the message view, where a clicked result
     // shows, stays visible on the right.
     let screen = ctx.content_rect();
@@ -67,6 +67,7 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
                 return;
             };
             let complete = search.progress(&tab.tree) >= 1.0;
+            let mut again = false;
             ui.horizontal(|ui| {
                 let n = search.hits().len() + search.more();
                 let mut summary = format!("{n} match{}", if n == 1 { "" } else { "es" });
@@ -77,6 +78,11 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
                 if !complete {
                     ui.add(egui::ProgressBar::new(search.progress(&tab.tree)).desired_width(160.0));
                     ui.ctx().request_repaint();
+                } else {
+                    again = ui
+                        .small_button("↻ Search again")
+                        .on_hover_text("Search the current values again: topics keep changing")
+                        .clicked();
                 }
             });
             let row_height = ui.spacing().interact_size.y;
@@ -85,38 +91,56 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
                 .show_rows(ui, row_height, search.hits().len(), |ui, range| {
                     for hit in &search.hits()[range] {
                         let topic = tab.tree.full_topic(hit.node);
-                        let Some(message) = tab.tree.node(hit.node).message(hit.index) else {
-                            continue;
-                        };
+                        let now = hit.locate(&tab.tree);
+                        let message = now.and_then(|i| tab.tree.node(hit.node).message(i));
                         let when = super::widgets::clock(hit.received);
-                        let preview = payload::preview(&message.payload, 60);
                         ui.horizontal(|ui| {
                             let link = ui.link(RichText::new(&topic).monospace());
                             ui.label(RichText::new(when).weak());
-                            if hit.index > 0 {
-                                ui.label(RichText::new(format!("history #{}", hit.index)).weak());
+                            // Where the matched message is now: the topic may have moved on.
+                            match now {
+                                Some(0) => {}
+                                Some(i) if hit.index == 0 => {
+                                    ui.label(RichText::new(format!("since replaced ({i} newer)")).weak())
+                                        .on_hover_text(
+                                            "The topic received newer messages after this one matched",
+                                        );
+                                }
+                                Some(i) => {
+                                    ui.label(RichText::new(format!("history #{i}")).weak());
+                                }
+                                None => {
+                                    ui.label(RichText::new("no longer kept").weak());
+                                }
                             }
-                            ui.label(RichText::new(preview).monospace().weak());
+                            if let Some(message) = message {
+                                let preview = payload::preview(&message.payload, 60);
+                                ui.label(RichText::new(preview).monospace().weak());
+                            }
                             if link.clicked() {
-                                chosen = Some(hit.clone());
+                                chosen = Some((hit.node, now));
                             }
                         });
                     }
                 });
+            if again {
+                tab.search.restart();
+                ui.ctx().request_repaint();
+            }
         });
-    if let Some(hit) = chosen {
-        show(tab, &hit);
+    if let Some((node, index)) = chosen {
+        show(tab, node, index);
     }
 }
 
-/// Selects a hit in the tree (expanding its ancestors and scrolling to it) and shows the
-/// message that matched.
-fn show(tab: &mut ConnectionTab, hit: &Hit) {
-    let ancestors: Vec<_> = tab.tree.ancestors(hit.node).collect();
+/// Selects a hit's topic in the tree (expanding its ancestors and scrolling to it) and shows
+/// the message that matched, or the latest when it is no longer kept.
+fn show(tab: &mut ConnectionTab, node: NodeId, index: Option<usize>) {
+    let ancestors: Vec<_> = tab.tree.ancestors(node).collect();
     for a in ancestors {
         tab.view.set_expanded(a, true);
     }
-    tab.select(hit.node);
-    tab.history_index = hit.index;
+    tab.select(node);
+    tab.history_index = index.unwrap_or(0);
     tab.view.scroll_to_selected = true;
 }

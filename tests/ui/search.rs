@@ -62,3 +62,41 @@ fn a_json_condition_finds_the_hot_topics_and_a_click_shows_one() {
         has_label_containing(h, "regular expression")
     });
 }
+
+/// Found on the live demo in the release window: once a matched topic received a newer value,
+/// the hit showed (and a click selected) the newer value, which did not match.
+#[test]
+fn a_hit_on_a_live_topic_keeps_showing_the_message_that_matched() {
+    let broker = Broker::start();
+    publish_retained(&broker, "car/1/status", r#"{"battery": 30}"#);
+    let mut h = app(&broker);
+    let mut profile = broker.tcp_profile();
+    profile.subscriptions = vec![Subscription::new("#", QoS::AtMostOnce)];
+    h.state_mut().act(Action::Connect(Box::new(profile)));
+    step_until(&mut h, "the topic", |h| {
+        h.state()
+            .active_tab()
+            .is_some_and(|t| t.tree.find("car/1/status").is_some())
+    });
+    h.get_by_label("🔎 Search").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::TextInput, "Find")
+        .set_text_value_accesskit("$.battery < 40");
+    step_until(&mut h, "one match", |h| has_label_containing(h, "1 match"));
+    publish_retained(&broker, "car/1/status", r#"{"battery": 77}"#);
+    step_until(&mut h, "the hit marked as replaced", |h| {
+        has_label_containing(h, "since replaced")
+    });
+    assert!(
+        has_label_containing(&h, r#"{"battery": 30}"#),
+        "the preview is the match"
+    );
+    assert!(!has_label_containing(&h, r#"{"battery": 77}"#));
+    h.get_by_label("car/1/status").click();
+    step_until(&mut h, "the matched message selected", |h| {
+        h.state().active_tab().is_some_and(|t| t.history_index == 1)
+    });
+    // Searching again looks at the current values: nothing matches any more.
+    h.get_by_label("↻ Search again").click();
+    step_until(&mut h, "no match", |h| has_label_containing(h, "0 matches"));
+}
