@@ -314,10 +314,10 @@ fn schema_line_ui(ui: &mut Ui, schema: &crate::model::proto::SchemaState, topic:
     let text = match schema {
         _ if decoding != Decoding::Auto => return,
         SchemaState::Ready(decoder) => match decoder.type_for(topic) {
-            Some(Ok(desc)) => format!("🧩 Decoded as {} (protobuf schema)", desc.full_name()),
+            Some(Ok(desc)) => format!("📐 Decoded as {} (protobuf schema)", desc.full_name()),
             _ => return,
         },
-        SchemaState::Compiling => "🧩 Compiling the protobuf schema…".to_owned(),
+        SchemaState::Compiling => "📐 Compiling the protobuf schema…".to_owned(),
         SchemaState::Off | SchemaState::Failed(_) => return,
     };
     ui.label(RichText::new(text).weak());

@@ -23,7 +23,7 @@ pub fn schemas_ui(
     state: &SchemaState,
     actions: &mut Vec<Action>,
 ) {
-    egui::Window::new("🧩 Protobuf schemas")
+    egui::Window::new("📐 Protobuf schemas")
         .id(egui::Id::unique("schemas-window"))
         .open(open)
         .default_size([560.0, 360.0])

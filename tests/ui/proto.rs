@@ -124,16 +124,13 @@ fn bound_topics_are_decoded_into_the_tree_and_charts_and_bindings_added_in_the_w
     step_until(&mut h, "the command decoded", |h| {
         has_label_containing(h, "Decoded as canopy.plant.Command")
     });
-    assert!(
-        has_label_containing(&h, "\"target\": \"pump\""),
-        "pretty JSON of the message"
-    );
+    assert!(h.query_by_label("\"pump\"").is_some(), "its fields in the tree");
     let saved = &h.state().profiles().file.profiles[0].proto;
     assert_eq!(saved.bindings.len(), 2);
     assert_eq!(saved.bindings[1].message_type, "canopy.plant.Command");
 
     // The Schemas window lists them and says the schema compiled.
-    h.get_by_label("🧩 Schemas").click();
+    h.get_by_label("📐 Schemas").click();
     h.run_steps(2);
     assert!(has_label_containing(&h, "Compiled: 2 files, 4 message types"));
     assert!(h.query_by_label("plant/+/cmd").is_some());

@@ -234,3 +234,26 @@ fn charts_and_exports_read_protobuf_payloads_through_the_decoder() {
         "{csv}"
     );
 }
+
+/// Decoding cost per message, for the notes (a measurement, not a check: `cargo test --lib
+/// decode_cost -- --ignored --nocapture`).
+#[test]
+#[ignore = "a measurement"]
+fn decode_cost() {
+    let schema = Schema::compile(&fixtures()).unwrap();
+    let desc = schema.message("canopy.plant.Reading").unwrap();
+    let bytes = encode(&desc, READING).unwrap();
+    let n = 20_000;
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(decode(&desc, std::hint::black_box(&bytes)).unwrap());
+    }
+    let per = started.elapsed() / n;
+    println!(
+        "decode of a {}-byte Reading to JSON: {per:?} per message",
+        bytes.len()
+    );
+    let started = std::time::Instant::now();
+    let compiled = Schema::compile(&fixtures()).unwrap();
+    println!("compile of {} files: {:?}", compiled.files, started.elapsed());
+}

@@ -37,7 +37,7 @@ impl CanopyApp {
                 self.persisted.show_charts = !self.persisted.show_charts;
             }
             if ui
-                .selectable_label(self.persisted.show_schemas, "🧩 Schemas")
+                .selectable_label(self.persisted.show_schemas, "📐 Schemas")
                 .on_hover_text("Decode and encode payloads with your .proto files")
                 .clicked()
             {
