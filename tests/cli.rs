@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::common::{Broker, PASSWORD, USER};
 
 mod hardening;
+mod proto;
 mod search;
 mod templates;
 

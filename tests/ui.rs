@@ -16,6 +16,7 @@ use crate::common::{Broker, Client};
 mod issue14;
 mod layout;
 mod present;
+mod proto;
 mod regression;
 mod report_card;
 mod search;

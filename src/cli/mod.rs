@@ -10,6 +10,7 @@ mod demo_cmd;
 mod fuzz;
 mod password;
 mod probe_cmd;
+mod proto_args;
 mod pub_cmd;
 mod replay_cmd;
 mod sub_cmd;

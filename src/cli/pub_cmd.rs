@@ -80,6 +80,9 @@ pub struct PubArgs {
     /// With --template: seconds between messages (default: the template's interval).
     #[arg(long, value_name = "SECONDS", requires = "template")]
     pub interval: Option<f64>,
+    /// Encode the JSON payload (each line with -l) as protobuf.
+    #[command(flatten)]
+    pub proto: super::proto_args::ProtoArgs,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -297,11 +300,33 @@ pub fn run(args: PubArgs) -> u8 {
         complain(format!("invalid response topic `{}`: {e}", topic.escape_debug()));
         return exit::USAGE;
     }
+    // Compiled before connecting: a schema that does not compile is a usage error.
+    let decoder = match args.proto.decoder(&profile.proto, &topic) {
+        Ok(d) => d,
+        Err(e) => {
+            complain(e);
+            return exit::USAGE;
+        }
+    };
+    let encode = |payload: Bytes| -> Result<Bytes, String> {
+        let Some(decoder) = &decoder else {
+            return Ok(payload);
+        };
+        let json = std::str::from_utf8(&payload).map_err(|_| "the payload is not UTF-8 JSON".to_owned())?;
+        match decoder.encode(&topic, json) {
+            Some(result) => result.map(Bytes::from).map_err(|e| e.to_string()),
+            None => Ok(payload),
+        }
+    };
     // Counted as MQTT 5 (properties take room) unless 3.1.1 is asked for: the safe side.
     let v5 = profile.version.allows_v5();
     let max = super::checks::max_payload(&topic, &properties, v5);
-    let single = match single_payload(&args, max) {
-        Ok(single) => single,
+    let single = match single_payload(&args, max).map(|p| p.map(&encode).transpose()) {
+        Ok(Ok(single)) => single,
+        Ok(Err(e)) => {
+            complain(e);
+            return exit::USAGE;
+        }
         Err(code) => return code,
     };
     if let Some(warning) =
@@ -314,7 +339,7 @@ pub fn run(args: PubArgs) -> u8 {
         Err(code) => return code,
     };
     let template = OutgoingMessage {
-        topic,
+        topic: topic.clone(),
         payload: Bytes::new(),
         qos: args.qos,
         retain: args.retain,
@@ -330,7 +355,14 @@ pub fn run(args: PubArgs) -> u8 {
             loop {
                 number += 1;
                 match next_line(&mut stdin, max) {
-                    Ok(Some(line)) => publisher.send(Bytes::from(line)),
+                    Ok(Some(line)) => match encode(Bytes::from(line)) {
+                        Ok(payload) => publisher.send(payload),
+                        Err(e) => {
+                            complain(format!("line {number} of standard input: {e}"));
+                            read_error = Some(exit::USAGE);
+                            break;
+                        }
+                    },
                     Ok(None) => break,
                     Err(LineError::TooLong) => {
                         complain(format!(

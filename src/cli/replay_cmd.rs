@@ -54,6 +54,7 @@ pub fn record(args: RecordArgs) -> u8 {
         output: Some(args.output),
         grep: None,
         condition: None,
+        proto: Default::default(),
         timeout_is_ok: true,
     })
 }

@@ -10,6 +10,7 @@ use super::args::{ConnectionArgs, parse_qos};
 use super::{complain, connect, exit, routine_event};
 use crate::engine::Event;
 use crate::model::message::{Message, QoS};
+use crate::model::proto::{Decoder, ProtoJson};
 use crate::model::recording::Line;
 use crate::model::search::Query;
 
@@ -64,27 +65,49 @@ pub struct SubArgs {
     /// `$.state == alarm`, `$.sensors[0].ok` (present and not false/null).
     #[arg(long = "where", value_name = "CONDITION")]
     pub condition: Option<String>,
+    /// Decode payloads with a protobuf schema.
+    #[command(flatten)]
+    pub proto: super::proto_args::ProtoArgs,
     /// Reaching --timeout ends the run successfully (`canopy record --duration`).
     #[arg(skip)]
     pub timeout_is_ok: bool,
 }
 
-fn print(out: &mut impl std::io::Write, args: &SubArgs, m: &Message) -> std::io::Result<()> {
+/// Prints one message. With a schema bound to its topic, text output is the decoded JSON (the
+/// raw payload, and the reason on stderr, when it does not decode) and JSON output carries it
+/// beside the payload (`"protobuf": {"type": …, "json": …}`).
+fn print(
+    out: &mut impl std::io::Write,
+    args: &SubArgs,
+    decoder: Option<&Decoder>,
+    m: &Message,
+) -> std::io::Result<()> {
+    let decoded = decoder.and_then(|d| d.decode_json(&m.topic, &m.payload));
     match args.format {
         Format::Text => {
             if args.verbose {
                 out.write_all(m.topic.as_bytes())?;
                 out.write_all(b" ")?;
             }
-            out.write_all(&m.payload)?;
+            match decoded {
+                Some(ProtoJson { json: Some(json), .. }) => out.write_all(json.to_string().as_bytes())?,
+                Some(ProtoJson { error, .. }) => {
+                    complain(format!("{}: {}", m.topic, error.unwrap_or_default()));
+                    out.write_all(&m.payload)?;
+                }
+                None => out.write_all(&m.payload)?,
+            }
             out.write_all(b"\n")
         }
-        Format::Json => {
-            out.write_all(Line::from_message(m).to_json_pretty().as_bytes())?;
-            out.write_all(b"\n")
-        }
-        Format::Jsonl => {
-            out.write_all(Line::from_message(m).to_json().as_bytes())?;
+        Format::Json | Format::Jsonl => {
+            let mut line = Line::from_message(m);
+            line.protobuf = decoded;
+            let text = if args.format == Format::Json {
+                line.to_json_pretty()
+            } else {
+                line.to_json()
+            };
+            out.write_all(text.as_bytes())?;
             out.write_all(b"\n")
         }
     }
@@ -102,6 +125,14 @@ pub fn run(args: SubArgs) -> u8 {
     let profile = match args.connection.subscribing_profile(&args.topics, args.qos) {
         Ok(p) => p,
         Err(code) => return code,
+    };
+    // Compiled before connecting: a schema that does not compile is a usage error.
+    let decoder = match args.proto.decoder(&profile.proto, "#") {
+        Ok(d) => d,
+        Err(e) => {
+            complain(e);
+            return exit::USAGE;
+        }
     };
     let session = match connect(profile, args.connection.retry) {
         Ok(s) => s,
@@ -126,7 +157,7 @@ pub fn run(args: SubArgs) -> u8 {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
-    let code = receive(&args, &filters, &session, &mut out);
+    let code = receive(&args, &filters, decoder.as_ref(), &session, &mut out);
     // The last flush can fail too (a full disk): then the output is incomplete and the run
     // failed, whatever it was going to say.
     let code = match out.flush() {
@@ -178,7 +209,13 @@ fn regex_escape_text(text: &str) -> String {
 
 /// Receives and prints until done; returns the exit code. Every write error but a closed pipe
 /// (`| head`, a normal end) is reported and is [`exit::ERROR`].
-fn receive(args: &SubArgs, filters: &[Query], session: &super::Session, out: &mut impl std::io::Write) -> u8 {
+fn receive(
+    args: &SubArgs,
+    filters: &[Query],
+    decoder: Option<&Decoder>,
+    session: &super::Session,
+    out: &mut impl std::io::Write,
+) -> u8 {
     // `parse_secs` bounds the timeout, so this cannot overflow; `checked_add` all the same.
     let deadline = args.timeout.and_then(|t| Instant::now().checked_add(t));
     let write_failed = |e: std::io::Error| {
@@ -211,7 +248,7 @@ fn receive(args: &SubArgs, filters: &[Query], session: &super::Session, out: &mu
                 // --grep / --where keep.
                 let wanted = |m: &&Message| m.subscribed && filters.iter().all(|q| q.matches(&m.payload));
                 for m in messages.iter().filter(wanted) {
-                    if let Err(e) = print(out, args, m) {
+                    if let Err(e) = print(out, args, decoder, m) {
                         break 'outer write_failed(e);
                     }
                     received += 1;

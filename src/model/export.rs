@@ -76,12 +76,26 @@ fn csv_field(s: &str) -> String {
 
 /// The entries in `format`.
 pub fn write(entries: &[Entry], format: Format) -> String {
+    write_decoded(entries, format, None)
+}
+
+/// The entries in `format`, payloads of topics bound to a protobuf type decoded with
+/// `decoder`: JSON Lines carry the JSON beside the payload (`"protobuf": {"type", "json"}`),
+/// CSV puts it in the payload column (encoding `protobuf`).
+pub fn write_decoded(entries: &[Entry], format: Format, decoder: Option<&super::proto::Decoder>) -> String {
     let mut out = String::new();
     if format == Format::Csv {
         out.push_str("time_utc,topic,qos,retain,bytes,encoding,payload\n");
     }
     for (topic, m) in entries {
-        let l = line(topic, m);
+        let mut l = line(topic, m);
+        l.protobuf = decoder.and_then(|d| d.decode_json(topic, &m.payload));
+        if format == Format::Csv
+            && let Some(json) = l.protobuf.as_ref().and_then(|p| p.json.as_ref())
+        {
+            l.payload = json.to_string();
+            l.encoding = "protobuf".into();
+        }
         match format {
             Format::JsonLines => {
                 out.push_str(&l.to_json());

@@ -6,6 +6,7 @@ pub mod export;
 pub mod message;
 pub mod payload;
 pub mod present;
+pub mod proto;
 pub mod rate;
 pub mod recording;
 pub mod redact;

@@ -43,6 +43,11 @@ pub struct Line {
     /// MQTT 5 properties.
     #[serde(default, skip_serializing_if = "Properties::is_empty")]
     pub properties: Properties,
+    /// The payload decoded with a protobuf type bound to the topic (`canopy sub --proto`,
+    /// exports with a schema); beside `payload`, which stays the bytes so a recording replays
+    /// exactly. Ignored when reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protobuf: Option<super::proto::ProtoJson>,
 }
 
 fn utf8() -> String {
@@ -91,6 +96,7 @@ impl Line {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             properties: properties.clone(),
+            protobuf: None,
         }
     }
 

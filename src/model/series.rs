@@ -50,6 +50,9 @@ pub struct Charts {
     by_topic: HashMap<String, Vec<usize>>,
     /// While paused, new points are not recorded.
     pub paused: bool,
+    /// The connection's protobuf schema: payloads of bound topics are decoded with it (only
+    /// those of charted topics, as they come).
+    pub decoder: Option<super::proto::Decoder>,
 }
 
 /// The number at `path` in a payload: a number (or numeric text), or a JSON value reached by
@@ -61,7 +64,11 @@ pub fn extract(payload: &[u8], path: &[String]) -> Option<f64> {
     {
         return v.is_finite().then_some(v);
     }
-    let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
+    pick(serde_json::from_str(text).ok()?, path)
+}
+
+/// The number at `path` in a JSON value (as [`extract`] reads it).
+pub fn pick(mut value: serde_json::Value, path: &[String]) -> Option<f64> {
     for key in path {
         value = match value {
             serde_json::Value::Object(mut map) => map.remove(key)?,
@@ -87,6 +94,15 @@ pub fn unix_seconds(t: std::time::SystemTime) -> f64 {
 }
 
 impl Charts {
+    /// The number at `path` in a payload of `topic`: decoded with its bound protobuf type when
+    /// there is one (nothing when it does not decode), else as [`extract`] reads it.
+    fn value(&self, topic: &str, payload: &[u8], path: &[String]) -> Option<f64> {
+        match self.decoder.as_ref().and_then(|d| d.decode(topic, payload)) {
+            Some(decoded) => pick(decoded.ok()?.0, path),
+            None => extract(payload, path),
+        }
+    }
+
     /// Whether nothing is charted.
     pub fn is_empty(&self) -> bool {
         self.series.is_empty()
@@ -107,7 +123,7 @@ impl Charts {
             let node = tree.node(id);
             for i in (0..node.history_len()).rev() {
                 if let Some(m) = node.message(i)
-                    && let Some(v) = extract(&m.payload, &series.path)
+                    && let Some(v) = self.value(topic, &m.payload, &series.path)
                 {
                     series.push(unix_seconds(m.received()), v);
                 }
@@ -140,9 +156,11 @@ impl Charts {
             return;
         };
         for &i in indices {
-            if let Some(series) = self.series.get_mut(i)
-                && let Some(v) = extract(&m.payload, &series.path)
-            {
+            let value = self
+                .series
+                .get(i)
+                .and_then(|s| self.value(&m.topic, &m.payload, &s.path));
+            if let (Some(series), Some(v)) = (self.series.get_mut(i), value) {
                 series.push(unix_seconds(m.received), v);
             }
         }

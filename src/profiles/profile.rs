@@ -100,6 +100,8 @@ pub struct Profile {
     pub templates: Vec<Template>,
     /// Presentation mode: pinned tiles and what is redacted.
     pub presentation: Presentation,
+    /// The `.proto` schema and the topic patterns bound to its message types.
+    pub proto: crate::model::proto::ProtoSettings,
 }
 
 impl Default for Profile {
@@ -131,6 +133,7 @@ impl Default for Profile {
             reconnect: ReconnectPolicy::default(),
             templates: Vec::new(),
             presentation: Presentation::default(),
+            proto: Default::default(),
         }
     }
 }

@@ -136,6 +136,16 @@ pub enum Action {
     /// The active connection's presentation (tiles, redaction) as edited: saved in its
     /// profile and applied to every view of it.
     SetPresentation(Box<Presentation>),
+    /// The active connection's protobuf schema settings as edited: saved in its profile,
+    /// compiled in the background when the file or folder changed.
+    SetProto(Box<crate::model::proto::ProtoSettings>),
+    /// Pick a `.proto` file (or a folder of them) for the active connection's schema.
+    PickProto {
+        /// A folder (else one file).
+        folder: bool,
+    },
+    /// Compile the active connection's schema again (its files were edited).
+    ReloadProto,
     /// Probe the broker of the active connection (else the selected profile) for the report
     /// card, in the background.
     RunReportCard,

@@ -145,7 +145,13 @@ pub fn message_ui(
     );
     let payload_bytes = shown_payload(redactor, &topic, &message.payload);
     if tab.render_cache.as_ref().map(|c| c.key) != Some(key) {
-        let mut rendered = payload::render_for(&topic, &payload_bytes, decoding, tab.payload_limit);
+        let mut rendered = crate::model::proto::state::render(
+            &tab.proto,
+            &topic,
+            &payload_bytes,
+            decoding,
+            tab.payload_limit,
+        );
         if rendered.decoding == Decoding::Hex {
             let shown = &payload_bytes[..rendered.shown.min(payload_bytes.len())];
             rendered.text = payload::hex_dump_width(shown, hex_per_row);
@@ -175,6 +181,7 @@ pub fn message_ui(
     if let Some(note) = &rendered.note {
         widgets::warning(ui, note.clone());
     }
+    schema_line_ui(ui, &tab.proto, &topic, decoding);
     if rendered.truncated() {
         ui.horizontal(|ui| {
             widgets::warning(
@@ -228,8 +235,9 @@ pub fn message_ui(
             ui.checkbox(&mut tab.json_tree, "As a tree")
                 .on_hover_text("Browse the JSON; click 📈 beside a number to chart it over time");
         }
+        // From the rendered text: it is the payload for JSON, the decoded message for protobuf.
         let tree = (shown_as == Decoding::Json && tab.json_tree)
-            .then(|| serde_json::from_slice::<serde_json::Value>(&payload_bytes).ok())
+            .then(|| serde_json::from_str::<serde_json::Value>(&text).ok())
             .flatten();
         egui::ScrollArea::vertical()
             .id_salt("payload")
@@ -272,8 +280,17 @@ pub fn message_ui(
         egui::CollapsingHeader::new("Diff with the previous message")
             .default_open(false)
             .show(ui, |ui| {
-                let old = payload::render_for(&topic, &previous, decoding, DEFAULT_PAYLOAD_LIMIT).text;
-                let new = payload::render_for(&topic, &payload_bytes, decoding, DEFAULT_PAYLOAD_LIMIT).text;
+                let render = |bytes: &[u8]| {
+                    crate::model::proto::state::render(
+                        &tab.proto,
+                        &topic,
+                        bytes,
+                        decoding,
+                        DEFAULT_PAYLOAD_LIMIT,
+                    )
+                    .text
+                };
+                let (old, new) = (render(&previous), render(&payload_bytes));
                 egui::ScrollArea::vertical()
                     .id_salt("diff")
                     .max_height(200.0)
@@ -289,6 +306,22 @@ pub fn message_ui(
                     });
             });
     }
+}
+
+/// "Decoded as pkg.Msg" under the payload selector when the topic is bound to a protobuf type
+/// and Auto is chosen (the reason it is not decoded shows as the rendering's note instead).
+fn schema_line_ui(ui: &mut Ui, schema: &crate::model::proto::SchemaState, topic: &str, decoding: Decoding) {
+    use crate::model::proto::SchemaState;
+    let text = match schema {
+        _ if decoding != Decoding::Auto => return,
+        SchemaState::Ready(decoder) => match decoder.type_for(topic) {
+            Some(Ok(desc)) => format!("📐 Decoded as {} (protobuf schema)", desc.full_name()),
+            _ => return,
+        },
+        SchemaState::Compiling => "📐 Compiling the protobuf schema…".to_owned(),
+        SchemaState::Off | SchemaState::Failed(_) => return,
+    };
+    ui.label(RichText::new(text).weak());
 }
 
 /// The kept messages of the topic (time, size, retained, preview); a click selects one.

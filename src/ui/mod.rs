@@ -11,6 +11,7 @@ pub mod message;
 pub mod notices;
 pub mod present;
 pub mod profiles;
+pub mod proto;
 pub mod publish;
 pub mod report_card;
 pub mod search;

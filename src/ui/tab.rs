@@ -116,6 +116,8 @@ pub struct ConnectionTab {
     pub redactor: crate::model::redact::Redactor,
     /// Messages per second over the last minutes (presentation mode's chart).
     pub rate_history: crate::model::rate::RateHistory,
+    /// The profile's protobuf schema, compiled in the background.
+    pub proto: crate::model::proto::SchemaState,
 }
 
 impl ConnectionTab {
@@ -144,6 +146,7 @@ impl ConnectionTab {
             rate_history: Default::default(),
             requests: Default::default(),
             search: Default::default(),
+            proto: Default::default(),
         }
     }
 

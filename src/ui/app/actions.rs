@@ -70,6 +70,9 @@ impl CanopyApp {
             Action::SendTemplate(template) => self.send_template(*template),
             Action::Present(on) => self.present(on),
             Action::SetPresentation(presentation) => self.set_presentation(*presentation),
+            Action::SetProto(settings) => self.set_proto(*settings),
+            Action::PickProto { folder } => self.pick_proto(folder),
+            Action::ReloadProto => self.reload_proto(),
             Action::RunReportCard => self.run_report_card(),
             Action::ExportReportCard { format, path } => self.export_report_card(format, path),
         }
@@ -126,6 +129,7 @@ impl CanopyApp {
         tab.set_state(ConnectionState::Connecting);
         self.active = index;
         let id = tab.id;
+        self.load_schema(id, false);
         self.engine.send(Command::Connect {
             id,
             options: Box::new(profile.connect_options()),
@@ -175,6 +179,9 @@ impl CanopyApp {
     }
 
     fn publish(&mut self, message: OutgoingMessage) {
+        let Some(message) = self.encode_bound(message) else {
+            return;
+        };
         let Some(tab) = self.tabs.get_mut(self.active) else {
             return;
         };
@@ -360,8 +367,9 @@ impl CanopyApp {
                 crate::model::export::history(&tab.tree, node)
             };
             let what = if subtree { "Latest values" } else { "History" };
+            let decoder = tab.proto.decoder().cloned();
             self.save_file(what, suggested_name, move || {
-                Ok(crate::model::export::write(&entries, format).into_bytes())
+                Ok(crate::model::export::write_decoded(&entries, format, decoder.as_ref()).into_bytes())
             });
         }
     }

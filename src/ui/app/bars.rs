@@ -37,6 +37,13 @@ impl CanopyApp {
                 self.persisted.show_charts = !self.persisted.show_charts;
             }
             if ui
+                .selectable_label(self.persisted.show_schemas, "📐 Schemas")
+                .on_hover_text("Decode and encode payloads with your .proto files")
+                .clicked()
+            {
+                self.persisted.show_schemas = !self.persisted.show_schemas;
+            }
+            if ui
                 .selectable_label(self.persisted.show_search, "🔎 Search")
                 .on_hover_text("Search through payloads: text, /regex/ or $.temperature > 80")
                 .clicked()

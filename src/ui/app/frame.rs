@@ -206,6 +206,12 @@ impl eframe::App for CanopyApp {
         {
             crate::ui::charts::charts_ui(ui.ctx(), &mut self.persisted.show_charts, tab, &mut actions);
         }
+        if self.persisted.show_schemas
+            && let Some(tab) = self.tabs.get(active)
+        {
+            let open = &mut self.persisted.show_schemas;
+            crate::ui::proto::schemas_ui(ui.ctx(), open, &tab.profile.proto, &tab.proto, &mut actions);
+        }
         let ctx = ui.ctx().clone();
         self.finish_frame(&ctx, actions);
     }

@@ -67,6 +67,14 @@ pub(super) enum Background {
     },
     /// Something to tell the user (and the log).
     Notice(Level, String),
+    /// A `.proto` file or folder was picked for the active connection's schema.
+    ProtoPicked(PathBuf),
+    /// A connection's schema (from `path`) compiled, or why not.
+    SchemaCompiled {
+        conn: ConnectionId,
+        path: PathBuf,
+        result: Result<Arc<crate::model::proto::Schema>, String>,
+    },
 }
 
 /// The sending end of the background channel, with the context to wake: what a job needs to
@@ -187,6 +195,8 @@ impl CanopyApp {
 
     fn on_background(&mut self, result: Background) {
         match result {
+            Background::ProtoPicked(path) => self.proto_picked(path),
+            Background::SchemaCompiled { conn, path, result } => self.schema_compiled(conn, &path, result),
             Background::FilePicked {
                 profile,
                 target,

@@ -19,6 +19,7 @@ mod frame;
 mod jobs;
 mod origins;
 mod present;
+mod proto;
 mod report_card;
 mod templates;
 
@@ -89,6 +90,7 @@ struct Persisted {
     show_charts: bool,
     show_broker: bool,
     show_search: bool,
+    show_schemas: bool,
     /// The list of saved connections stays beside the tree while a connection is open
     /// (else it hides then, and the tree takes its width).
     keep_connections_open: bool,
@@ -106,6 +108,7 @@ impl Default for Persisted {
             show_charts: false,
             show_broker: false,
             show_search: false,
+            show_schemas: false,
             keep_connections_open: false,
         }
     }
