@@ -6,6 +6,7 @@ Steps, in order:
     sandbox            press the Local sandbox profile, then Connect, and wait for its tree
     connect:NAME       press the profile whose name contains NAME, then Connect
     press:NAME         press the first widget whose name contains NAME
+    open:NAME          expand and select the topic tree row named exactly NAME
     type:FIELD=TEXT    click the text field named FIELD and type TEXT with the X keyboard
     key:KEYS           send keys with xdotool (for example ctrl+Return)
     wait:SECONDS       let the window run
@@ -48,6 +49,19 @@ def type_into(field, text):
     subprocess.run(["xdotool", "type", "--delay", "30", text], check=True)
 
 
+def open_row(name):
+    """Presses the Expand button just before the tree row named `name`, then the row."""
+    nodes = list(drive.walk(root))
+    rows = [k for k, node in enumerate(nodes) if drive.describe(node) == ("toggle button", name)]
+    if not rows:
+        return False
+    k = rows[0]
+    if k > 0 and drive.describe(nodes[k - 1]) == ("push button", "Expand"):
+        drive.press(nodes[k - 1], "Expand")
+    drive.press(nodes[k], name)
+    return True
+
+
 for step in sys.argv[3:]:
     verb, _, arg = step.partition(":")
     if verb == "sandbox":
@@ -60,6 +74,9 @@ for step in sys.argv[3:]:
         press("Connect", role="push button")
     elif verb == "press":
         press(arg)
+    elif verb == "open":
+        drive.wait_for(f"the tree row {arg}", 30, lambda: open_row(arg))
+        time.sleep(0.5)
     elif verb == "type":
         field, _, text = arg.partition("=")
         type_into(field, text)
