@@ -10,6 +10,7 @@ use egui::{Context, RichText};
 use super::tab::ConnectionTab;
 use crate::model::payload;
 use crate::model::search::Hit;
+use crate::ui::i18n::tr;
 
 /// Time per frame given to searching.
 const SLICE: Duration = Duration::from_millis(3);
@@ -17,7 +18,7 @@ const SLICE: Duration = Duration::from_millis(3);
 /// Draws the search window of `tab` while `open`.
 pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
     let mut chosen: Option<Hit> = None;
-    egui::Window::new("🔎 Search payloads")
+    egui::Window::new(tr!("search.title"))
         .id(egui::Id::unique("search-window"))
         .open(open)
         .default_size([620.0, 420.0])
@@ -25,14 +26,14 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
         .show(ctx, |ui| {
             let panel = &mut tab.search;
             ui.horizontal(|ui| {
-                let l = ui.label("Find");
+                let l = ui.label(tr!("search.find"));
                 ui.add(
                     egui::TextEdit::singleline(&mut panel.text)
-                        .hint_text("text, /regex/ or $.temperature > 80")
+                        .hint_text(tr!("search.hint"))
                         .desired_width(340.0),
                 )
                 .labelled_by(l.id);
-                ui.checkbox(&mut panel.history, "Include history");
+                ui.checkbox(&mut panel.history, tr!("search.include_history"));
             });
             panel.refresh(&tab.tree, Instant::now() + SLICE);
             if let Some(e) = panel.error() {
@@ -40,22 +41,19 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
                 return;
             }
             let Some(search) = panel.search() else {
-                ui.label(
-                    RichText::new(
-                        "Searches the latest value of every topic (and its history when asked): \
-                         text ignoring case, /regex/ (/…/i ignores case), or a JSON condition such \
-                         as $.temperature > 80, $.state == alarm, $.door.",
-                    )
-                    .weak(),
-                );
+                ui.label(RichText::new(tr!("search.help")).weak());
                 return;
             };
             let complete = search.progress(&tab.tree) >= 1.0;
             ui.horizontal(|ui| {
                 let n = search.hits().len() + search.more();
-                let mut summary = format!("{n} match{}", if n == 1 { "" } else { "es" });
+                let mut summary = if n == 1 {
+                    tr!("search.one_match").into_owned()
+                } else {
+                    tr!("search.matches", n = n).into_owned()
+                };
                 if search.more() > 0 {
-                    summary.push_str(&format!(" (the first {} listed)", search.hits().len()));
+                    summary.push_str(&tr!("search.first_listed", n = search.hits().len()));
                 }
                 ui.label(RichText::new(summary).strong());
                 if !complete {
@@ -78,7 +76,9 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
                             let link = ui.link(RichText::new(&topic).monospace());
                             ui.label(RichText::new(when).weak());
                             if hit.index > 0 {
-                                ui.label(RichText::new(format!("history #{}", hit.index)).weak());
+                                ui.label(
+                                    RichText::new(tr!("search.history_index", index = hit.index)).weak(),
+                                );
                             }
                             ui.label(RichText::new(preview).monospace().weak());
                             if link.clicked() {
