@@ -26,6 +26,7 @@ fn app(dir: &std::path::Path, topics: u64) -> Harness<'static, CanopyApp> {
         profiles_path: dir.join("profiles.toml"),
         load_system_fonts: false,
         use_keyring: false,
+        language: Some(canopy::ui::i18n::Language::English),
     };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1500.0, 950.0))

@@ -24,3 +24,7 @@ pub mod profiles;
 pub mod replay;
 pub mod sandbox;
 pub mod ui;
+
+// The window's texts (locales/*.toml), embedded at compile time; see `ui::i18n`. A key missing in
+// Chinese shows the English text.
+rust_i18n::i18n!("locales", fallback = "en");

@@ -13,6 +13,7 @@ use egui_kittest::kittest::Queryable as _;
 
 use crate::common::{Broker, Client};
 
+mod i18n;
 mod issue14;
 mod layout;
 mod present;
@@ -27,8 +28,8 @@ fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
     window(broker.dir.path().join("ui-profiles.toml"))
 }
 
-/// The whole app in a 1500×950 window, with its profiles in `profiles_path`, no system fonts
-/// and no keyring (tests must not touch the user's).
+/// The whole app in a 1500×950 window, with its profiles in `profiles_path`, no system fonts,
+/// no keyring (tests must not touch the user's) and in English (whatever the machine's locale).
 pub fn window(profiles_path: std::path::PathBuf) -> Harness<'static, CanopyApp> {
     window_sized(profiles_path, egui::vec2(1500.0, 950.0))
 }
@@ -39,6 +40,7 @@ pub fn window_sized(profiles_path: std::path::PathBuf, size: egui::Vec2) -> Harn
         profiles_path,
         load_system_fonts: false,
         use_keyring: false,
+        language: Some(canopy::ui::i18n::Language::English),
     };
     Harness::builder()
         .with_size(size)
@@ -268,6 +270,7 @@ fn first_run_offers_a_sandbox_whose_demo_traffic_reaches_the_tree() {
         profiles_path: dir.path().join("fresh/profiles.toml"),
         load_system_fonts: false,
         use_keyring: false,
+        language: Some(canopy::ui::i18n::Language::English),
     };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1500.0, 950.0))

@@ -108,6 +108,8 @@ pub enum Action {
     },
     /// The history limits were edited in Settings: apply them to every open tree.
     SetLimits(Limits),
+    /// Show the window in this language from the next frame on (and remember it).
+    SetLanguage(crate::ui::i18n::Language),
     /// Save a publish template in a saved profile (replacing the one with its name).
     SaveTemplate {
         /// The saved profile that keeps it.

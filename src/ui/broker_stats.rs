@@ -6,11 +6,12 @@ use egui_plot::{Line, Plot, PlotPoints};
 
 use super::tab::ConnectionTab;
 use crate::model::sys_stats::{self, Layout};
+use crate::ui::i18n::tr;
 
 /// Draws the broker statistics of `tab` while `open`.
 pub fn broker_stats_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
     let stats = sys_stats::read(&mut tab.tree);
-    egui::Window::new("📊 Broker")
+    egui::Window::new(tr!("broker.title"))
         .id(egui::Id::unique("broker-window"))
         .open(open)
         .default_size([520.0, 460.0])
@@ -18,19 +19,13 @@ pub fn broker_stats_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) 
         .resizable(true)
         .show(ctx, |ui| {
             let Some(stats) = stats else {
-                ui.label(
-                    RichText::new(
-                        "No $SYS topics yet. Brokers publish them every few seconds to clients \
-                         subscribed to $SYS/# (the default profiles are).",
-                    )
-                    .weak(),
-                );
+                ui.label(RichText::new(tr!("broker.no_sys")).weak());
                 return;
             };
             ui.label(
                 RichText::new(match stats.layout {
-                    Layout::Mosquitto => "mosquitto $SYS layout",
-                    Layout::Emqx => "EMQX $SYS layout",
+                    Layout::Mosquitto => tr!("broker.layout_mosquitto"),
+                    Layout::Emqx => tr!("broker.layout_emqx"),
                 })
                 .weak()
                 .small(),

@@ -7,10 +7,11 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::action::Action;
 use super::tab::ConnectionTab;
+use crate::ui::i18n::tr;
 
 /// Draws the charts window of `tab` while `open`.
 pub fn charts_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab, actions: &mut Vec<Action>) {
-    egui::Window::new("📈 Charts")
+    egui::Window::new(tr!("charts.title"))
         .id(egui::Id::unique("charts-window"))
         .open(open)
         .default_size([760.0, 380.0])
@@ -19,9 +20,9 @@ pub fn charts_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab, action
         .show(ctx, |ui| {
             let charts = &mut tab.charts;
             ui.horizontal_wrapped(|ui| {
-                ui.checkbox(&mut charts.paused, "⏸ Pause")
-                    .on_hover_text("Stop recording new points (zoom and pan stay available)");
-                if ui.button("Export CSV…").clicked() {
+                ui.checkbox(&mut charts.paused, tr!("charts.pause"))
+                    .on_hover_text(tr!("charts.pause_hover"));
+                if ui.button(tr!("charts.export_csv")).clicked() {
                     actions.push(Action::SaveFile {
                         what: "Series",
                         suggested_name: "canopy-series.csv".into(),
@@ -31,8 +32,12 @@ pub fn charts_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab, action
                 ui.separator();
                 let mut remove = None;
                 for (i, s) in charts.series.iter().enumerate() {
-                    ui.label(RichText::new(format!("{} ({})", s.label(), s.points.len())).monospace().small());
-                    if super::widgets::icon_button(ui, "✖", "Stop charting this").clicked() {
+                    ui.label(
+                        RichText::new(format!("{} ({})", s.label(), s.points.len()))
+                            .monospace()
+                            .small(),
+                    );
+                    if super::widgets::icon_button(ui, "✖", &tr!("charts.stop")).clicked() {
                         remove = Some(i);
                     }
                 }
@@ -41,13 +46,7 @@ pub fn charts_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab, action
                 }
             });
             if charts.is_empty() {
-                ui.label(
-                    RichText::new(
-                        "Nothing charted yet: select a topic with a numeric payload and press 📈, or press 📈 \
-                         beside a number in the JSON tree.",
-                    )
-                    .weak(),
-                );
+                ui.label(RichText::new(tr!("charts.empty")).weak());
                 return;
             }
             let paused = charts.paused;

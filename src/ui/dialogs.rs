@@ -10,6 +10,7 @@ use egui::{Context, RichText};
 use super::widgets;
 use crate::profiles::import::ImportReport;
 use crate::profiles::store::ProfilesFile;
+use crate::ui::i18n::tr;
 
 /// What a dialog answered this frame.
 #[derive(Debug, PartialEq, Eq)]
@@ -77,9 +78,9 @@ fn modal<T>(ctx: &Context, title: &str, add: impl FnOnce(&mut egui::Ui) -> Optio
 
 /// Asks for the password of `name`.
 pub fn password_ui(ctx: &Context, name: &str, user: &str, password: &mut String) -> Answer<Password> {
-    modal(ctx, "Password", |ui| {
-        ui.label(format!("Password for {user} on “{name}” (not saved):"));
-        let l = ui.label("Password");
+    modal(ctx, &tr!("dialogs.password"), |ui| {
+        ui.label(tr!("dialogs.password_for", user = user, name = name));
+        let l = ui.label(tr!("dialogs.password"));
         let r = ui
             .add(egui::TextEdit::singleline(password).password(true))
             .labelled_by(l.id);
@@ -87,10 +88,10 @@ pub fn password_ui(ctx: &Context, name: &str, user: &str, password: &mut String)
         let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
         let mut outcome = None;
         ui.horizontal(|ui| {
-            if ui.button("Connect").clicked() || enter {
+            if ui.button(tr!("dialogs.connect")).clicked() || enter {
                 outcome = Some(Answer::Chosen(Password(std::mem::take(password))));
             }
-            if ui.button("Cancel").clicked() {
+            if ui.button(tr!("dialogs.cancel")).clicked() {
                 outcome = Some(Answer::Dismissed);
             }
         });
@@ -100,11 +101,11 @@ pub fn password_ui(ctx: &Context, name: &str, user: &str, password: &mut String)
 
 /// Shows what an import found and asks how to treat name conflicts.
 pub fn import_ui(ctx: &Context, report: &ImportReport, existing: &[String]) -> Answer<ImportChoice> {
-    modal(ctx, "Import profiles", |ui| {
-        ui.label(format!(
-            "{} profiles found in the {} file:",
-            report.profiles.len(),
-            report.source
+    modal(ctx, &tr!("dialogs.import_title"), |ui| {
+        ui.label(tr!(
+            "dialogs.import_found",
+            n = report.profiles.len(),
+            source = report.source
         ));
         let conflicts: Vec<&str> = report
             .profiles
@@ -115,15 +116,15 @@ pub fn import_ui(ctx: &Context, report: &ImportReport, existing: &[String]) -> A
         egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
             for p in &report.profiles {
                 let mark = if conflicts.contains(&p.name.as_str()) {
-                    "  (name taken)"
+                    tr!("dialogs.name_taken")
                 } else {
-                    ""
+                    "".into()
                 };
                 ui.label(format!("• {} — {}{mark}", p.name, p.url()));
             }
         });
         if !report.notes.is_empty() {
-            ui.label(RichText::new("Not carried over:").strong());
+            ui.label(RichText::new(tr!("dialogs.not_carried_over")).strong());
             egui::ScrollArea::vertical()
                 .id_salt("notes")
                 .max_height(120.0)
@@ -136,18 +137,18 @@ pub fn import_ui(ctx: &Context, report: &ImportReport, existing: &[String]) -> A
         let mut outcome = None;
         ui.horizontal(|ui| {
             if conflicts.is_empty() {
-                if ui.button("Import").clicked() {
+                if ui.button(tr!("dialogs.import")).clicked() {
                     outcome = Some(Answer::Chosen(ImportChoice::Rename));
                 }
             } else {
-                if ui.button("Import, renaming duplicates").clicked() {
+                if ui.button(tr!("dialogs.import_rename")).clicked() {
                     outcome = Some(Answer::Chosen(ImportChoice::Rename));
                 }
-                if ui.button("Import, replacing duplicates").clicked() {
+                if ui.button(tr!("dialogs.import_replace")).clicked() {
                     outcome = Some(Answer::Chosen(ImportChoice::Replace));
                 }
             }
-            if ui.button("Cancel").clicked() {
+            if ui.button(tr!("dialogs.cancel")).clicked() {
                 outcome = Some(Answer::Dismissed);
             }
         });
@@ -157,22 +158,22 @@ pub fn import_ui(ctx: &Context, report: &ImportReport, existing: &[String]) -> A
 
 /// Export options.
 pub fn export_ui(ctx: &Context, all: &mut bool, include_secrets: &mut bool) -> Answer<ExportChoice> {
-    modal(ctx, "Export profiles", |ui| {
-        ui.radio_value(all, true, "All profiles, with their groups");
-        ui.radio_value(all, false, "The selected profile");
-        ui.checkbox(include_secrets, "Include passwords");
+    modal(ctx, &tr!("dialogs.export_title"), |ui| {
+        ui.radio_value(all, true, tr!("dialogs.export_all"));
+        ui.radio_value(all, false, tr!("dialogs.export_selected"));
+        ui.checkbox(include_secrets, tr!("dialogs.include_passwords"));
         if *include_secrets {
-            widgets::warning(ui, "The exported file will contain passwords in plain text.");
+            widgets::warning(ui, tr!("dialogs.passwords_warning"));
         }
         let mut outcome = None;
         ui.horizontal(|ui| {
-            if ui.button("Export…").clicked() {
+            if ui.button(tr!("dialogs.export")).clicked() {
                 outcome = Some(Answer::Chosen(ExportChoice {
                     all: *all,
                     include_secrets: *include_secrets,
                 }));
             }
-            if ui.button("Cancel").clicked() {
+            if ui.button(tr!("dialogs.cancel")).clicked() {
                 outcome = Some(Answer::Dismissed);
             }
         });
@@ -182,21 +183,21 @@ pub fn export_ui(ctx: &Context, all: &mut bool, include_secrets: &mut bool) -> A
 
 /// The profiles file is damaged.
 pub fn damaged_ui(ctx: &Context, backup: Option<&ProfilesFile>) -> Answer<DamagedChoice> {
-    modal(ctx, "The profiles file is damaged", |ui| {
-        ui.label("Canopy could not read your profiles file. Nothing has been written over it, and a copy was kept aside (see the message at the top).");
+    modal(ctx, &tr!("dialogs.damaged_title"), |ui| {
+        ui.label(tr!("dialogs.damaged_text"));
         let mut outcome = None;
         ui.horizontal(|ui| {
             if let Some(b) = backup
                 && ui
-                    .button(format!("Restore the backup ({} profiles)", b.profiles.len()))
+                    .button(tr!("dialogs.restore_backup", n = b.profiles.len()))
                     .clicked()
             {
                 outcome = Some(Answer::Chosen(DamagedChoice::RestoreBackup));
             }
-            if ui.button("Start with an empty list").clicked() {
+            if ui.button(tr!("dialogs.start_empty")).clicked() {
                 outcome = Some(Answer::Chosen(DamagedChoice::StartAfresh));
             }
-            if ui.button("Decide later (read-only)").clicked() {
+            if ui.button(tr!("dialogs.decide_later")).clicked() {
                 outcome = Some(Answer::Dismissed);
             }
         });
@@ -206,38 +207,46 @@ pub fn damaged_ui(ctx: &Context, backup: Option<&ProfilesFile>) -> Answer<Damage
 
 /// Confirms deleting the retained messages of `count` topics at or below `root`.
 pub fn clear_retained_ui(ctx: &Context, root: &str, topics: &[String]) -> Answer<Confirmed> {
-    modal(ctx, "Clear retained messages", |ui| {
+    modal(ctx, &tr!("dialogs.clear_title"), |ui| {
         let n = topics.len();
         if n == 0 {
-            ui.label(format!("No retained message is known at or below {root}."));
-            return ui.button("Close").clicked().then_some(Answer::Dismissed);
+            ui.label(tr!("dialogs.clear_none", root = root));
+            return ui
+                .button(tr!("dialogs.close"))
+                .clicked()
+                .then_some(Answer::Dismissed);
         }
         ui.label(
-            RichText::new(format!(
-                "Delete the retained messages of {n} topic{} at or below {root}?",
-                if n == 1 { "" } else { "s" }
-            ))
+            RichText::new(if n == 1 {
+                tr!("dialogs.clear_question_one", root = root)
+            } else {
+                tr!("dialogs.clear_question", n = n, root = root)
+            })
             .strong(),
         );
-        ui.label("An empty retained message is published to each; this cannot be undone.");
+        ui.label(tr!("dialogs.clear_how"));
         egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
             for t in topics.iter().take(200) {
                 ui.label(RichText::new(t).monospace().small());
             }
             if n > 200 {
-                ui.label(format!("… and {} more", n - 200));
+                ui.label(tr!("dialogs.and_more", n = n - 200));
             }
         });
         let mut outcome = None;
         ui.horizontal(|ui| {
-            let label = format!("Delete {n} retained message{}", if n == 1 { "" } else { "s" });
+            let label = if n == 1 {
+                tr!("dialogs.delete_one")
+            } else {
+                tr!("dialogs.delete_many", n = n)
+            };
             if ui
                 .button(RichText::new(label).color(ui.visuals().error_fg_color))
                 .clicked()
             {
                 outcome = Some(Answer::Chosen(Confirmed));
             }
-            if ui.button("Cancel").clicked() {
+            if ui.button(tr!("dialogs.cancel")).clicked() {
                 outcome = Some(Answer::Dismissed);
             }
         });

@@ -1,6 +1,11 @@
-//! A system CJK-capable font as a fallback, found in the background with `fontdb`, so Chinese,
-//! Japanese and Korean payloads render instead of showing boxes. The app works without one,
-//! but says once which package to install when such text arrives ([`MissingCjkFont`]).
+//! Fonts for Chinese, Japanese and Korean text. egui's built-in fonts have none, so:
+//! - a subset of Noto Sans CJK SC is built into the binary ([`BUNDLED`], ~0.8 MB: the Chinese
+//!   interface and the 3,755 common hanzi), installed at start as the last fallback, so the
+//!   Chinese interface renders on a machine without any CJK font;
+//! - a fuller system CJK font, found in the background with `fontdb`, goes before it when
+//!   there is one;
+//! - text neither can draw (kana, Hangul, rare hanzi without a system font) is told once, with
+//!   the package to install ([`MissingCjkFont`]).
 
 use std::sync::Arc;
 
@@ -32,6 +37,44 @@ const FAMILIES: &[&str] = &[
     "Noto Sans CJK KR",
 ];
 
+/// The bundled subset (`scripts/subset_font.py` makes it; OFL, `assets/fonts/OFL.txt`).
+pub const BUNDLED: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Canopy.otf");
+/// Its name among egui's fonts.
+const BUNDLED_NAME: &str = "Noto Sans SC (Canopy subset)";
+
+/// Whether the bundled font has `c` (its character map is read once).
+pub fn bundled_has(c: char) -> bool {
+    use std::sync::OnceLock;
+    static FACE: OnceLock<Option<ttf_parser::Face<'static>>> = OnceLock::new();
+    FACE.get_or_init(|| ttf_parser::Face::parse(BUNDLED, 0).ok())
+        .as_ref()
+        .is_some_and(|face| face.glyph_index(c).is_some())
+}
+
+/// egui's fonts, then `system` (a fuller CJK font, when one was found), then the bundled one.
+pub fn definitions(system: Option<FallbackFont>) -> egui::FontDefinitions {
+    let mut defs = egui::FontDefinitions::default();
+    let mut fallbacks = Vec::new();
+    if let Some(font) = system {
+        let mut data = egui::FontData::from_owned(font.data);
+        data.index = font.index;
+        defs.font_data.insert(font.name.clone(), Arc::new(data));
+        fallbacks.push(font.name);
+    }
+    defs.font_data.insert(
+        BUNDLED_NAME.to_owned(),
+        Arc::new(egui::FontData::from_static(BUNDLED)),
+    );
+    fallbacks.push(BUNDLED_NAME.to_owned());
+    for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+        defs.families
+            .entry(family)
+            .or_default()
+            .extend(fallbacks.iter().cloned());
+    }
+    defs
+}
+
 /// Looks for a CJK font among the system fonts (slow: scans the font directories).
 pub fn find_cjk_font() -> Option<FallbackFont> {
     let mut db = fontdb::Database::new();
@@ -54,16 +97,9 @@ pub fn find_cjk_font() -> Option<FallbackFont> {
     None
 }
 
-/// Adds the font as the last fallback of both font families.
-pub fn install(ctx: &egui::Context, font: FallbackFont) {
-    let mut defs = egui::FontDefinitions::default();
-    let mut data = egui::FontData::from_owned(font.data);
-    data.index = font.index;
-    defs.font_data.insert(font.name.clone(), Arc::new(data));
-    for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
-        defs.families.entry(family).or_default().push(font.name.clone());
-    }
-    ctx.set_fonts(defs);
+/// Installs the fonts: [`definitions`] with `system`.
+pub fn install(ctx: &egui::Context, system: Option<FallbackFont>) {
+    ctx.set_fonts(definitions(system));
 }
 
 /// Whether `c` is a Chinese, Japanese or Korean character: ideographs, kana, Hangul, CJK
@@ -88,15 +124,14 @@ pub fn contains_cjk(text: &str) -> bool {
     text.chars().any(is_cjk)
 }
 
+/// Whether `text` has a CJK character the bundled font lacks (kana, Hangul, rare hanzi).
+fn needs_system_font(text: &str) -> bool {
+    text.chars().any(|c| is_cjk(c) && !bundled_has(c))
+}
+
 /// Bytes of a payload looked at for CJK text: enough for any label-like value, bounded so a
 /// flood of large payloads costs nothing noticeable.
 const SCAN_BYTES: usize = 1024;
-
-/// What the user is told when CJK text arrives and no font can draw it.
-pub const MISSING_CJK_FONT: &str = "Some messages contain Chinese, Japanese or Korean text, but no \
-     font for it is installed: it shows as empty boxes. Install one (fonts-noto-cjk on \
-     Debian/Ubuntu, google-noto-sans-cjk-fonts on Fedora, noto-fonts-cjk on Arch) and restart \
-     Canopy.";
 
 /// Where the search for a CJK font stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +144,8 @@ enum Search {
     Missing,
 }
 
-/// Says once — not at every message — that CJK text arrived and no font can draw it. CJK text
+/// Says once — not at every message — that CJK text arrived that no font can draw (the
+/// caller words it: `fonts.missing_cjk`). CJK text
 /// seen while the font search still runs is remembered and told when the search fails.
 #[derive(Debug)]
 pub struct MissingCjkFont {
@@ -137,31 +173,31 @@ impl MissingCjkFont {
         !self.told && !self.seen && self.search != Search::Found
     }
 
-    /// Looks at a message's topic and the start of its payload; returns the notice to show
-    /// when it is the first CJK text and no font can draw it.
-    pub fn saw(&mut self, topic: &str, payload: &[u8]) -> Option<&'static str> {
+    /// Looks at a message's topic and the start of its payload; true when the user should be
+    /// told now: the first CJK text the bundled font cannot draw, and no system font.
+    pub fn saw(&mut self, topic: &str, payload: &[u8]) -> bool {
         if !self.watching() {
-            return None;
+            return false;
         }
         let head = &payload[..payload.len().min(SCAN_BYTES)];
-        if contains_cjk(topic) || contains_cjk(&String::from_utf8_lossy(head)) {
+        if needs_system_font(topic) || needs_system_font(&String::from_utf8_lossy(head)) {
             self.seen = true;
         }
         self.tell()
     }
 
-    /// The font search ended; returns the notice when CJK text was already seen.
-    pub fn search_done(&mut self, found: bool) -> Option<&'static str> {
+    /// The font search ended; true when such text was already seen and should be told now.
+    pub fn search_done(&mut self, found: bool) -> bool {
         self.search = if found { Search::Found } else { Search::Missing };
         self.tell()
     }
 
-    fn tell(&mut self) -> Option<&'static str> {
+    fn tell(&mut self) -> bool {
         if self.seen && !self.told && self.search == Search::Missing {
             self.told = true;
-            return Some(MISSING_CJK_FONT);
+            return true;
         }
-        None
+        false
     }
 }
 
@@ -188,27 +224,36 @@ mod tests {
     }
 
     #[test]
+    fn the_bundled_font_has_the_common_hanzi_and_not_kana() {
+        for c in "温度湿度压力订阅发布保留消息主题连接断开，。（）：".chars() {
+            assert!(bundled_has(c), "{c}");
+        }
+        for c in "こんにちはカタカナ온도".chars() {
+            assert!(!bundled_has(c), "{c}");
+        }
+    }
+
+    #[test]
     fn the_missing_font_is_told_once() {
-        // No font search: told at the first CJK message, never again.
+        // No font search: common Chinese is drawn by the bundled font, so nothing is told
+        // until Japanese arrives; then never again.
         let mut w = MissingCjkFont::new(false);
-        assert_eq!(w.saw("plant/temp", b"23.5"), None);
-        assert_eq!(
-            w.saw("plant/temp", "温度 23.5".as_bytes()),
-            Some(MISSING_CJK_FONT)
-        );
-        assert_eq!(w.saw("plant/温度", "温度".as_bytes()), None);
+        assert!(!w.saw("plant/temp", b"23.5"));
+        assert!(!w.saw("工厂/温度", "温度 23.5".as_bytes()));
+        assert!(w.saw("plant/temp", "温度 こんにちは".as_bytes()));
+        assert!(!w.saw("plant/温度", "カタカナ".as_bytes()));
         assert!(!w.watching());
 
         // Seen while the search runs: told when it fails, once.
         let mut w = MissingCjkFont::new(true);
-        assert_eq!(w.saw("家/温度", b"21"), None);
-        assert_eq!(w.search_done(false), Some(MISSING_CJK_FONT));
-        assert_eq!(w.saw("家/温度", b"22"), None);
+        assert!(!w.saw("家/온도", b"21"));
+        assert!(w.search_done(false));
+        assert!(!w.saw("家/온도", b"22"));
 
         // A font was found: never told.
         let mut w = MissingCjkFont::new(true);
-        assert_eq!(w.search_done(true), None);
+        assert!(!w.search_done(true));
         assert!(!w.watching());
-        assert_eq!(w.saw("家/温度", b"21"), None);
+        assert!(!w.saw("家/온도", b"21"));
     }
 }

@@ -1,5 +1,6 @@
 //! A JSON payload as a collapsible tree; numbers carry a 📈 button that charts them.
 
+use crate::ui::i18n::tr;
 use egui::{Color32, RichText, Ui};
 use serde_json::Value;
 
@@ -21,7 +22,7 @@ fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &
     let name = key.map(|k| format!("{k}: ")).unwrap_or_default();
     match value {
         Value::Object(map) => {
-            let header = format!("{name}{{…}} {} keys", map.len());
+            let header = format!("{name}{{…}} {}", tr!("json.keys", n = map.len()));
             egui::CollapsingHeader::new(RichText::new(header).monospace())
                 .id_salt(("json", path.join("\u{1f}")))
                 .default_open(path.len() < 3)
@@ -36,7 +37,7 @@ fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &
                 });
         }
         Value::Array(items) => {
-            let header = format!("{name}[…] {} items", items.len());
+            let header = format!("{name}[…] {}", tr!("json.items", n = items.len()));
             egui::CollapsingHeader::new(RichText::new(header).monospace())
                 .id_salt(("json", path.join("\u{1f}")))
                 .default_open(path.len() < 3 && items.len() <= 50)
@@ -49,7 +50,7 @@ fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &
                         indices.pop();
                     }
                     if items.len() > 1000 {
-                        ui.label(format!("… {} more", items.len() - 1000));
+                        ui.label(tr!("json.more", n = items.len() - 1000));
                     }
                 });
         }
@@ -69,11 +70,11 @@ fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &
                         ui.label(json_path());
                     })
                     .context_menu(|ui| {
-                        if ui.button("Copy value").clicked() {
+                        if ui.button(tr!("json.copy_value")).clicked() {
                             ui.ctx().copy_text(text.clone());
                             ui.close();
                         }
-                        if ui.button("Copy JSON path").clicked() {
+                        if ui.button(tr!("json.copy_path")).clicked() {
                             ui.ctx().copy_text(json_path());
                             ui.close();
                         }
@@ -83,9 +84,9 @@ fn node(ui: &mut Ui, key: Option<&str>, value: &Value, path: Path<'_>, picked: &
                     && super::widgets::named(
                         ui.small_button("📈").on_hover_ui(|ui| {
                             // The path is built only when hovered: every visible leaf has one.
-                            ui.label(format!("Chart {} over time", json_path()));
+                            ui.label(tr!("json.chart_path", path = json_path()));
                         }),
-                        "Chart this value over time",
+                        &tr!("json.chart_value"),
                     )
                     .clicked()
                 {

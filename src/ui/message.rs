@@ -12,6 +12,7 @@ use super::widgets;
 use crate::model::payload::{self, Decoding};
 use crate::model::topic_tree::StoredMessage;
 use crate::model::units;
+use crate::ui::i18n::tr;
 
 /// Draws the message view for the active connection's selection.
 pub fn message_ui(
@@ -22,7 +23,7 @@ pub fn message_ui(
 ) {
     let Some(id) = tab.view.selected else {
         ui.add_space(20.0);
-        ui.vertical_centered(|ui| ui.label(RichText::new("Select a topic to see its messages.").weak()));
+        ui.vertical_centered(|ui| ui.label(RichText::new(tr!("message.select_topic")).weak()));
         return;
     };
     let topic = tab.tree.full_topic(id);
@@ -32,20 +33,20 @@ pub fn message_ui(
     let shown_topic = redactor.topic(&topic).into_owned();
     ui.horizontal(|ui| {
         ui.label(RichText::new(&shown_topic).monospace().strong());
-        if widgets::icon_button(ui, "📋", "Copy topic").clicked() {
+        if widgets::icon_button(ui, "📋", &tr!("message.copy_topic")).clicked() {
             ui.ctx().copy_text(shown_topic.clone());
         }
     });
     if !node.is_topic() {
-        ui.label(format!(
-            "{} topics below, {} messages",
-            node.subtree_topics(),
-            node.subtree_messages()
+        ui.label(tr!(
+            "message.below",
+            topics = node.subtree_topics(),
+            messages = node.subtree_messages()
         ));
         // Wrapped: four buttons do not fit a narrow message column in one line, and a clipped
         // button cannot be pressed.
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Use as publish topic").clicked() {
+            if ui.button(tr!("message.use_as_publish_topic")).clicked() {
                 actions.push(Action::UseTopic(topic.clone()));
             }
             present_subtree_button(ui, &tab.profile.presentation, &topic, actions);
@@ -70,44 +71,48 @@ pub fn message_ui(
             ui.label("QoS");
             ui.label(message.qos.to_string());
             ui.end_row();
-            ui.label("Retained");
-            ui.label(if message.retain { "yes" } else { "no" });
+            ui.label(tr!("message.retained"));
+            ui.label(if message.retain {
+                tr!("message.yes")
+            } else {
+                tr!("message.no")
+            });
             ui.end_row();
-            ui.label("Size");
+            ui.label(tr!("message.size"));
             if message.truncated() {
-                ui.label(format!(
-                    "{} (history keeps the first {})",
-                    units::bytes(message.original_len() as u64),
-                    units::bytes(message.payload.len() as u64)
+                ui.label(tr!(
+                    "message.size_truncated",
+                    size = units::bytes(message.original_len() as u64),
+                    kept = units::bytes(message.payload.len() as u64)
                 ));
             } else {
                 ui.label(units::bytes(message.payload.len() as u64));
             }
             ui.end_row();
-            ui.label("Received");
+            ui.label(tr!("message.received"));
             let ago = SystemTime::now()
                 .duration_since(message.received())
                 .unwrap_or_default();
             let ago = match widgets::age(ago).as_str() {
-                "now" => "just now".to_owned(),
-                other => format!("{other} ago"),
+                "now" => tr!("message.just_now").into_owned(),
+                other => tr!("message.ago", age = other).into_owned(),
             };
             ui.label(format!("{} ({ago})", widgets::clock(message.received())));
             ui.end_row();
-            ui.label("Messages");
-            ui.label(format!("{messages_on_topic} on this topic"));
+            ui.label(tr!("message.messages"));
+            ui.label(tr!("message.on_this_topic", n = messages_on_topic));
             ui.end_row();
         });
     properties_ui(ui, message);
     // Wrapped for the same reason as the subtree buttons: up to five buttons.
     ui.horizontal_wrapped(|ui| {
-        if ui.button("Publish to this topic").clicked() {
+        if ui.button(tr!("message.publish_here")).clicked() {
             actions.push(Action::UseTopic(topic.clone()));
         }
         if message.retain
             && ui
-                .button("Clear retained")
-                .on_hover_text("Publish an empty retained message")
+                .button(tr!("message.clear_retained"))
+                .on_hover_text(tr!("message.clear_retained_hover"))
                 .clicked()
         {
             actions.push(Action::ClearRetained(topic.clone()));
@@ -123,7 +128,7 @@ pub fn message_ui(
     // The decoding chosen for this topic is remembered (Auto is the default and is not stored).
     let mut decoding = decodings.get(&topic).copied().unwrap_or_default();
     ui.horizontal_wrapped(|ui| {
-        ui.label("Payload");
+        ui.label(tr!("message.payload"));
         for v in Decoding::ALL {
             if ui.selectable_value(&mut decoding, v, v.label()).clicked() {
                 if v == Decoding::Auto {
@@ -186,12 +191,12 @@ pub fn message_ui(
         ui.horizontal(|ui| {
             widgets::warning(
                 ui,
-                format!("showing {} of {} bytes", rendered.shown, rendered.total),
+                tr!("message.showing", shown = rendered.shown, total = rendered.total),
             );
-            if ui.button("Show more").clicked() {
+            if ui.button(tr!("message.show_more")).clicked() {
                 tab.payload_limit = tab.payload_limit.saturating_mul(8);
             }
-            if ui.button("Save payload…").clicked() {
+            if ui.button(tr!("message.save_payload")).clicked() {
                 actions.push(Action::SaveFile {
                     what: "Payload",
                     suggested_name: format!("{}.bin", shown_topic.replace('/', "_")),
@@ -199,7 +204,7 @@ pub fn message_ui(
                 });
             }
         });
-    } else if ui.small_button("📋 Copy payload").clicked() {
+    } else if ui.small_button(tr!("message.copy_payload")).clicked() {
         ui.ctx().copy_text(rendered.text.clone());
     }
     let shown_as = rendered.decoding;
@@ -232,8 +237,8 @@ pub fn message_ui(
             });
     } else {
         if shown_as == Decoding::Json {
-            ui.checkbox(&mut tab.json_tree, "As a tree")
-                .on_hover_text("Browse the JSON; click 📈 beside a number to chart it over time");
+            ui.checkbox(&mut tab.json_tree, tr!("message.as_tree"))
+                .on_hover_text(tr!("message.as_tree_hover"));
         }
         // From the rendered text: it is the payload for JSON, the decoded message for protobuf.
         let tree = (shown_as == Decoding::Json && tab.json_tree)
@@ -260,10 +265,10 @@ pub fn message_ui(
                             egui::TextEdit::multiline(&mut shown)
                                 .code_editor()
                                 .desired_width(ui.available_width() - 40.0)
-                                .hint_text("(empty payload)"),
+                                .hint_text(tr!("message.empty_payload")),
                         );
                         if text.trim().parse::<f64>().is_ok()
-                            && widgets::icon_button(ui, "📈", "Chart this topic's value over time").clicked()
+                            && widgets::icon_button(ui, "📈", &tr!("message.chart_value")).clicked()
                         {
                             actions.push(Action::Plot {
                                 topic: topic.clone(),
@@ -277,7 +282,7 @@ pub fn message_ui(
 
     history_ui(ui, &history, trimmed, index, &mut tab.history_index);
     if let Some(previous) = previous {
-        egui::CollapsingHeader::new("Diff with the previous message")
+        egui::CollapsingHeader::new(tr!("message.diff"))
             .default_open(false)
             .show(ui, |ui| {
                 let render = |bytes: &[u8]| {
@@ -332,18 +337,11 @@ fn history_ui(
     index: usize,
     history_index: &mut usize,
 ) {
-    egui::CollapsingHeader::new(format!("History ({})", history.len()))
+    egui::CollapsingHeader::new(tr!("message.history", n = history.len()))
         .default_open(true)
         .show(ui, |ui| {
             if trimmed {
-                ui.label(
-                    RichText::new(
-                        "Older messages were trimmed to keep all history within its memory budget \
-                         (Settings).",
-                    )
-                    .weak()
-                    .small(),
-                );
+                ui.label(RichText::new(tr!("message.history_trimmed")).weak().small());
             }
             egui::ScrollArea::vertical()
                 .id_salt("history")
@@ -388,7 +386,7 @@ fn hex_rows_ui(ui: &mut Ui, text: &str) {
 
 /// A large text, one monospace row per line (long lines cut), only the visible rows laid out.
 fn large_text_ui(ui: &mut Ui, text: &str, rows: &[std::ops::Range<usize>]) {
-    if ui.small_button("📋 Copy payload").clicked() {
+    if ui.small_button(tr!("message.copy_payload")).clicked() {
         ui.ctx().copy_text(text.to_owned());
     }
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
@@ -408,7 +406,7 @@ fn properties_ui(ui: &mut Ui, m: &StoredMessage) {
     if p.is_empty() {
         return;
     }
-    egui::CollapsingHeader::new("MQTT 5 properties")
+    egui::CollapsingHeader::new(tr!("message.properties"))
         .default_open(true)
         .show(ui, |ui| {
             egui::Grid::new("props")
@@ -421,25 +419,25 @@ fn properties_ui(ui: &mut Ui, m: &StoredMessage) {
                         ui.end_row();
                     };
                     if let Some(v) = &p.content_type {
-                        row("Content type", v.clone());
+                        row(&tr!("message.content_type"), v.clone());
                     }
                     if let Some(v) = p.payload_format_indicator {
                         row(
-                            "Payload format",
+                            &tr!("message.payload_format"),
                             if v == 1 { "UTF-8".into() } else { "bytes".into() },
                         );
                     }
                     if let Some(v) = p.message_expiry_interval {
-                        row("Message expiry", format!("{v} s"));
+                        row(&tr!("message.message_expiry"), format!("{v} s"));
                     }
                     if let Some(v) = &p.response_topic {
-                        row("Response topic", v.clone());
+                        row(&tr!("message.response_topic"), v.clone());
                     }
                     if let Some(v) = &p.correlation_data {
-                        row("Correlation data", payload::preview(v, 60));
+                        row(&tr!("message.correlation_data"), payload::preview(v, 60));
                     }
                     if let Some(v) = p.topic_alias {
-                        row("Topic alias", v.to_string());
+                        row(&tr!("message.topic_alias"), v.to_string());
                     }
                     if !p.subscription_identifiers.is_empty() {
                         let ids: Vec<String> = p
@@ -447,7 +445,7 @@ fn properties_ui(ui: &mut Ui, m: &StoredMessage) {
                             .iter()
                             .map(ToString::to_string)
                             .collect();
-                        row("Subscription ids", ids.join(", "));
+                        row(&tr!("message.subscription_ids"), ids.join(", "));
                     }
                     for (k, v) in &p.user_properties {
                         row(k, v.clone());
@@ -458,8 +456,8 @@ fn properties_ui(ui: &mut Ui, m: &StoredMessage) {
 
 fn clear_below_button(ui: &mut Ui, id: crate::model::topic_tree::NodeId, actions: &mut Vec<Action>) {
     if ui
-        .button("🗑 Clear retained below…")
-        .on_hover_text("Delete the retained messages of every topic at or below this one (asks first)")
+        .button(tr!("message.clear_below"))
+        .on_hover_text(tr!("message.clear_below_hover"))
         .clicked()
     {
         actions.push(Action::ClearRetainedBelow(id));
@@ -468,13 +466,13 @@ fn clear_below_button(ui: &mut Ui, id: crate::model::topic_tree::NodeId, actions
 
 fn export_menu(ui: &mut Ui, id: crate::model::topic_tree::NodeId, topic: &str, actions: &mut Vec<Action>) {
     use crate::model::export::Format;
-    ui.menu_button("💾 Export", |ui| {
+    ui.menu_button(tr!("message.export"), |ui| {
         let name = topic.replace('/', "_");
         for (label, subtree, format) in [
-            ("History as JSON Lines…", false, Format::JsonLines),
-            ("History as CSV…", false, Format::Csv),
-            ("Latest values below as JSON Lines…", true, Format::JsonLines),
-            ("Latest values below as CSV…", true, Format::Csv),
+            (tr!("message.export_history_jsonl"), false, Format::JsonLines),
+            (tr!("message.export_history_csv"), false, Format::Csv),
+            (tr!("message.export_latest_jsonl"), true, Format::JsonLines),
+            (tr!("message.export_latest_csv"), true, Format::Csv),
         ] {
             if ui.button(label).clicked() {
                 actions.push(Action::ExportMessages {
@@ -505,7 +503,7 @@ fn shown_payload(
     }
 }
 
-/// "📌 Pin to presentation" (or unpin) for a topic of the active connection.
+/// tr!("message.pin") (or unpin) for a topic of the active connection.
 fn pin_button(
     ui: &mut Ui,
     presentation: &crate::model::present::Presentation,
@@ -514,12 +512,9 @@ fn pin_button(
 ) {
     let pinned = presentation.is_pinned(topic);
     let (label, hint) = if pinned {
-        ("📌 Unpin", "Take this topic off the presentation's tiles")
+        (tr!("message.unpin"), tr!("message.unpin_hover"))
     } else {
-        (
-            "📌 Pin to presentation",
-            "Show this topic as a tile in presentation mode (▶ Present, F11)",
-        )
+        (tr!("message.pin"), tr!("message.pin_hover"))
     };
     if ui.button(label).on_hover_text(hint).clicked() {
         let mut changed = presentation.clone();
@@ -532,7 +527,7 @@ fn pin_button(
     }
 }
 
-/// "📺 Present this subtree": every topic below becomes a tile.
+/// tr!("message.present_subtree"): every topic below becomes a tile.
 fn present_subtree_button(
     ui: &mut Ui,
     presentation: &crate::model::present::Presentation,
@@ -543,8 +538,8 @@ fn present_subtree_button(
         return;
     }
     if ui
-        .button("📺 Present this subtree")
-        .on_hover_text("Every topic below as a tile in presentation mode")
+        .button(tr!("message.present_subtree"))
+        .on_hover_text(tr!("message.present_subtree_hover"))
         .clicked()
     {
         let mut changed = presentation.clone();

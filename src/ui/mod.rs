@@ -6,6 +6,7 @@ pub mod broker_stats;
 pub mod charts;
 pub mod dialogs;
 pub mod fonts;
+pub mod i18n;
 pub mod json_tree;
 pub mod message;
 pub mod notices;
@@ -39,6 +40,11 @@ fn window_icon() -> Option<egui::IconData> {
     })
 }
 
+/// The window's title in the current locale.
+pub fn window_title() -> std::borrow::Cow<'static, str> {
+    i18n::tr!("app.title")
+}
+
 /// Opens the explorer window and runs until it is closed.
 pub fn run() -> ExitCode {
     let config = match AppConfig::from_platform() {
@@ -48,8 +54,11 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // The saved language is read with the window's state, after the window opens: the title
+    // starts in the system's language and follows the setting from the first frame.
+    i18n::set_locale(i18n::Language::System.resolve());
     let mut viewport = egui::ViewportBuilder::default()
-        .with_title("Canopy — MQTT explorer")
+        .with_title(window_title())
         // The WM class / Wayland app id the desktop entry names (StartupWMClass=canopy).
         .with_app_id("canopy");
     if let Some(icon) = window_icon() {

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 
+use crate::ui::i18n::tr;
 use egui::{Color32, RichText, Ui};
 
 /// How many notices are kept (and shown) at once.
@@ -115,7 +116,10 @@ pub fn notice_ui(ui: &mut Ui, notice: &Notice) -> bool {
             text.push_str(&format!(" (×{})", notice.repeats));
         }
         ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
-        dismissed = ui.small_button("✖").on_hover_text("Dismiss").clicked();
+        dismissed = ui
+            .small_button("✖")
+            .on_hover_text(tr!("notices_ui.dismiss"))
+            .clicked();
     });
     dismissed
 }

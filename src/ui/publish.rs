@@ -10,6 +10,7 @@ use crate::engine::{PublishOutcome, Token};
 use crate::model::message::{OutgoingMessage, Properties, QoS};
 use crate::model::template::{Encoding, Template, parse_hex};
 use crate::model::topic::validate_topic_name;
+use crate::ui::i18n::tr;
 
 /// How the payload editor treats its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -190,10 +191,10 @@ impl PublishState {
 fn outcome_ui(ui: &mut Ui, outcome: Option<&PublishOutcome>) {
     match outcome {
         None => {
-            ui.label(RichText::new("sending…").weak());
+            ui.label(RichText::new(tr!("publish.sending")).weak());
         }
-        Some(PublishOutcome::Sent) => widgets::success(ui, "sent"),
-        Some(PublishOutcome::Acknowledged) => widgets::success(ui, "acknowledged by the broker"),
+        Some(PublishOutcome::Sent) => widgets::success(ui, tr!("publish.sent")),
+        Some(PublishOutcome::Acknowledged) => widgets::success(ui, tr!("publish.acked")),
         Some(PublishOutcome::Failed(why)) => widgets::error(ui, why.clone()),
     }
 }
@@ -213,18 +214,18 @@ pub fn publish_ui(
             .num_columns(2)
             .spacing([8.0, 4.0])
             .show(ui, |ui| {
-                widgets::text_field(ui, "Topic", &mut state.topic);
-                ui.label("Options");
+                widgets::text_field(ui, &tr!("publish.topic"), &mut state.topic);
+                ui.label(tr!("publish.options"));
                 ui.horizontal(|ui| {
                     widgets::qos_selector(ui, "publish-qos", &mut state.qos);
-                    ui.checkbox(&mut state.retain, "Retain");
+                    ui.checkbox(&mut state.retain, tr!("publish.retain"));
                     ui.separator();
-                    ui.selectable_value(&mut state.kind, PayloadKind::Text, "Text");
+                    ui.selectable_value(&mut state.kind, PayloadKind::Text, tr!("publish.text"));
                     ui.selectable_value(&mut state.kind, PayloadKind::Json, "JSON");
                     ui.selectable_value(&mut state.kind, PayloadKind::Hex, "Hex")
-                        .on_hover_text("Bytes as hex digits, e.g. 0a ff 10");
+                        .on_hover_text(tr!("publish.hex_hover"));
                     if state.kind == PayloadKind::Json
-                        && ui.small_button("Format").clicked()
+                        && ui.small_button(tr!("publish.format")).clicked()
                         && let Ok(v) = serde_json::from_str::<serde_json::Value>(&state.payload)
                         && let Ok(pretty) = serde_json::to_string_pretty(&v)
                     {
@@ -235,20 +236,23 @@ pub fn publish_ui(
             });
         // Taken before the editor sees it, so Ctrl+Enter does not also insert a newline.
         let shortcut = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
-        let l = ui.label("Payload");
+        let l = ui.label(tr!("publish.payload"));
         let editor = egui::TextEdit::multiline(&mut state.payload)
             .code_editor()
             .desired_rows(5)
             .desired_width(f32::INFINITY)
-            .hint_text("Payload (Ctrl+Enter publishes)");
+            .hint_text(tr!("publish.payload_hint"));
         ui.add(editor).labelled_by(l.id);
         ui.horizontal(|ui| {
             let can = connected && ready.is_ok();
-            let button = ui.add_enabled(can, egui::Button::new(RichText::new("📤 Publish").strong()));
+            let button = ui.add_enabled(
+                can,
+                egui::Button::new(RichText::new(tr!("publish.publish")).strong()),
+            );
             let button = if connected {
                 button.on_hover_text("Ctrl+Enter")
             } else {
-                button.on_disabled_hover_text("Connect first")
+                button.on_disabled_hover_text(tr!("publish.connect_first"))
             };
             if (button.clicked() || (shortcut && can))
                 && let Ok(message) = &ready
@@ -269,32 +273,41 @@ pub fn publish_ui(
 
         let ui = &mut cols[1];
         if v5 {
-            egui::CollapsingHeader::new("MQTT 5 properties")
+            egui::CollapsingHeader::new(tr!("publish.properties"))
                 .default_open(false)
                 .show(ui, |ui| {
                     egui::Grid::new("publish-props").num_columns(2).show(ui, |ui| {
-                        widgets::text_field(ui, "Content type", &mut state.content_type);
-                        widgets::text_field(ui, "Response topic", &mut state.response_topic);
-                        widgets::text_field(ui, "Correlation data", &mut state.correlation_data);
+                        widgets::text_field(ui, &tr!("publish.content_type"), &mut state.content_type);
+                        widgets::text_field(ui, &tr!("publish.response_topic"), &mut state.response_topic);
+                        widgets::text_field(
+                            ui,
+                            &tr!("publish.correlation_data"),
+                            &mut state.correlation_data,
+                        );
                         widgets::number_field(
                             ui,
-                            "Message expiry",
+                            &tr!("publish.message_expiry"),
                             &mut state.expiry_secs,
                             0..=u32::MAX,
                             " s",
                         );
                     });
-                    ui.label("User properties");
+                    ui.label(tr!("publish.user_properties"));
                     let mut remove = None;
                     for (i, (k, v)) in state.user_properties.iter_mut().enumerate() {
                         ui.horizontal(|ui| {
-                            ui.add(egui::TextEdit::singleline(k).hint_text("key").desired_width(90.0));
+                            ui.add(
+                                egui::TextEdit::singleline(k)
+                                    .hint_text(tr!("publish.key"))
+                                    .desired_width(90.0),
+                            );
                             ui.add(
                                 egui::TextEdit::singleline(v)
-                                    .hint_text("value")
+                                    .hint_text(tr!("publish.value"))
                                     .desired_width(120.0),
                             );
-                            if widgets::icon_button(ui, "✖", "Remove user property").clicked() {
+                            if widgets::icon_button(ui, "✖", &tr!("publish.remove_user_property")).clicked()
+                            {
                                 remove = Some(i);
                             }
                         });
@@ -302,24 +315,24 @@ pub fn publish_ui(
                     if let Some(i) = remove {
                         state.user_properties.remove(i);
                     }
-                    if ui.small_button("➕ Add user property").clicked() {
+                    if ui.small_button(tr!("publish.add_user_property")).clicked() {
                         state.user_properties.push((String::new(), String::new()));
                     }
                 });
         }
-        ui.label(RichText::new("Recent").strong());
+        ui.label(RichText::new(tr!("publish.recent")).strong());
         egui::ScrollArea::vertical()
             .id_salt("recent")
             .max_height(120.0)
             .show(ui, |ui| {
                 if state.recent.is_empty() {
-                    ui.label(RichText::new("Nothing published yet.").weak());
+                    ui.label(RichText::new(tr!("publish.nothing_yet")).weak());
                 }
                 let mut load = None;
                 let mut resend = None;
                 for (i, r) in state.recent.iter().enumerate() {
                     ui.horizontal(|ui| {
-                        if widgets::icon_button(ui, "↻", "Send again").clicked() {
+                        if widgets::icon_button(ui, "↻", &tr!("publish.send_again")).clicked() {
                             resend = Some(r.message.clone());
                         }
                         let text = format!(
@@ -329,7 +342,7 @@ pub fn publish_ui(
                         );
                         if ui
                             .selectable_label(false, RichText::new(text).monospace())
-                            .on_hover_text("Load into the editor")
+                            .on_hover_text(tr!("publish.load"))
                             .clicked()
                         {
                             load = Some(i);
@@ -360,7 +373,7 @@ pub fn publish_ui(
 
 /// MQTT 5 requests sent from the panel and the replies matched to them.
 pub fn requests_ui(ui: &mut Ui, requests: &crate::model::requests::Requests) {
-    egui::CollapsingHeader::new(format!("Requests and replies ({})", requests.list.len()))
+    egui::CollapsingHeader::new(tr!("publish.requests", n = requests.list.len()))
         .default_open(true)
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
@@ -371,25 +384,33 @@ pub fn requests_ui(ui: &mut Ui, requests: &crate::model::requests::Requests) {
                         let correlation = r
                             .correlation
                             .as_ref()
-                            .map(|c| format!(" · correlation {}", crate::model::payload::preview(c, 24)))
+                            .map(|c| {
+                                tr!(
+                                    "publish.correlation",
+                                    data = crate::model::payload::preview(c, 24)
+                                )
+                                .into_owned()
+                            })
                             .unwrap_or_default();
                         let replies = match r.replies.len() {
-                            0 => "waiting for a reply".to_owned(),
-                            1 => "1 reply".to_owned(),
-                            n => format!("{n} replies"),
+                            0 => tr!("publish.waiting_reply"),
+                            1 => tr!("publish.one_reply"),
+                            n => tr!("publish.replies", n = n),
                         };
-                        ui.label(format!(
-                            "{}  {} · replies on {}{correlation} · {replies}",
-                            super::widgets::clock(r.sent),
-                            r.topic,
-                            r.response_topic
+                        ui.label(tr!(
+                            "publish.request_line",
+                            time = super::widgets::clock(r.sent),
+                            topic = r.topic,
+                            response_topic = r.response_topic,
+                            correlation = correlation,
+                            replies = replies
                         ));
                         for reply in &r.replies {
                             ui.label(
-                                egui::RichText::new(format!(
-                                    "    reply {}  {}",
-                                    super::widgets::clock(reply.received),
-                                    crate::model::payload::preview(&reply.payload, 80)
+                                egui::RichText::new(tr!(
+                                    "publish.reply_line",
+                                    time = super::widgets::clock(reply.received),
+                                    payload = crate::model::payload::preview(&reply.payload, 80)
                                 ))
                                 .monospace(),
                             );

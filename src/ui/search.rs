@@ -10,6 +10,7 @@ use egui::{Context, RichText};
 use super::tab::ConnectionTab;
 use crate::model::payload;
 use crate::model::topic_tree::NodeId;
+use crate::ui::i18n::tr;
 
 /// Time per frame given to searching.
 const SLICE: Duration = Duration::from_millis(3);
@@ -28,7 +29,7 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
         .data(|d| d.get_temp::<u64>(shown_at))
         .is_none_or(|last| last + 1 < frame);
     ctx.data_mut(|d| d.insert_temp(shown_at, frame));
-    egui::Window::new("🔎 Search payloads")
+    egui::Window::new(tr!("search.title"))
         .id(egui::Id::unique("search-window"))
         .open(open)
         .default_pos([(screen.center().x - 450.0).max(8.0), 130.0])
@@ -37,18 +38,18 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
         .show(ctx, |ui| {
             let panel = &mut tab.search;
             ui.horizontal(|ui| {
-                let l = ui.label("Find");
+                let l = ui.label(tr!("search.find"));
                 let field = ui
                     .add(
                         egui::TextEdit::singleline(&mut panel.text)
-                            .hint_text("text, /regex/ or $.temperature > 80")
+                            .hint_text(tr!("search.hint"))
                             .desired_width(340.0),
                     )
                     .labelled_by(l.id);
                 if just_opened {
                     field.request_focus();
                 }
-                ui.checkbox(&mut panel.history, "Include history");
+                ui.checkbox(&mut panel.history, tr!("search.include_history"));
             });
             panel.refresh(&tab.tree, Instant::now() + SLICE);
             if let Some(e) = panel.error() {
@@ -56,23 +57,20 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
                 return;
             }
             let Some(search) = panel.search() else {
-                ui.label(
-                    RichText::new(
-                        "Searches the latest value of every topic (and its history when asked): \
-                         text ignoring case, /regex/ (/…/i ignores case), or a JSON condition such \
-                         as $.temperature > 80, $.state == alarm, $.door.",
-                    )
-                    .weak(),
-                );
+                ui.label(RichText::new(tr!("search.help")).weak());
                 return;
             };
             let complete = search.progress(&tab.tree) >= 1.0;
             let mut again = false;
             ui.horizontal(|ui| {
                 let n = search.hits().len() + search.more();
-                let mut summary = format!("{n} match{}", if n == 1 { "" } else { "es" });
+                let mut summary = if n == 1 {
+                    tr!("search.one_match").into_owned()
+                } else {
+                    tr!("search.matches", n = n).into_owned()
+                };
                 if search.more() > 0 {
-                    summary.push_str(&format!(" (the first {} listed)", search.hits().len()));
+                    summary.push_str(&tr!("search.first_listed", n = search.hits().len()));
                 }
                 ui.label(RichText::new(summary).strong());
                 if !complete {
@@ -80,8 +78,8 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
                     ui.ctx().request_repaint();
                 } else {
                     again = ui
-                        .small_button("↻ Search again")
-                        .on_hover_text("Search the current values again: topics keep changing")
+                        .small_button(tr!("search.again"))
+                        .on_hover_text(tr!("search.again_hover"))
                         .clicked();
                 }
             });
@@ -101,16 +99,14 @@ pub fn search_ui(ctx: &Context, open: &mut bool, tab: &mut ConnectionTab) {
                             match now {
                                 Some(0) => {}
                                 Some(i) if hit.index == 0 => {
-                                    ui.label(RichText::new(format!("since replaced ({i} newer)")).weak())
-                                        .on_hover_text(
-                                            "The topic received newer messages after this one matched",
-                                        );
+                                    ui.label(RichText::new(tr!("search.since_replaced", n = i)).weak())
+                                        .on_hover_text(tr!("search.since_replaced_hover"));
                                 }
                                 Some(i) => {
-                                    ui.label(RichText::new(format!("history #{i}")).weak());
+                                    ui.label(RichText::new(tr!("search.history_index", index = i)).weak());
                                 }
                                 None => {
-                                    ui.label(RichText::new("no longer kept").weak());
+                                    ui.label(RichText::new(tr!("search.no_longer_kept")).weak());
                                 }
                             }
                             if let Some(message) = message {

@@ -10,13 +10,14 @@ use super::widgets;
 use crate::engine::{ConnectError, ConnectionState, ErrorKind};
 use crate::model::units;
 use crate::profiles::Profile;
+use crate::ui::i18n::tr;
 
 /// The words and colour for a connection state.
 pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
     let p = &tab.profile;
     match tab.state() {
         ConnectionState::Connecting => (
-            format!("Connecting to {}:{}…", p.host, p.port),
+            tr!("status.connecting", host = p.host, port = p.port).into_owned(),
             ui.visuals().warn_fg_color,
         ),
         ConnectionState::Connected {
@@ -33,10 +34,16 @@ pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
                 extras.push(p.transport.label().to_owned());
             }
             if *session_present {
-                extras.push("session resumed".into());
+                extras.push(tr!("status.session_resumed").into_owned());
             }
             (
-                format!("Connected to {}:{} ({})", p.host, p.port, extras.join(", ")),
+                tr!(
+                    "status.connected",
+                    host = p.host,
+                    port = p.port,
+                    details = extras.join(", ")
+                )
+                .into_owned(),
                 widgets::ok_color(ui),
             )
         }
@@ -48,22 +55,27 @@ pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
         } => {
             let left = next_in.saturating_sub(tab.state_since().elapsed());
             let when = if left.is_zero() {
-                "trying now".to_owned()
+                tr!("status.trying_now")
             } else {
-                format!("next in {} s", left.as_secs_f32().ceil() as u64)
+                tr!("status.next_in", secs = left.as_secs_f32().ceil() as u64)
             };
             (
-                format!(
-                    "Reconnecting — attempt {}, {when} ({})",
-                    p.reconnect.attempt_label(*attempt),
-                    last_error
-                ),
+                tr!(
+                    "status.reconnecting",
+                    attempt = p.reconnect.attempt_label(*attempt),
+                    when = when,
+                    error = last_error
+                )
+                .into_owned(),
                 ui.visuals().warn_fg_color,
             )
         }
-        ConnectionState::Disconnected => ("Disconnected".into(), ui.visuals().weak_text_color()),
+        ConnectionState::Disconnected => (
+            tr!("status.disconnected").into_owned(),
+            ui.visuals().weak_text_color(),
+        ),
         ConnectionState::Failed { reason } => (
-            format!("Failed: {}", failure_words(p, reason)),
+            tr!("status.failed", reason = failure_words(p, reason)).into_owned(),
             ui.visuals().error_fg_color,
         ),
     }
@@ -73,20 +85,14 @@ pub fn describe(tab: &ConnectionTab, ui: &Ui) -> (String, Color32) {
 /// that was sent and where to change it. `None` for other failures.
 pub fn credentials_hint(profile: &Profile, kind: ErrorKind) -> Option<String> {
     let user = profile.username.as_deref().filter(|u| !u.is_empty());
-    let where_ = "under Authentication in the connection's settings";
-    match (kind, user) {
-        (ErrorKind::BadCredentials, Some(user)) => Some(format!(
-            "check the password of user “{user}” (and the user name) {where_}"
-        )),
-        (ErrorKind::BadCredentials, None) => Some(format!("no user name was sent: set one {where_}")),
-        (ErrorKind::NotAuthorized, Some(user)) => Some(format!(
-            "check that user “{user}” may connect, and the password, {where_}"
-        )),
-        (ErrorKind::NotAuthorized, None) => Some(format!(
-            "this broker may need a user name and password: set them {where_}"
-        )),
-        _ => None,
-    }
+    let hint = match (kind, user) {
+        (ErrorKind::BadCredentials, Some(user)) => tr!("status.check_password", user = user),
+        (ErrorKind::BadCredentials, None) => tr!("status.no_user"),
+        (ErrorKind::NotAuthorized, Some(user)) => tr!("status.check_user_may_connect", user = user),
+        (ErrorKind::NotAuthorized, None) => tr!("status.may_need_credentials"),
+        _ => return None,
+    };
+    Some(hint.into_owned())
 }
 
 /// Why a connection failed, with [`credentials_hint`] when the login was refused.
@@ -103,12 +109,12 @@ pub fn dot(ui: &mut Ui, color: Color32) {
     ui.painter().circle_filled(rect.center(), 4.5, color);
 }
 
-/// Draws the status bar for the active tab (or a hint when nothing is open), with "Retry now"
+/// Draws the status bar for the active tab (or a hint when nothing is open), with tr!("status.retry_now")
 /// during a reconnect wait.
 pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         let Some(tab) = tab else {
-            ui.label(RichText::new("Not connected — choose a connection and press Connect.").weak());
+            ui.label(RichText::new(tr!("status.not_connected")).weak());
             return;
         };
         let (text, color) = describe(tab, ui);
@@ -116,8 +122,8 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>, actions: &mut
         ui.label(RichText::new(text).color(color));
         if matches!(tab.state(), ConnectionState::Reconnecting { .. }) {
             if ui
-                .small_button("Retry now")
-                .on_hover_text("Try to connect again at once instead of waiting")
+                .small_button(tr!("status.retry_now"))
+                .on_hover_text(tr!("status.retry_now_hover"))
                 .clicked()
             {
                 actions.push(Action::RetryNow(tab.id));
@@ -127,32 +133,34 @@ pub fn status_bar_ui(ui: &mut Ui, tab: Option<&mut ConnectionTab>, actions: &mut
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let rate = tab.rate.rate(Instant::now());
-            ui.label(format!("{} received", widgets::count(tab.tree.total_messages())));
+            ui.label(tr!(
+                "status.received",
+                n = widgets::count(tab.tree.total_messages())
+            ));
             ui.separator();
-            ui.label(format!("{rate:.0} msg/s"));
+            ui.label(tr!("status.rate", rate = format!("{rate:.0}")));
             ui.separator();
-            ui.label(format!(
-                "{} topics",
-                widgets::count(u64::from(tab.tree.topic_count()))
+            ui.label(tr!(
+                "status.topics",
+                n = widgets::count(u64::from(tab.tree.topic_count()))
             ));
             ui.separator();
             let limits = tab.tree.limits();
-            let history = format!(
-                "history {} of {}",
-                units::bytes(tab.tree.history_bytes() as u64),
-                units::bytes(limits.history_budget as u64)
+            let history = tr!(
+                "status.history",
+                used = units::bytes(tab.tree.history_bytes() as u64),
+                budget = units::bytes(limits.history_budget as u64)
             );
             if tab.tree.history_evicted() > 0 {
-                ui.label(RichText::new(format!("{history} · trimmed")).color(ui.visuals().warn_fg_color))
-                    .on_hover_text(format!(
-                        "{} older messages were dropped from history to stay within the budget; \
-                         the latest message of every topic is always kept. Settings changes the budget.",
-                        widgets::count(tab.tree.history_evicted())
-                    ));
+                ui.label(
+                    RichText::new(tr!("status.trimmed", history = history)).color(ui.visuals().warn_fg_color),
+                )
+                .on_hover_text(tr!(
+                    "status.trimmed_hover",
+                    n = widgets::count(tab.tree.history_evicted())
+                ));
             } else {
-                ui.label(history).on_hover_text(
-                    "Memory used by message history (the latest message of every topic is kept apart)",
-                );
+                ui.label(history).on_hover_text(tr!("status.history_hover"));
             }
             if rate > 0.0 {
                 ui.ctx().request_repaint_after(Duration::from_millis(500));

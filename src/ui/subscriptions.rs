@@ -8,6 +8,7 @@ use super::action::Action;
 use super::tab::{ConnectionTab, SubStatus};
 use super::widgets;
 use crate::model::topic::validate_filter;
+use crate::ui::i18n::tr;
 
 /// Draws the subscriptions section of the tree panel.
 pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab, actions: &mut Vec<Action>) {
@@ -18,12 +19,13 @@ pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab, actions: &mut Vec<
         .filter(|s| matches!(s.status, SubStatus::Refused(_)))
         .count();
     let title = if refused > 0 {
-        format!(
-            "📡 Subscriptions ({}, {refused} refused)",
-            tab.subscriptions.len()
+        tr!(
+            "subs.title_refused",
+            n = tab.subscriptions.len(),
+            refused = refused
         )
     } else {
-        format!("📡 Subscriptions ({})", tab.subscriptions.len())
+        tr!("subs.title", n = tab.subscriptions.len())
     };
     egui::CollapsingHeader::new(title)
         .id_salt(("subscriptions", tab.id))
@@ -51,23 +53,23 @@ pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab, actions: &mut Vec<
                         ui.label(RichText::new(options).small().weak());
                         match &s.status {
                             SubStatus::Pending => {
-                                ui.label(RichText::new("waiting for the broker").weak());
+                                ui.label(RichText::new(tr!("subs.waiting")).weak());
                             }
                             SubStatus::Granted(q) => {
                                 ui.label(
-                                    RichText::new(format!("granted QoS {q}")).color(widgets::ok_color(ui)),
+                                    RichText::new(tr!("subs.granted", qos = q)).color(widgets::ok_color(ui)),
                                 );
                             }
                             SubStatus::Refused(why) => {
                                 ui.label(
-                                    RichText::new(format!("refused: {why}"))
+                                    RichText::new(tr!("subs.refused", why = why))
                                         .color(ui.visuals().error_fg_color),
                                 );
                             }
                         }
                         if ui
-                            .small_button("Unsubscribe")
-                            .on_hover_text(format!("Unsubscribe from {}", s.sub.filter))
+                            .small_button(tr!("subs.unsubscribe"))
+                            .on_hover_text(tr!("subs.unsubscribe_from", filter = s.sub.filter))
                             .clicked()
                         {
                             actions.push(Action::Unsubscribe {
@@ -82,18 +84,18 @@ pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab, actions: &mut Vec<
             let (open, tab_id) = (tab.open(), tab.id);
             let form = &mut tab.new_subscription;
             ui.horizontal(|ui| {
-                let l = ui.label("Subscribe to");
+                let l = ui.label(tr!("subs.subscribe_to"));
                 let r = ui
                     .add(
                         egui::TextEdit::singleline(&mut form.sub.filter)
-                            .hint_text("topic/filter/#")
+                            .hint_text(tr!("subs.filter_hint"))
                             .desired_width(180.0),
                     )
                     .labelled_by(l.id);
                 widgets::qos_selector(ui, ("new-sub-qos", tab_id), &mut form.sub.qos);
                 let valid = validate_filter(&form.sub.filter);
                 let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                let add = ui.add_enabled(valid.is_ok() && open, egui::Button::new("➕ Subscribe"));
+                let add = ui.add_enabled(valid.is_ok() && open, egui::Button::new(tr!("subs.subscribe")));
                 if (add.clicked() || (enter && valid.is_ok())) && open {
                     let id = (v5 && form.identifier > 0).then_some(form.identifier);
                     actions.push(Action::Subscribe {
@@ -109,19 +111,17 @@ pub fn subscriptions_ui(ui: &mut Ui, tab: &mut ConnectionTab, actions: &mut Vec<
             });
             if v5 {
                 ui.horizontal(|ui| {
-                    ui.checkbox(&mut form.sub.no_local, "No local")
-                        .on_hover_text("Do not receive what this connection publishes");
-                    ui.checkbox(&mut form.sub.retain_as_published, "Retain as published");
+                    ui.checkbox(&mut form.sub.no_local, tr!("subs.no_local"))
+                        .on_hover_text(tr!("subs.no_local_hover"));
+                    ui.checkbox(&mut form.sub.retain_as_published, tr!("subs.rap"));
                     widgets::retain_handling_selector(
                         ui,
                         ("new-sub-rh", tab_id),
                         &mut form.sub.retain_handling,
                     );
-                    ui.label("Subscription id");
+                    ui.label(tr!("subs.sub_id"));
                     ui.add(egui::DragValue::new(&mut form.identifier).range(0..=268_435_455))
-                        .on_hover_text(
-                            "MQTT 5 subscription identifier (0: none); shown on the messages it matches",
-                        );
+                        .on_hover_text(tr!("subs.sub_id_hover"));
                 });
             }
         });

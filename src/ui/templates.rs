@@ -9,6 +9,7 @@ use super::publish::PublishState;
 use super::widgets;
 use crate::model::template::{Template, VARIABLES};
 use crate::profiles::profile::ProfileId;
+use crate::ui::i18n::tr;
 
 /// Draws the templates section. `profile` is the saved profile of the active connection with
 /// its templates (`None` when it has none saved: a sandbox offline tab, a deleted profile).
@@ -20,7 +21,7 @@ pub fn templates_ui(
     actions: &mut Vec<Action>,
 ) {
     let templates = profile.map_or(&[][..], |(_, t)| t);
-    egui::CollapsingHeader::new(format!("Templates ({})", templates.len()))
+    egui::CollapsingHeader::new(tr!("templates.title", n = templates.len()))
         .id_salt("publish-templates")
         .show(ui, |ui| {
             for t in templates {
@@ -28,11 +29,14 @@ pub fn templates_ui(
                     ui.label(RichText::new(&t.name).strong());
                     ui.label(RichText::new(&t.topic).monospace().weak());
                     if t.count > 1 {
-                        ui.label(RichText::new(format!("{}× every {} ms", t.count, t.interval_ms)).weak());
+                        ui.label(
+                            RichText::new(tr!("templates.every", count = t.count, interval = t.interval_ms))
+                                .weak(),
+                        );
                     }
                     if ui
-                        .small_button("Load")
-                        .on_hover_text("Put it in the editor")
+                        .small_button(tr!("templates.load"))
+                        .on_hover_text(tr!("templates.load_hover"))
                         .clicked()
                     {
                         state.load_template(t);
@@ -40,16 +44,16 @@ pub fn templates_ui(
                         state.repeat_count = t.count;
                         state.repeat_interval_ms = t.interval_ms;
                     }
-                    let send = ui.add_enabled(connected, egui::Button::new("▶ Send").small());
+                    let send = ui.add_enabled(connected, egui::Button::new(tr!("templates.send")).small());
                     if send
-                        .on_hover_text("Publish it, variables filled in")
-                        .on_disabled_hover_text("Connect first")
+                        .on_hover_text(tr!("templates.send_hover"))
+                        .on_disabled_hover_text(tr!("templates.connect_first"))
                         .clicked()
                     {
                         actions.push(Action::SendTemplate(Box::new(t.clone())));
                     }
                     if let Some((id, _)) = profile
-                        && widgets::icon_button(ui, "🗑", &format!("Delete template {}", t.name)).clicked()
+                        && widgets::icon_button(ui, "🗑", &tr!("templates.delete", name = t.name)).clicked()
                     {
                         actions.push(Action::DeleteTemplate {
                             profile: id.clone(),
@@ -60,17 +64,17 @@ pub fn templates_ui(
             }
             ui.separator();
             ui.horizontal(|ui| {
-                let l = ui.label("Template name");
+                let l = ui.label(tr!("templates.name"));
                 ui.add(egui::TextEdit::singleline(&mut state.template_name).desired_width(120.0))
                     .labelled_by(l.id);
-                let l = ui.label("Messages");
+                let l = ui.label(tr!("templates.messages"));
                 ui.add(
                     egui::DragValue::new(&mut state.repeat_count)
                         .range(1..=1_000_000)
                         .suffix("×"),
                 )
                 .labelled_by(l.id);
-                let l = ui.label("Interval");
+                let l = ui.label(tr!("templates.interval"));
                 ui.add(
                     egui::DragValue::new(&mut state.repeat_interval_ms)
                         .range(0..=86_400_000)
@@ -79,11 +83,11 @@ pub fn templates_ui(
                 .labelled_by(l.id);
                 let name = state.template_name.trim().to_owned();
                 let can = profile.is_some() && !name.is_empty();
-                let save = ui.add_enabled(can, egui::Button::new("💾 Save as template"));
+                let save = ui.add_enabled(can, egui::Button::new(tr!("templates.save")));
                 let save = if profile.is_none() {
-                    save.on_disabled_hover_text("Only saved connections keep templates")
+                    save.on_disabled_hover_text(tr!("templates.save_unsaved"))
                 } else {
-                    save.on_disabled_hover_text("Give it a name")
+                    save.on_disabled_hover_text(tr!("templates.save_name"))
                 };
                 if save.clicked()
                     && let Some((id, _)) = profile
@@ -97,11 +101,9 @@ pub fn templates_ui(
                 }
             });
             ui.label(
-                RichText::new(format!(
-                    "Variables in topic, payload and user properties: {VARIABLES}"
-                ))
-                .weak()
-                .small(),
+                RichText::new(tr!("templates.variables", variables = VARIABLES))
+                    .weak()
+                    .small(),
             );
         });
 }

@@ -8,6 +8,7 @@ use super::tab::ConnectionTab;
 use super::widgets;
 use crate::model::topic_tree::NodeId;
 use crate::model::{decode, payload};
+use crate::ui::i18n::tr;
 
 /// How long a node shows its update dot after an update.
 const HIGHLIGHT: Duration = Duration::from_millis(1200);
@@ -128,10 +129,10 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
         if tab.view.stale() {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label(format!(
-                    "Filtering {} topics… {:.0}%",
-                    widgets::count(u64::from(tab.tree.topic_count())),
-                    progress * 100.0
+                ui.label(tr!(
+                    "tree.filtering",
+                    n = widgets::count(u64::from(tab.tree.topic_count())),
+                    percent = format!("{:.0}", progress * 100.0)
                 ));
             });
         }
@@ -145,12 +146,12 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
         ui.vertical_centered(|ui| {
             let text = if tab.tree.topic_count() == 0 {
                 if tab.connected() {
-                    "Connected — waiting for messages…"
+                    tr!("tree.waiting")
                 } else {
-                    "No messages yet."
+                    tr!("tree.no_messages")
                 }
             } else {
-                "No topic matches the filter."
+                tr!("tree.no_match")
             };
             ui.label(RichText::new(text).weak());
         });
@@ -215,8 +216,12 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                             .frame(false)
                             .min_size(egui::vec2(18.0, 0.0)),
                     );
-                    let name = if expanded { "Collapse" } else { "Expand" };
-                    if widgets::named(r.on_hover_text(name), name).clicked() {
+                    let name = if expanded {
+                        tr!("tree.collapse")
+                    } else {
+                        tr!("tree.expand")
+                    };
+                    if widgets::named(r.on_hover_text(&*name), &name).clicked() {
                         toggle = Some(row.id);
                     }
                 }
@@ -239,15 +244,12 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                 if node.retained() {
                     row_ui
                         .label(RichText::new("R").small().color(Color32::from_rgb(230, 160, 40)))
-                        .on_hover_text("The latest message is retained");
+                        .on_hover_text(tr!("tree.retained_hover"));
                 }
                 if node.unasked() {
                     row_ui
-                        .label(RichText::new("unasked").small().italics().weak())
-                        .on_hover_text(
-                            "Not matched by any subscription: the broker sent it unasked. \
-                             Never cleared, exported or recorded.",
-                        );
+                        .label(RichText::new(tr!("tree.unasked")).small().italics().weak())
+                        .on_hover_text(tr!("tree.unasked_hover"));
                 }
                 let name_end = row_ui.cursor().min.x - rect.left();
                 widest_name = widest_name.max(name_end);
@@ -256,11 +258,12 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                 let counts = if !node.has_children() {
                     widgets::count(node.messages())
                 } else {
-                    format!(
-                        "{} · {} topics",
-                        widgets::count(node.subtree_messages()),
-                        widgets::count(u64::from(node.subtree_topics()))
+                    tr!(
+                        "tree.subtree_counts",
+                        messages = widgets::count(node.subtree_messages()),
+                        topics = widgets::count(u64::from(node.subtree_topics()))
                     )
+                    .into_owned()
                 };
                 let age = last_update.map(|t| widgets::age(now.saturating_duration_since(t)));
                 let side_width = side_text_width(&row_ui, &counts, age.as_deref());
@@ -311,7 +314,7 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         ui.label(RichText::new(age).color(side));
                     }
                     ui.label(RichText::new(counts).color(side))
-                        .on_hover_text("Messages on this topic and below · topics below");
+                        .on_hover_text(tr!("tree.counts_hover"));
                 });
             }
         },
@@ -356,25 +359,26 @@ fn header_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     ui.horizontal(|ui| {
         ui.label("🔍");
         // Named by a word, not by the magnifier (what a screen reader would speak).
-        let name = ui.label(RichText::new("Filter").weak());
+        let name = ui.label(RichText::new(tr!("tree.filter")).weak());
         let field_width = (ui.available_width() - CLEAR_BUTTON_WIDTH).max(60.0);
         ui.add(
             egui::TextEdit::singleline(&mut tab.view.filter)
-                .hint_text("Filter topics")
+                .hint_text(tr!("tree.filter_hint"))
                 .desired_width(field_width),
         )
         .labelled_by(name.id);
-        if !tab.view.filter.is_empty() && widgets::icon_button(ui, "✖", "Clear the filter").clicked() {
+        if !tab.view.filter.is_empty() && widgets::icon_button(ui, "✖", &tr!("tree.clear_filter")).clicked()
+        {
             tab.view.filter.clear();
         }
     });
     ui.horizontal_wrapped(|ui| {
-        ui.checkbox(&mut tab.view.show_sys, "Show $SYS");
+        ui.checkbox(&mut tab.view.show_sys, tr!("tree.show_sys"));
         ui.separator();
-        ui.label(format!(
-            "{} topics · {} messages",
-            widgets::count(u64::from(tab.tree.topic_count())),
-            widgets::count(tab.tree.total_messages())
+        ui.label(tr!(
+            "tree.totals",
+            topics = widgets::count(u64::from(tab.tree.topic_count())),
+            messages = widgets::count(tab.tree.total_messages())
         ));
     });
 }

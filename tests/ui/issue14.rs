@@ -23,6 +23,7 @@ fn tofu_window(broker: &Broker) -> Harness<'static, CanopyApp> {
         profiles_path: broker.dir.path().join("ui-profiles.toml"),
         load_system_fonts: false,
         use_keyring: false,
+        language: Some(canopy::ui::i18n::Language::English),
     };
     Harness::builder()
         .with_size(DEFAULT_SIZE)
@@ -220,7 +221,15 @@ fn cjk_text_without_a_cjk_font_is_explained_once() {
     publish_retained(&broker, "plant/line1/temp", "21.5");
     select(&mut h, "plant/line1/temp");
     assert_eq!(told(&h), 0, "no CJK yet");
+    // Common Chinese is drawn by the bundled font: nothing to tell.
     publish_retained(&broker, "工厂/温度", "温度 21.5 °C");
+    step_until(&mut h, "the Chinese topic", |h| {
+        h.state()
+            .active_tab()
+            .is_some_and(|t| t.tree.find("工厂/温度").is_some())
+    });
+    assert_eq!(told(&h), 0, "the bundled font draws common Chinese");
+    publish_retained(&broker, "ライン/温度", "稼働中");
     step_until(&mut h, "the missing-font notice", |h| told(h) > 0);
     for (i, text) in ["ラインの状態: 稼働中", "온도 22.0"].iter().enumerate() {
         publish_retained(&broker, &format!("cjk/{i}"), text);

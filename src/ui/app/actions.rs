@@ -17,6 +17,7 @@ use crate::profiles::Profile;
 use crate::profiles::profile::{PasswordStorage, ProfileId, Subscription};
 use crate::ui::action::Action;
 use crate::ui::action::FileTarget;
+use crate::ui::i18n::tr;
 use crate::ui::notices::{Level, NoticeId};
 use crate::ui::profiles::FileCheck;
 use crate::ui::tab::{ConnectionTab, SubState, SubStatus};
@@ -65,6 +66,7 @@ impl CanopyApp {
             } => self.subscribe(tab, subscription, identifier),
             Action::Unsubscribe { tab, filter } => self.unsubscribe(tab, filter),
             Action::SetLimits(limits) => self.set_limits(limits),
+            Action::SetLanguage(language) => self.set_language(language),
             Action::SaveTemplate { profile, template } => self.save_template(&profile, *template),
             Action::DeleteTemplate { profile, name } => self.delete_template(&profile, &name),
             Action::SendTemplate(template) => self.send_template(*template),
@@ -213,10 +215,8 @@ impl CanopyApp {
     /// Opens the confirmation listing the retained topics at or below `node`.
     fn ask_clear_retained_below(&mut self, node: NodeId) {
         if self.clear_job.is_some() {
-            self.notices.push(
-                Level::Warning,
-                "Wait until the retained messages being deleted are done.".into(),
-            );
+            self.notices
+                .push(Level::Warning, tr!("actions.wait_clear").into_owned());
         } else if let Some(tab) = self.tabs.get_mut(self.active) {
             let topics = tab
                 .tree
@@ -257,7 +257,7 @@ impl CanopyApp {
         };
         if self.replay.is_some() {
             self.notices
-                .push(Level::Warning, "A replay is already running.".into());
+                .push(Level::Warning, tr!("actions.replay_running").into_owned());
             return;
         }
         let id = tab.id;
@@ -434,5 +434,14 @@ impl CanopyApp {
         for tab in &mut self.tabs {
             tab.tree.set_limits(limits);
         }
+    }
+
+    fn set_language(&mut self, language: crate::ui::i18n::Language) {
+        self.persisted.language = language;
+        self.locale = language.resolve();
+        crate::ui::i18n::set_locale(self.locale);
+        self.ctx.send_viewport_cmd(egui::ViewportCommand::Title(
+            crate::ui::window_title().into_owned(),
+        ));
     }
 }

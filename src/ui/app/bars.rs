@@ -8,6 +8,7 @@ use egui::{RichText, Ui};
 use super::CanopyApp;
 use crate::model::topic_tree::Limits;
 use crate::ui::action::Action;
+use crate::ui::i18n::{Language, tr};
 use crate::ui::notices::notice_ui;
 
 /// Width the recording and replay controls need beside the tabs, in points.
@@ -21,66 +22,70 @@ impl CanopyApp {
             ui.label(RichText::new("🌳 Canopy").heading().strong());
             ui.separator();
             let label = if self.persisted.show_publish {
-                "Hide publish"
+                tr!("top.hide_publish")
             } else {
-                "Publish…"
+                tr!("top.publish")
             };
             if ui.button(label).clicked() {
                 self.persisted.show_publish = !self.persisted.show_publish;
             }
             let charted = self.tabs.get(self.active).map_or(0, |t| t.charts.series.len());
             if ui
-                .selectable_label(self.persisted.show_charts, format!("📈 Charts ({charted})"))
-                .on_hover_text("Numbers from payloads over time")
+                .selectable_label(self.persisted.show_charts, tr!("top.charts", n = charted))
+                .on_hover_text(tr!("top.charts_hover"))
                 .clicked()
             {
                 self.persisted.show_charts = !self.persisted.show_charts;
             }
             if ui
-                .selectable_label(self.persisted.show_schemas, "📐 Schemas")
-                .on_hover_text("Decode and encode payloads with your .proto files")
+                .selectable_label(self.persisted.show_schemas, tr!("top.schemas"))
+                .on_hover_text(tr!("top.schemas_hover"))
                 .clicked()
             {
                 self.persisted.show_schemas = !self.persisted.show_schemas;
             }
             if ui
-                .selectable_label(self.persisted.show_search, "🔎 Search")
-                .on_hover_text("Search through payloads: text, /regex/ or $.temperature > 80")
+                .selectable_label(self.persisted.show_search, tr!("top.search"))
+                .on_hover_text(tr!("top.search_hover"))
                 .clicked()
             {
                 self.persisted.show_search = !self.persisted.show_search;
             }
             let present = ui
-                .button("▶ Present")
-                .on_hover_text("Presentation mode: pinned topics as tiles, full screen (F11)");
-            if crate::ui::widgets::named(present, "Presentation mode").clicked() {
+                .button(tr!("top.present"))
+                .on_hover_text(tr!("top.present_hover"));
+            if crate::ui::widgets::named(present, &tr!("top.present_name")).clicked() {
                 actions.push(Action::Present(true));
             }
             if ui
-                .selectable_label(self.persisted.show_broker, "📊 Broker")
-                .on_hover_text("Clients, message rates, uptime and version from $SYS")
+                .selectable_label(self.persisted.show_broker, tr!("top.broker"))
+                .on_hover_text(tr!("top.broker_hover"))
                 .clicked()
             {
                 self.persisted.show_broker = !self.persisted.show_broker;
             }
             if ui
-                .button("📋 Report card")
-                .on_hover_text("Probe the broker: versions, features, MQTT 5 limits, latency and throughput")
+                .button(tr!("top.report_card"))
+                .on_hover_text(tr!("top.report_card_hover"))
                 .clicked()
             {
                 actions.push(Action::RunReportCard);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 theme_buttons_ui(ui);
-                ui.menu_button("⚙ Settings", |ui| {
+                ui.menu_button(tr!("top.settings"), |ui| {
+                    let mut language = self.persisted.language;
+                    if language_ui(ui, &mut language) {
+                        actions.push(Action::SetLanguage(language));
+                    }
+                    ui.separator();
                     let mut limits = self.persisted.limits;
                     if settings_ui(ui, &mut limits) {
                         actions.push(Action::SetLimits(limits));
                     }
                 });
-                ui.label(
-                    RichText::new(format!("zoom {:.0}% (Ctrl +/−)", ui.ctx().zoom_factor() * 100.0)).weak(),
-                );
+                let zoom = format!("{:.0}", ui.ctx().zoom_factor() * 100.0);
+                ui.label(RichText::new(tr!("top.zoom", percent = zoom)).weak());
             });
         });
     }
@@ -100,11 +105,11 @@ impl CanopyApp {
                     if let Some(job) = &self.clear_job {
                         ui.horizontal(|ui| {
                             ui.spinner();
-                            ui.label(format!(
-                                "Clearing retained messages at or below {}: {} of {}",
-                                job.root,
-                                job.done,
-                                job.topics.len()
+                            ui.label(tr!(
+                                "notices.clearing",
+                                root = job.root,
+                                done = job.done,
+                                total = job.topics.len()
                             ));
                         });
                         ui.add(egui::ProgressBar::new(
@@ -127,12 +132,12 @@ impl CanopyApp {
             if self.tabs.iter().any(|t| t.open()) {
                 let shown = self.connections_shown();
                 let name = if shown {
-                    "Hide the saved connections"
+                    tr!("tabs.hide_connections")
                 } else {
-                    "Show the saved connections"
+                    tr!("tabs.show_connections")
                 };
-                let response = ui.selectable_label(shown, "☰").on_hover_text(name);
-                if crate::ui::widgets::named(response, name).clicked() {
+                let response = ui.selectable_label(shown, "☰").on_hover_text(&*name);
+                if crate::ui::widgets::named(response, &name).clicked() {
                     self.persisted.keep_connections_open = !shown;
                 }
                 ui.separator();
@@ -148,13 +153,21 @@ impl CanopyApp {
                     self.active = i;
                 }
                 if tab.open() {
-                    if crate::ui::widgets::icon_button(ui, "⏏", &format!("Disconnect {}", tab.profile.name))
-                        .clicked()
+                    if crate::ui::widgets::icon_button(
+                        ui,
+                        "⏏",
+                        &tr!("tabs.disconnect", name = tab.profile.name),
+                    )
+                    .clicked()
                     {
                         actions.push(Action::Disconnect(tab.id));
                     }
-                } else if crate::ui::widgets::icon_button(ui, "✖", &format!("Close {}", tab.profile.name))
-                    .clicked()
+                } else if crate::ui::widgets::icon_button(
+                    ui,
+                    "✖",
+                    &tr!("tabs.close", name = tab.profile.name),
+                )
+                .clicked()
                 {
                     actions.push(Action::CloseTab(tab.id));
                 }
@@ -185,21 +198,21 @@ impl CanopyApp {
         };
         match &self.replay {
             Some(job) => {
-                if ui.button("⏹ Stop replay").clicked() {
+                if ui.button(tr!("tabs.stop_replay")).clicked() {
                     actions.push(Action::StopReplay);
                 }
-                ui.label(format!("Replaying… {} sent", job.progress.sent));
+                ui.label(tr!("tabs.replaying", sent = job.progress.sent));
                 ui.spinner();
             }
             None => {
                 ui.add_enabled_ui(tab.connected(), |ui| {
-                    ui.menu_button("⏵ Replay…", |ui| {
+                    ui.menu_button(tr!("tabs.replay"), |ui| {
                         use crate::model::recording::Speed;
-                        ui.label("Publish a recording to this connection:");
+                        ui.label(tr!("tabs.replay_intro"));
                         for (label, speed) in [
-                            ("at the recorded pace", Speed::Factor(1.0)),
-                            ("10× faster", Speed::Factor(10.0)),
-                            ("as fast as possible", Speed::Fastest),
+                            (tr!("tabs.replay_recorded_pace"), Speed::Factor(1.0)),
+                            (tr!("tabs.replay_10x"), Speed::Factor(10.0)),
+                            (tr!("tabs.replay_fastest"), Speed::Fastest),
                         ] {
                             if ui.button(label).clicked() {
                                 actions.push(Action::StartReplay { path: None, speed });
@@ -214,10 +227,10 @@ impl CanopyApp {
             Some(r) => {
                 let stop = ui
                     .button(
-                        RichText::new(format!("⏹ Stop recording ({})", r.written()))
+                        RichText::new(tr!("tabs.stop_recording", n = r.written()))
                             .color(ui.visuals().error_fg_color),
                     )
-                    .on_hover_text(format!("Recording to {}", r.path.display()));
+                    .on_hover_text(tr!("tabs.recording_to", path = r.path.display()));
                 if stop.clicked() {
                     actions.push(Action::StopRecording);
                 }
@@ -225,8 +238,8 @@ impl CanopyApp {
             }
             None => {
                 if ui
-                    .add_enabled(tab.open(), egui::Button::new("⏺ Record…"))
-                    .on_hover_text("Record everything this connection receives to a file (JSON Lines)")
+                    .add_enabled(tab.open(), egui::Button::new(tr!("tabs.record")))
+                    .on_hover_text(tr!("tabs.record_hover"))
                     .clicked()
                 {
                     actions.push(Action::StartRecording(None));
@@ -240,29 +253,29 @@ impl CanopyApp {
 fn settings_ui(ui: &mut Ui, limits: &mut Limits) -> bool {
     const MIB: usize = 1024 * 1024;
     let mut changed = false;
-    ui.label(RichText::new("Message history").strong());
+    ui.label(RichText::new(tr!("settings.history")).strong());
     egui::Grid::new("settings").num_columns(2).show(ui, |ui| {
         let mut budget = limits.history_budget / MIB;
-        ui.label("Memory budget");
+        ui.label(tr!("settings.memory_budget"));
         if ui
             .add(egui::DragValue::new(&mut budget).range(0..=65536).suffix(" MiB"))
-            .on_hover_text("All topics' history together; the oldest is dropped first past it")
+            .on_hover_text(tr!("settings.memory_budget_hover"))
             .changed()
         {
             limits.history_budget = budget * MIB;
             changed = true;
         }
         ui.end_row();
-        ui.label("Messages per topic");
+        ui.label(tr!("settings.per_topic"));
         changed |= ui
             .add(egui::DragValue::new(&mut limits.history_per_topic).range(1..=100_000))
             .changed();
         ui.end_row();
         let mut cap = limits.history_payload_cap / 1024;
-        ui.label("Payload kept in history");
+        ui.label(tr!("settings.payload_cap"));
         if ui
             .add(egui::DragValue::new(&mut cap).range(1..=262_144).suffix(" KiB"))
-            .on_hover_text("Longer payloads are kept whole as the latest value, cut in history")
+            .on_hover_text(tr!("settings.payload_cap_hover"))
             .changed()
         {
             limits.history_payload_cap = cap * 1024;
@@ -270,11 +283,26 @@ fn settings_ui(ui: &mut Ui, limits: &mut Limits) -> bool {
         }
         ui.end_row();
     });
-    ui.label(
-        RichText::new("The latest message of every topic is always kept whole.")
-            .weak()
-            .small(),
-    );
+    ui.label(RichText::new(tr!("settings.latest_kept")).weak().small());
+    changed
+}
+
+/// The language switch; returns whether the user chose another.
+fn language_ui(ui: &mut Ui, language: &mut Language) -> bool {
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(tr!("settings.language")).strong());
+        for choice in Language::ALL {
+            // Each language names itself, so that a user who cannot read the current one
+            // still finds their own.
+            let name = match choice {
+                Language::System => tr!("settings.language_system"),
+                Language::English => "English".into(),
+                Language::SimplifiedChinese => "简体中文".into(),
+            };
+            changed |= ui.radio_value(language, choice, name).changed();
+        }
+    });
     changed
 }
 
@@ -285,12 +313,12 @@ fn theme_buttons_ui(ui: &mut Ui) {
     let current = ui.ctx().options(|o| o.theme_preference);
     // Right to left: the last is drawn first.
     for (value, icon, name) in [
-        (T::Light, "☀", "Light theme"),
-        (T::Dark, "🌙", "Dark theme"),
-        (T::System, "💻", "Follow the system theme"),
+        (T::Light, "☀", tr!("theme.light")),
+        (T::Dark, "🌙", tr!("theme.dark")),
+        (T::System, "💻", tr!("theme.system")),
     ] {
-        let response = ui.selectable_label(current == value, icon).on_hover_text(name);
-        if crate::ui::widgets::named(response, name).clicked() {
+        let response = ui.selectable_label(current == value, icon).on_hover_text(&*name);
+        if crate::ui::widgets::named(response, &name).clicked() {
             ui.ctx().set_theme(value);
         }
     }

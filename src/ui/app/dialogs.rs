@@ -11,6 +11,7 @@ use crate::profiles::import::ImportReport;
 use crate::profiles::profile::PasswordStorage;
 use crate::profiles::store::ProfilesFile;
 use crate::ui::dialogs::{self as panels, Answer, Confirmed, DamagedChoice, ImportChoice, Password};
+use crate::ui::i18n::tr;
 use crate::ui::notices::Level;
 
 /// A modal the window is showing.
@@ -137,7 +138,7 @@ impl CanopyApp {
         let n = report.profiles.len();
         let lines = merge_imported(&mut self.profiles.file.profiles, report.profiles, mode);
         self.profiles.dirty = true;
-        let mut note = format!("Imported {n} profiles from {}", report.source);
+        let mut note = tr!("app_dialogs.imported", n = n, source = report.source).into_owned();
         if !lines.is_empty() {
             note.push_str(&format!(": {}", lines.join("; ")));
         }
@@ -164,7 +165,8 @@ impl CanopyApp {
         self.profiles.selected = Some(0);
         self.read_only = false;
         self.profiles.dirty = true;
-        self.notices.push(Level::Info, "The backup was restored.".into());
+        self.notices
+            .push(Level::Info, tr!("app_dialogs.restored").into_owned());
     }
 
     /// Sends one clear per topic; their outcomes are counted by the [`ClearJob`].

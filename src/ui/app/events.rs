@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::origins::Origin;
 use super::{APPLY_BUDGET, CanopyApp};
 use crate::engine::{ConnectionId, ConnectionState, Event, PublishOutcome, Token};
+use crate::ui::i18n::tr;
 use crate::ui::notices::Level;
 use crate::ui::status_bar::failure_words;
 
@@ -49,10 +50,9 @@ impl CanopyApp {
     fn on_engine_event(&mut self, event: Event) {
         match event {
             Event::Messages { id, messages } => {
-                if self.cjk.watching()
-                    && let Some(text) = messages.iter().find_map(|m| self.cjk.saw(&m.topic, &m.payload))
-                {
-                    self.notices.push(Level::Info, text.to_owned());
+                if self.cjk.watching() && messages.iter().any(|m| self.cjk.saw(&m.topic, &m.payload)) {
+                    self.notices
+                        .push(Level::Info, tr!("fonts.missing_cjk").into_owned());
                 }
                 if let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) {
                     if let Some(recorder) = &tab.recorder {
@@ -154,14 +154,16 @@ impl CanopyApp {
         self.notices.push(
             level,
             if job.failed.is_empty() {
-                format!("Cleared {n} retained messages at or below {}.", job.root)
+                tr!("events.cleared", n = n, root = job.root).into_owned()
             } else {
-                format!(
-                    "Cleared {n} of {} retained messages at or below {}; failed: {}",
-                    job.topics.len(),
-                    job.root,
-                    job.failed.join("; ")
+                tr!(
+                    "events.cleared_some",
+                    n = n,
+                    total = job.topics.len(),
+                    root = job.root,
+                    failed = job.failed.join("; ")
                 )
+                .into_owned()
             },
         );
     }

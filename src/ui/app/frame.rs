@@ -92,12 +92,15 @@ impl CanopyApp {
 
 impl eframe::App for CanopyApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        crate::ui::i18n::set_locale(self.locale);
         self.drain_engine();
         self.drain_background();
     }
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         count_frame();
+        // Again here: eframe may call `ui` without `logic` (a hidden viewport's repaint).
+        crate::ui::i18n::set_locale(self.locale);
         if self.presentation_frame(ui) {
             return;
         }

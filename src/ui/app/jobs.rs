@@ -16,6 +16,7 @@ use crate::profiles::profile::ProfileId;
 use crate::profiles::saver::SaverEvent;
 use crate::ui::action::FileTarget;
 use crate::ui::fonts;
+use crate::ui::i18n::tr;
 use crate::ui::notices::Level;
 use crate::ui::profiles::FileCheck;
 
@@ -206,11 +207,12 @@ impl CanopyApp {
                 self.profiles.checks.insert(path, check);
             }
             Background::Fonts(found) => {
-                if let Some(text) = self.cjk.search_done(found.is_some()) {
-                    self.notices.push(Level::Info, text.to_owned());
+                if self.cjk.search_done(found.is_some()) {
+                    self.notices
+                        .push(Level::Info, tr!("fonts.missing_cjk").into_owned());
                 }
-                if let Some(font) = found {
-                    fonts::install(&self.ctx, font);
+                if found.is_some() {
+                    fonts::install(&self.ctx, found);
                 }
             }
             Background::Saver(event) => self.on_saver_event(event),
@@ -225,39 +227,42 @@ impl CanopyApp {
             }
             Background::Secrets(Err(e)) => self.notices.push(
                 Level::Warning,
-                format!("Saved passwords cannot be read: {e}. You will be asked for them when connecting."),
+                tr!("jobs.secrets_unreadable", error = e).into_owned(),
             ),
             Background::SandboxReady(result) => match *result {
                 Ok(profile) => self.open_connection(profile),
                 Err(e) => self
                     .notices
-                    .push(Level::Error, format!("The sandbox broker could not start: {e}")),
+                    .push(Level::Error, tr!("jobs.sandbox_failed", error = e).into_owned()),
             },
             Background::Imported(Ok(report)) => self.dialog = Some(Dialog::Import(report)),
-            Background::Imported(Err(e)) => self.notices.push(Level::Error, format!("Nothing imported: {e}")),
+            Background::Imported(Err(e)) => self
+                .notices
+                .push(Level::Error, tr!("jobs.nothing_imported", error = e).into_owned()),
             Background::RecordTo { tab, path } => self.record_to(tab, path),
             Background::Demo(e) => self
                 .notices
-                .push(Level::Warning, format!("Demo traffic stopped: {e}")),
+                .push(Level::Warning, tr!("jobs.demo_stopped", error = e).into_owned()),
             Background::Recorded(path, Ok(n)) => {
                 self.notices.push(
                     Level::Info,
-                    format!("Recorded {n} messages to {}", path.display()),
+                    tr!("jobs.recorded", n = n, path = path.display()).into_owned(),
                 );
             }
             Background::Recorded(path, Err(e)) => {
                 self.notices.push(
                     Level::Error,
-                    format!("Recording to {} failed: {e}", path.display()),
+                    tr!("jobs.recording_failed", path = path.display(), error = e).into_owned(),
                 );
             }
             Background::Replay(progress) => self.replay_progress(progress),
-            Background::Exported(Ok(path)) => self
-                .notices
-                .push(Level::Info, format!("Profiles exported to {}", path.display())),
+            Background::Exported(Ok(path)) => self.notices.push(
+                Level::Info,
+                tr!("jobs.exported", path = path.display()).into_owned(),
+            ),
             Background::Exported(Err(e)) => self
                 .notices
-                .push(Level::Error, format!("Profiles not exported: {e}")),
+                .push(Level::Error, tr!("jobs.not_exported", error = e).into_owned()),
             Background::Saved(what, Ok(path)) => {
                 self.notices
                     .push(Level::Info, format!("{what} saved to {}", path.display()));
@@ -281,10 +286,13 @@ impl CanopyApp {
 
     fn on_saver_event(&mut self, event: SaverEvent) {
         match event {
-            SaverEvent::Failed(e) => self.notices.push(Level::Error, format!("Profiles not saved: {e}")),
-            SaverEvent::SecretsUnavailable(e) => self.notices.push(Level::Warning, format!(
-                "Passwords cannot be saved: {e}. They are kept for this session only; choose \"ask on connect\" or \"save in the profiles file\" under Authentication."
-            )),
+            SaverEvent::Failed(e) => self
+                .notices
+                .push(Level::Error, tr!("jobs.not_saved", error = e).into_owned()),
+            SaverEvent::SecretsUnavailable(e) => self.notices.push(
+                Level::Warning,
+                tr!("jobs.secrets_unavailable", error = e).into_owned(),
+            ),
             SaverEvent::Merged { file, note } => {
                 let selected_id = self.profiles.current().map(|p| p.id.clone());
                 self.profiles.file = file;
@@ -316,26 +324,36 @@ impl CanopyApp {
         let failed = self.replay.as_ref().map_or(0, |j| j.failed);
         self.replay = None;
         let skipped = if progress.skipped > 0 {
-            format!(", {} unreadable lines skipped", progress.skipped)
+            tr!("jobs.skipped", n = progress.skipped).into_owned()
         } else {
             String::new()
         };
         let failed = if failed > 0 {
-            format!(", {failed} not delivered")
+            tr!("jobs.not_delivered", n = failed).into_owned()
         } else {
             String::new()
         };
         match progress.error {
             Some(e) => self.notices.push(
                 Level::Error,
-                format!(
-                    "Replay ended after {} messages: {e}{skipped}{failed}",
-                    progress.sent
-                ),
+                tr!(
+                    "jobs.replay_ended",
+                    n = progress.sent,
+                    error = e,
+                    skipped = skipped,
+                    failed = failed
+                )
+                .into_owned(),
             ),
             None if progress.sent > 0 || progress.skipped > 0 => self.notices.push(
                 Level::Info,
-                format!("Replayed {} messages{skipped}{failed}", progress.sent),
+                tr!(
+                    "jobs.replayed",
+                    n = progress.sent,
+                    skipped = skipped,
+                    failed = failed
+                )
+                .into_owned(),
             ),
             None => {}
         }

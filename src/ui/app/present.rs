@@ -6,6 +6,7 @@ use egui::{Key, Modifiers, Ui, ViewportCommand};
 
 use super::CanopyApp;
 use crate::model::present::Presentation;
+use crate::ui::i18n::tr;
 use crate::ui::notices::Level;
 
 impl CanopyApp {
@@ -63,10 +64,9 @@ impl CanopyApp {
                 self.profiles.dirty = true;
             }
             // A connection opened from a recording or a removed profile: shown, not saved.
-            None => self.notices.push(
-                Level::Info,
-                "This connection has no saved profile: the tiles and rules last until it is closed.".into(),
-            ),
+            None => self
+                .notices
+                .push(Level::Info, tr!("app_present.unsaved").into_owned()),
         }
     }
 }

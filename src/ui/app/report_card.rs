@@ -8,6 +8,7 @@ use super::CanopyApp;
 use super::jobs::Background;
 use crate::probe::render;
 use crate::ui::action::CardFormat;
+use crate::ui::i18n::tr;
 use crate::ui::notices::Level;
 use crate::ui::report_card::ProbeEvent;
 
@@ -25,10 +26,8 @@ impl CanopyApp {
             None => match self.profiles.current() {
                 Some(p) => p.clone(),
                 None => {
-                    self.notices.push(
-                        Level::Warning,
-                        "Pick or create a connection first: the report card probes its broker.".into(),
-                    );
+                    self.notices
+                        .push(Level::Warning, tr!("app_report.pick_first").into_owned());
                     return;
                 }
             },
@@ -68,7 +67,7 @@ impl CanopyApp {
             }
             CardFormat::Png => {
                 let Some(rect) = self.report_card.card_rect else {
-                    self.notify(Level::Warning, "Open the report card to save its picture.");
+                    self.notify(Level::Warning, tr!("app_report.open_first"));
                     return;
                 };
                 // The screenshot is of this frame, where the card is at `rect`; it arrives

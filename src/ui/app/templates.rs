@@ -9,15 +9,14 @@ use super::origins::Origin;
 use crate::engine::Command;
 use crate::model::template::{Sequence, Template};
 use crate::profiles::profile::ProfileId;
+use crate::ui::i18n::tr;
 use crate::ui::notices::Level;
 
 impl CanopyApp {
     pub(super) fn save_template(&mut self, profile: &ProfileId, template: Template) {
         let Some(p) = self.profiles.file.profiles.iter_mut().find(|p| &p.id == profile) else {
-            self.notices.push(
-                Level::Warning,
-                "The connection was deleted; the template was not saved.".into(),
-            );
+            self.notices
+                .push(Level::Warning, tr!("app_templates.deleted").into_owned());
             return;
         };
         let name = template.name.clone();
@@ -26,7 +25,7 @@ impl CanopyApp {
             None => p.templates.push(template),
         }
         self.profiles.dirty = true;
-        let note = format!("Template “{name}” saved in “{}”.", p.name);
+        let note = tr!("app_templates.saved", name = name, profile = p.name).into_owned();
         self.notices.push(Level::Info, note);
     }
 
@@ -56,10 +55,13 @@ impl CanopyApp {
         if count > 1 {
             self.notices.push(
                 Level::Info,
-                format!(
-                    "Sending “{}”: {count} messages, {} ms apart.",
-                    template.name, template.interval_ms
-                ),
+                tr!(
+                    "app_templates.sending",
+                    name = template.name,
+                    count = count,
+                    interval = template.interval_ms
+                )
+                .into_owned(),
             );
         }
         let stop = Arc::new(AtomicBool::new(false));

@@ -7,24 +7,22 @@ use egui::{RichText, Ui};
 use super::PresentState;
 use crate::model::present::{Presentation, Tile};
 use crate::model::redact::{MASK, Rule};
+use crate::ui::i18n::tr;
 use crate::ui::widgets;
 
 /// "🔒 Redaction": on/off, the rules with a ✖ each, and a field to add one.
 pub fn redaction_menu_ui(ui: &mut Ui, state: &mut PresentState, draft: &mut Presentation, profile: &str) {
     let label = if draft.redact && !draft.redaction.is_empty() {
-        format!("🔒 Redaction on ({})", draft.redaction.len())
+        tr!("present_menus.redaction_on", n = draft.redaction.len()).into_owned()
     } else {
-        "🔓 Redaction".to_owned()
+        tr!("present_menus.redaction").into_owned()
     };
     sticky_menu(ui, label, |ui| {
         ui.set_min_width(420.0);
-        ui.checkbox(
-            &mut draft.redact,
-            format!("Hide what these rules match, shown as {MASK}"),
-        )
-        .on_hover_text("Everywhere in the window: tiles, the tree, the message view and copies");
+        ui.checkbox(&mut draft.redact, tr!("present_menus.hide_matches", mask = MASK))
+            .on_hover_text(tr!("present_menus.everywhere"));
         ui.label(
-            RichText::new(format!("Saved with the profile {profile}."))
+            RichText::new(tr!("present_menus.saved_with", profile = profile))
                 .weak()
                 .small(),
         );
@@ -32,7 +30,9 @@ pub fn redaction_menu_ui(ui: &mut Ui, state: &mut PresentState, draft: &mut Pres
         let mut remove = None;
         for (i, rule) in draft.redaction.iter().enumerate() {
             ui.horizontal(|ui| {
-                if widgets::icon_button(ui, "✖", &format!("Remove the rule {}", rule.text())).clicked() {
+                if widgets::icon_button(ui, "✖", &tr!("present_menus.remove_rule", rule = rule.text()))
+                    .clicked()
+                {
                     remove = Some(i);
                 }
                 let kind = match rule {
@@ -48,10 +48,10 @@ pub fn redaction_menu_ui(ui: &mut Ui, state: &mut PresentState, draft: &mut Pres
             draft.redaction.remove(i);
         }
         if draft.redaction.is_empty() {
-            ui.label(RichText::new("No rules yet.").weak());
+            ui.label(RichText::new(tr!("present_menus.no_rules")).weak());
         }
         ui.horizontal(|ui| {
-            let name = ui.label("New rule");
+            let name = ui.label(tr!("present_menus.new_rule"));
             let field = ui
                 .add(
                     egui::TextEdit::singleline(&mut state.rule_input)
@@ -60,7 +60,7 @@ pub fn redaction_menu_ui(ui: &mut Ui, state: &mut PresentState, draft: &mut Pres
                 )
                 .labelled_by(name.id);
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if ui.button("Add").clicked() || entered {
+            if ui.button(tr!("present_menus.add")).clicked() || entered {
                 match Rule::parse(&state.rule_input) {
                     Ok(rule) => {
                         if !draft.redaction.contains(&rule) {
@@ -76,24 +76,17 @@ pub fn redaction_menu_ui(ui: &mut Ui, state: &mut PresentState, draft: &mut Pres
         if let Some(why) = &state.rule_error {
             widgets::error(ui, why.clone());
         }
-        ui.label(
-            RichText::new(
-                "A topic filter hides its + levels; \"level 2\" the second level of every topic; \
-                 a name hides that JSON field wherever it is (a.b: a b inside an a).",
-            )
-            .weak()
-            .small(),
-        );
+        ui.label(RichText::new(tr!("present_menus.rules_help")).weak().small());
     });
 }
 
-/// "⚙ Tiles": the subtree whose topics are tiles too, and how many are pinned.
+/// tr!("present_menus.tiles"): the subtree whose topics are tiles too, and how many are pinned.
 pub fn tiles_menu_ui(ui: &mut Ui, draft: &mut Presentation) {
-    sticky_menu(ui, "⚙ Tiles", |ui| {
+    sticky_menu(ui, tr!("present_menus.tiles"), |ui| {
         ui.set_min_width(380.0);
-        ui.label(format!("{} pinned topics.", draft.pinned.len()));
+        ui.label(tr!("present_menus.pinned", n = draft.pinned.len()));
         ui.horizontal(|ui| {
-            let name = ui.label("Also show every topic below");
+            let name = ui.label(tr!("present_menus.also_below"));
             ui.add(
                 egui::TextEdit::singleline(&mut draft.subtree)
                     .hint_text("plant/site-berlin/line1")
@@ -102,14 +95,11 @@ pub fn tiles_menu_ui(ui: &mut Ui, draft: &mut Presentation) {
             .labelled_by(name.id);
         });
         ui.label(
-            RichText::new(format!(
-                "At most {} topics of the subtree; pin topics from the message view (📌).",
-                super::MAX_SUBTREE_TILES
-            ))
-            .weak()
-            .small(),
+            RichText::new(tr!("present_menus.at_most", n = super::MAX_SUBTREE_TILES))
+                .weak()
+                .small(),
         );
-        if !draft.pinned.is_empty() && ui.button("Unpin all").clicked() {
+        if !draft.pinned.is_empty() && ui.button(tr!("present_menus.unpin_all")).clicked() {
             draft.pinned.clear();
         }
     });
@@ -117,13 +107,13 @@ pub fn tiles_menu_ui(ui: &mut Ui, draft: &mut Presentation) {
 
 /// A tile's "⚙" menu: its field, unit and range once pinned, pin or unpin.
 pub fn tile_menu_ui(ui: &mut Ui, draft: &mut Presentation, tile: &Tile, shown_topic: &str) {
-    let name = format!("Tile settings: {shown_topic}");
+    let name = tr!("present_menus.tile_settings", topic = shown_topic).into_owned();
     let response = sticky_menu(ui, RichText::new("⚙").weak(), |ui| {
         ui.set_min_width(320.0);
         ui.label(RichText::new(shown_topic).monospace().strong());
         let Some(index) = draft.pinned.iter().position(|t| t.topic == tile.topic) else {
-            ui.label(RichText::new("Shown because it is below the chosen subtree.").weak());
-            if ui.button("📌 Pin").clicked() {
+            ui.label(RichText::new(tr!("present_menus.below_subtree")).weak());
+            if ui.button(tr!("present_menus.pin")).clicked() {
                 draft.pinned.push(Tile::new(tile.topic.clone()));
             }
             return;
@@ -132,20 +122,21 @@ pub fn tile_menu_ui(ui: &mut Ui, draft: &mut Presentation, tile: &Tile, shown_to
         egui::Grid::new("tile-settings").num_columns(2).show(ui, |ui| {
             text_row(
                 ui,
-                "Field",
+                &tr!("present_menus.field"),
                 &mut pinned.field,
-                "value, sensor.temperature (empty: found)",
+                &tr!("present_menus.field_hint"),
             );
-            text_row(ui, "Unit", &mut pinned.unit, "°C, %, bar (empty: found)");
-            bound_row(ui, "Gauge from", &mut pinned.min);
-            bound_row(ui, "Gauge to", &mut pinned.max);
+            text_row(
+                ui,
+                &tr!("present_menus.unit"),
+                &mut pinned.unit,
+                &tr!("present_menus.unit_hint"),
+            );
+            bound_row(ui, &tr!("present_menus.gauge_from"), &mut pinned.min);
+            bound_row(ui, &tr!("present_menus.gauge_to"), &mut pinned.max);
         });
-        ui.label(
-            RichText::new("An empty gauge bound follows the unit (0–100 for %) or the values seen.")
-                .weak()
-                .small(),
-        );
-        if ui.button("📌 Unpin").clicked() {
+        ui.label(RichText::new(tr!("present_menus.gauge_note")).weak().small());
+        if ui.button(tr!("present_menus.unpin")).clicked() {
             draft.pinned.remove(index);
             ui.close();
         }
@@ -189,7 +180,7 @@ fn bound_row(ui: &mut Ui, label: &str, bound: &mut Option<f64>) {
         (true, None) => *bound = Some(0.0),
         (false, _) => {
             *bound = None;
-            ui.label(RichText::new("found").weak());
+            ui.label(RichText::new(tr!("present_menus.found")).weak());
         }
     }
     ui.end_row();

@@ -21,6 +21,7 @@ use super::action::Action;
 use super::tab::ConnectionTab;
 use crate::model::present::{self, Presentation, Tile, Tone, Value};
 use crate::model::topic_tree::{NodeId, ROOT, TopicTree};
+use crate::ui::i18n::tr;
 
 pub use self::tile::{accent, tone_color};
 
@@ -89,8 +90,8 @@ pub fn presentation_ui(
         header_ui(ui, state, None, actions);
         ui.add_space(80.0);
         ui.vertical_centered(|ui| {
-            ui.label(RichText::new("No open connection").heading());
-            ui.label("Connect first: presentation mode shows the active connection's topics.");
+            ui.label(RichText::new(tr!("present.no_connection")).heading());
+            ui.label(tr!("present.connect_first"));
         });
         return;
     };
@@ -137,7 +138,7 @@ fn header_ui(
                         crate::ui::status_bar::dot(ui, color);
                         // The room needs to know it is live, not the address and version.
                         let short = if tab.connected() {
-                            "live".to_owned()
+                            tr!("present.live").into_owned()
                         } else {
                             state_text.clone()
                         };
@@ -149,9 +150,9 @@ fn header_ui(
                 }
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     let exit = ui
-                        .button("✖ Exit")
-                        .on_hover_text("Leave presentation mode (Esc or F11)");
-                    if crate::ui::widgets::named(exit, "Leave presentation mode").clicked() {
+                        .button(tr!("present.exit"))
+                        .on_hover_text(tr!("present.exit_hover"));
+                    if crate::ui::widgets::named(exit, &tr!("present.exit_name")).clicked() {
                         actions.push(Action::Present(false));
                     }
                     if let Some((tab, draft)) = tab {
@@ -242,15 +243,9 @@ fn layout(n: usize, space: egui::Vec2) -> (usize, egui::Vec2) {
 fn empty_ui(ui: &mut Ui) {
     ui.add_space(ui.available_height() * 0.25);
     ui.vertical_centered(|ui| {
-        ui.label(RichText::new("Nothing pinned yet").size(32.0).strong());
+        ui.label(RichText::new(tr!("present.nothing_pinned")).size(32.0).strong());
         ui.add_space(8.0);
-        ui.label(
-            RichText::new(
-                "Leave with Esc, select a topic and press 📌 Pin to presentation in the message view, \
-                 or choose a subtree under ⚙ Tiles.",
-            )
-            .weak(),
-        );
+        ui.label(RichText::new(tr!("present.nothing_pinned_help")).weak());
     });
 }
 

@@ -7,6 +7,7 @@ use egui::{RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 
 use crate::model::present::format_number;
+use crate::ui::i18n::tr;
 use crate::ui::tab::ConnectionTab;
 
 /// Seconds the chart spans at most (less just after connecting: a minute at least).
@@ -23,19 +24,19 @@ pub fn rate_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
     ui.with_layout(egui::Layout::left_to_right(egui::Align::TOP), |ui| {
         ui.vertical(|ui| {
             ui.set_width(220.0);
-            ui.label(RichText::new("Messages per second").weak());
+            ui.label(RichText::new(tr!("present_rate.title")).weak());
             ui.label(
                 RichText::new(format_number(current))
                     .size(44.0)
                     .strong()
                     .color(color),
             );
-            ui.label(RichText::new(format!("peak {} · last 5 min", format_number(peak))).weak());
+            ui.label(RichText::new(tr!("present_rate.peak", peak = format_number(peak))).weak());
             ui.label(
-                RichText::new(format!(
-                    "{} topics · {} messages",
-                    crate::ui::widgets::count(u64::from(tab.tree.topic_count())),
-                    crate::ui::widgets::count(tab.tree.total_messages())
+                RichText::new(tr!(
+                    "present_rate.totals",
+                    topics = crate::ui::widgets::count(u64::from(tab.tree.topic_count())),
+                    messages = crate::ui::widgets::count(tab.tree.total_messages())
                 ))
                 .weak(),
             );

@@ -8,6 +8,7 @@ use egui::epaint::{Mesh, PathShape, PathStroke};
 use egui::{Align, Color32, FontId, Layout, Pos2, Rect, RichText, Stroke, Ui, UiBuilder, vec2};
 
 use crate::model::present::{Reading, Tone, Value, format_number, fraction};
+use crate::ui::i18n::tr;
 
 /// What a tile shows this frame (built from the topic tree by the presentation).
 #[derive(Debug, Clone)]
@@ -238,7 +239,7 @@ fn value_ui(ui: &mut Ui, body: Rect, tile: &TileView, dark: bool) {
         }
         Value::Empty => {
             v.label(
-                RichText::new("waiting for a value…")
+                RichText::new(tr!("tile.waiting"))
                     .size((area.height() * 0.2).clamp(13.0, 22.0))
                     .color(ui.visuals().weak_text_color()),
             );
@@ -375,8 +376,8 @@ fn blend(a: Color32, b: Color32, t: f32) -> Color32 {
 /// "3 s ago", "just now".
 pub fn ago(age: Duration) -> String {
     match crate::ui::widgets::age(age).as_str() {
-        "now" => "just now".to_owned(),
-        other => format!("{other} ago"),
+        "now" => tr!("tile.just_now").into_owned(),
+        other => tr!("tile.ago", age = other).into_owned(),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::profiles::profile::{
 };
 use crate::ui::action::Action;
 use crate::ui::action::FileTarget;
+use crate::ui::i18n::tr;
 use crate::ui::widgets;
 
 fn file_row(
@@ -30,9 +31,9 @@ fn file_row(
     ui.horizontal(|ui| {
         let mut text = path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
         let hint = if target == FileTarget::Ca {
-            "system trust store"
+            tr!("editor.hint_system_trust")
         } else {
-            "none"
+            tr!("editor.hint_none")
         };
         let r = ui
             .add(
@@ -49,7 +50,7 @@ fn file_row(
             };
             changed = true;
         }
-        if ui.button("Browse…").clicked() {
+        if ui.button(tr!("editor.browse")).clicked() {
             actions.push(Action::Browse {
                 profile: profile.clone(),
                 target,
@@ -91,16 +92,16 @@ fn port_after_transport_change(port: u16, before: TransportKind, after: Transpor
 /// The sandbox's address and MQTT version, read-only: what the embedded broker really uses
 /// (a free port chosen when it starts, MQTT 3.1.1), whatever the profile's own fields say.
 fn sandbox_address_ui(ui: &mut Ui) {
-    ui.label("Address");
+    ui.label(tr!("editor.address"));
     match crate::sandbox::running() {
-        Some(ports) => ui.label(format!("127.0.0.1:{} (running)", ports.v4)),
+        Some(ports) => ui.label(tr!("editor.sandbox_running", port = ports.v4)),
         None => ui
-            .label("127.0.0.1, a free port chosen when it starts")
-            .on_hover_text("The embedded broker starts with the first connection to it"),
+            .label(tr!("editor.sandbox_free_port"))
+            .on_hover_text(tr!("editor.sandbox_starts")),
     };
     ui.end_row();
-    ui.label("MQTT version");
-    ui.label("3.1.1 (the only version the embedded broker speaks)");
+    ui.label(tr!("editor.mqtt_version"));
+    ui.label(tr!("editor.sandbox_version"));
     ui.end_row();
 }
 
@@ -115,7 +116,7 @@ pub fn editor_sheet_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, 
     ui.horizontal(|ui| {
         let name = panel.file.profiles[index].name.clone();
         let title = if name.is_empty() {
-            "Unnamed connection".to_owned()
+            tr!("editor.unnamed").into_owned()
         } else {
             name
         };
@@ -125,14 +126,14 @@ pub fn editor_sheet_ui(ui: &mut Ui, panel: &mut ProfilesPanel, read_only: bool, 
             ui.add(egui::Label::new(RichText::new(format!("✏ {title}")).heading()).truncate());
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if widgets::icon_button(ui, "✖", "Close the editor").clicked() {
+            if widgets::icon_button(ui, "✖", &tr!("editor.close")).clicked() {
                 panel.editor_open = false;
             }
         });
     });
-    ui.label(RichText::new("Changes are saved as you type.").weak());
+    ui.label(RichText::new(tr!("editor.saved_as_you_type")).weak());
     if read_only {
-        widgets::warning(ui, "Read-only: the profiles file is from a newer Canopy");
+        widgets::warning(ui, tr!("editor.read_only"));
     }
     ui.separator();
     egui::ScrollArea::vertical()
@@ -160,18 +161,18 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
     };
     let profile_id = p.id.clone();
 
-    egui::CollapsingHeader::new("Broker")
+    egui::CollapsingHeader::new(tr!("editor.broker"))
         .default_open(true)
         .show(ui, |ui| {
             ui.horizontal(|ui| {
-                let l = ui.label("URL");
+                let l = ui.label(tr!("editor.url"));
                 ui.add(
                     egui::TextEdit::singleline(url_input)
-                        .hint_text("paste mqtts://user:pass@host:8883")
+                        .hint_text(tr!("editor.url_hint"))
                         .desired_width(ui.available_width() - 60.0),
                 )
                 .labelled_by(l.id);
-                if ui.button("Apply").clicked() {
+                if ui.button(tr!("editor.apply")).clicked() {
                     match p.apply_url(url_input) {
                         Ok(()) => {
                             *url_error = None;
@@ -186,13 +187,13 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 widgets::error(ui, e.clone());
             }
             egui::Grid::new("broker").num_columns(2).show(ui, |ui| {
-                changed |= widgets::text_field(ui, "Name", &mut p.name).changed();
-                changed |= widgets::text_field(ui, "Group", &mut p.group).changed();
-                ui.label("Broker");
+                changed |= widgets::text_field(ui, &tr!("editor.name"), &mut p.name).changed();
+                changed |= widgets::text_field(ui, &tr!("editor.group"), &mut p.group).changed();
+                ui.label(tr!("editor.broker"));
                 let mut sandbox = p.sandbox.is_some();
                 if ui
-                    .checkbox(&mut sandbox, "Embedded sandbox (works offline)")
-                    .on_hover_text("Canopy starts its own broker on a free local port")
+                    .checkbox(&mut sandbox, tr!("editor.sandbox"))
+                    .on_hover_text(tr!("editor.sandbox_hover"))
                     .changed()
                 {
                     p.sandbox = sandbox.then(SandboxSettings::default);
@@ -201,14 +202,16 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 ui.end_row();
                 if let Some(sb) = &mut p.sandbox {
                     sandbox_address_ui(ui);
-                    ui.label("Demo traffic");
+                    ui.label(tr!("editor.demo_traffic"));
                     ui.horizontal(|ui| {
-                        changed |= ui.checkbox(&mut sb.demo_traffic, "plant & smart home").changed();
+                        changed |= ui
+                            .checkbox(&mut sb.demo_traffic, tr!("editor.demo_plant_home"))
+                            .changed();
                         changed |= ui
                             .add(
                                 egui::DragValue::new(&mut sb.rate)
                                     .range(1..=100_000)
-                                    .suffix(" msg/s"),
+                                    .suffix(tr!("editor.msg_per_s")),
                             )
                             .changed();
                     });
@@ -217,9 +220,10 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                     // above as they are, not as fields that would be ignored.
                     return;
                 }
-                changed |= widgets::text_field(ui, "Host", &mut p.host).changed();
-                changed |= widgets::number_field(ui, "Port", &mut p.port, 1..=65535, "").changed();
-                ui.label("Transport");
+                changed |= widgets::text_field(ui, &tr!("editor.host"), &mut p.host).changed();
+                changed |=
+                    widgets::number_field(ui, &tr!("editor.port"), &mut p.port, 1..=65535, "").changed();
+                ui.label(tr!("editor.transport"));
                 ui.horizontal(|ui| {
                     for t in TransportKind::ALL {
                         let before = p.transport;
@@ -231,65 +235,62 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 });
                 ui.end_row();
                 if p.transport.is_websocket() {
-                    changed |= widgets::text_field(ui, "WebSocket path", &mut p.ws_path).changed();
+                    changed |= widgets::text_field(ui, &tr!("editor.ws_path"), &mut p.ws_path).changed();
                 }
-                ui.label("MQTT version");
+                ui.label(tr!("editor.mqtt_version"));
                 ui.horizontal(|ui| {
                     for version in MqttVersion::ALL {
                         let label = match version {
-                            MqttVersion::Auto => "Auto",
-                            other => other.short(),
+                            MqttVersion::Auto => tr!("editor.version_auto"),
+                            other => other.short().into(),
                         };
                         changed |= ui
                             .selectable_value(&mut p.version, version, label)
                             .on_hover_text(match version {
-                                MqttVersion::Auto => "Try 5.0, then 3.1.1, then 3.1 if the broker refuses",
-                                _ => "Only this version; a refusal is reported, not retried",
+                                MqttVersion::Auto => tr!("editor.version_auto_hover"),
+                                _ => tr!("editor.version_only_hover"),
                             })
                             .changed();
                     }
                 });
                 ui.end_row();
-                changed |= widgets::text_field(ui, "Proxy", &mut p.proxy)
-                    .on_hover_text(
-                        "Empty: connect directly. `system`: the ALL_PROXY / HTTPS_PROXY / NO_PROXY \
-                         environment. Or a URL: http://host:port, socks5://user:pass@host:port",
-                    )
+                changed |= widgets::text_field(ui, &tr!("editor.proxy"), &mut p.proxy)
+                    .on_hover_text(tr!("editor.proxy_hover"))
                     .changed();
                 ui.end_row();
             });
         });
-    egui::CollapsingHeader::new("Authentication").show(ui, |ui| {
+    egui::CollapsingHeader::new(tr!("editor.auth")).show(ui, |ui| {
         egui::Grid::new("auth").num_columns(2).show(ui, |ui| {
-            changed |= widgets::optional_text_field(ui, "Username", &mut p.username).changed();
-            changed |= widgets::password_field(ui, "Password", &mut p.password).changed();
-            ui.label("Save password");
+            changed |= widgets::optional_text_field(ui, &tr!("editor.username"), &mut p.username).changed();
+            changed |= widgets::password_field(ui, &tr!("editor.password"), &mut p.password).changed();
+            ui.label(tr!("editor.save_password"));
             egui::ComboBox::from_id_salt("password-storage")
                 .selected_text(match p.password_storage {
-                    PasswordStorage::Keyring => "in the system credential store",
-                    PasswordStorage::Ask => "no — ask when connecting",
-                    PasswordStorage::File => "in the profiles file (plain text)",
+                    PasswordStorage::Keyring => tr!("editor.pw_keyring"),
+                    PasswordStorage::Ask => tr!("editor.pw_ask"),
+                    PasswordStorage::File => tr!("editor.pw_file"),
                 })
                 .show_ui(ui, |ui| {
                     changed |= ui
                         .selectable_value(
                             &mut p.password_storage,
                             PasswordStorage::Keyring,
-                            "in the system credential store",
+                            tr!("editor.pw_keyring"),
                         )
                         .changed();
                     changed |= ui
                         .selectable_value(
                             &mut p.password_storage,
                             PasswordStorage::Ask,
-                            "no — ask when connecting",
+                            tr!("editor.pw_ask"),
                         )
                         .changed();
                     changed |= ui
                         .selectable_value(
                             &mut p.password_storage,
                             PasswordStorage::File,
-                            "in the profiles file (plain text)",
+                            tr!("editor.pw_file"),
                         )
                         .changed();
                 });
@@ -297,7 +298,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
         });
         match p.password_storage {
             PasswordStorage::File if p.password.is_some() => {
-                widgets::warning(ui, "The password is stored in plain text in the profiles file.");
+                widgets::warning(ui, tr!("editor.pw_plain_warning"));
             }
             PasswordStorage::Ask if p.password.take().is_some() => {
                 changed = true;
@@ -307,24 +308,28 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
     });
     // The sandbox speaks plain TCP on loopback: no TLS to configure.
     if p.sandbox.is_none() {
-        egui::CollapsingHeader::new("TLS certificates")
+        egui::CollapsingHeader::new(tr!("editor.tls"))
             .default_open(p.transport.is_tls())
             .show(ui, |ui| {
                 if !p.transport.is_tls() {
-                    ui.label(RichText::new("Used with the TLS and Secure WebSocket transports.").weak());
+                    ui.label(RichText::new(tr!("editor.tls_used_with")).weak());
                 }
                 egui::Grid::new("tls").num_columns(2).show(ui, |ui| {
                     let files = [
-                        ("CA file", &mut p.tls.ca_file, FileTarget::Ca),
+                        (tr!("editor.ca_file"), &mut p.tls.ca_file, FileTarget::Ca),
                         (
-                            "Client certificate",
+                            tr!("editor.client_cert"),
                             &mut p.tls.client_cert_file,
                             FileTarget::ClientCert,
                         ),
-                        ("Client key", &mut p.tls.client_key_file, FileTarget::ClientKey),
+                        (
+                            tr!("editor.client_key"),
+                            &mut p.tls.client_key_file,
+                            FileTarget::ClientKey,
+                        ),
                     ];
                     for (label, path, target) in files {
-                        changed |= file_row(ui, label, path, target, &profile_id, checks, actions);
+                        changed |= file_row(ui, &label, path, target, &profile_id, checks, actions);
                     }
                     let mut alpn = p.tls.alpn.join(", ");
                     if widgets::text_field(ui, "ALPN", &mut alpn).changed() {
@@ -336,46 +341,50 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                         changed = true;
                     }
                     changed |=
-                        widgets::optional_text_field(ui, "Server name", &mut p.tls.server_name).changed();
+                        widgets::optional_text_field(ui, &tr!("editor.server_name"), &mut p.tls.server_name)
+                            .changed();
                 });
                 changed |= ui
-                    .checkbox(&mut p.tls.skip_verification, "Skip certificate verification")
+                    .checkbox(&mut p.tls.skip_verification, tr!("editor.skip_verify"))
                     .changed();
                 if p.tls.skip_verification {
-                    widgets::warning(
-                        ui,
-                        "Certificates are not checked: anyone can impersonate this broker.",
-                    );
+                    widgets::warning(ui, tr!("editor.skip_verify_warning"));
                 }
             });
     }
     // The sandbox speaks 3.1.1 whatever the profile says: no MQTT 5 options for it.
     let v5 = p.sandbox.is_none() && p.version.allows_v5();
-    egui::CollapsingHeader::new("MQTT 5 / session").show(ui, |ui| {
+    egui::CollapsingHeader::new(tr!("editor.session")).show(ui, |ui| {
         egui::Grid::new("session").num_columns(2).show(ui, |ui| {
-            let l = ui.label("Client id");
+            let l = ui.label(tr!("editor.client_id"));
             ui.horizontal(|ui| {
                 changed |= ui
                     .add(egui::TextEdit::singleline(&mut p.client_id).desired_width(160.0))
                     .labelled_by(l.id)
                     .changed();
-                if widgets::icon_button(ui, "🎲", "New random client id").clicked() {
+                if widgets::icon_button(ui, "🎲", &tr!("editor.random_client_id")).clicked() {
                     p.client_id = random_client_id();
                     changed = true;
                 }
             });
             ui.end_row();
-            changed |=
-                widgets::number_field(ui, "Keep-alive", &mut p.keep_alive_secs, 5..=65535, " s").changed();
-            ui.label("Clean session");
+            changed |= widgets::number_field(
+                ui,
+                &tr!("editor.keep_alive"),
+                &mut p.keep_alive_secs,
+                5..=65535,
+                " s",
+            )
+            .changed();
+            ui.label(tr!("editor.clean_session"));
             changed |= ui
-                .checkbox(&mut p.clean_session, "start without a stored session")
+                .checkbox(&mut p.clean_session, tr!("editor.clean_session_check"))
                 .changed();
             ui.end_row();
             if v5 {
                 changed |= widgets::number_field(
                     ui,
-                    "Session expiry",
+                    &tr!("editor.session_expiry"),
                     &mut p.session_expiry_secs,
                     0..=u32::MAX,
                     " s",
@@ -386,46 +395,46 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 ui.label("");
                 ui.label(
                     egui::RichText::new(match p.effective_session_expiry() {
-                        None => "MQTT 5: the session ends with the connection".to_owned(),
-                        Some(u32::MAX) => "MQTT 5: the kept session never expires".to_owned(),
-                        Some(secs) => format!("MQTT 5: the session is kept {secs} s after a disconnect"),
+                        None => tr!("editor.expiry_none").into_owned(),
+                        Some(u32::MAX) => tr!("editor.expiry_never").into_owned(),
+                        Some(secs) => tr!("editor.expiry_secs", secs = secs).into_owned(),
                     })
                     .weak(),
                 );
             }
         });
     });
-    egui::CollapsingHeader::new("Last will").show(ui, |ui| {
+    egui::CollapsingHeader::new(tr!("editor.will")).show(ui, |ui| {
         let mut enabled = p.last_will.is_some();
-        if ui.checkbox(&mut enabled, "Send a last will").changed() {
+        if ui.checkbox(&mut enabled, tr!("editor.will_send")).changed() {
             p.last_will = enabled.then(LastWill::default);
             changed = true;
         }
         if let Some(will) = &mut p.last_will {
             egui::Grid::new("will").num_columns(2).show(ui, |ui| {
-                changed |= widgets::text_field(ui, "Will topic", &mut will.topic).changed();
-                changed |= widgets::text_field(ui, "Will payload", &mut will.payload).changed();
-                ui.label("Will QoS");
+                changed |= widgets::text_field(ui, &tr!("editor.will_topic"), &mut will.topic).changed();
+                changed |= widgets::text_field(ui, &tr!("editor.will_payload"), &mut will.payload).changed();
+                ui.label(tr!("editor.will_qos"));
                 ui.horizontal(|ui| {
                     changed |= widgets::qos_selector(ui, "will-qos", &mut will.qos);
-                    changed |= ui.checkbox(&mut will.retain, "Retain").changed();
+                    changed |= ui.checkbox(&mut will.retain, tr!("editor.retain")).changed();
                 });
                 ui.end_row();
             });
         }
     });
-    egui::CollapsingHeader::new(format!("Subscriptions ({})", p.subscriptions.len())).show(ui, |ui| {
+    egui::CollapsingHeader::new(tr!("editor.subscriptions", n = p.subscriptions.len())).show(ui, |ui| {
         let mut remove = None;
         for (i, sub) in p.subscriptions.iter_mut().enumerate() {
             ui.horizontal(|ui| {
                 let r = ui.add(
                     egui::TextEdit::singleline(&mut sub.filter)
-                        .hint_text("topic filter")
+                        .hint_text(tr!("editor.topic_filter"))
                         .desired_width(150.0),
                 );
                 changed |= r.changed();
                 changed |= widgets::qos_selector(ui, ("sub-qos", i), &mut sub.qos);
-                if widgets::icon_button(ui, "✖", "Remove subscription").clicked() {
+                if widgets::icon_button(ui, "✖", &tr!("editor.remove_subscription")).clicked() {
                     remove = Some(i);
                 }
             });
@@ -435,9 +444,9 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
             if v5 {
                 ui.horizontal(|ui| {
                     ui.add_space(12.0);
-                    changed |= ui.checkbox(&mut sub.no_local, "No local").changed();
+                    changed |= ui.checkbox(&mut sub.no_local, tr!("editor.no_local")).changed();
                     changed |= ui
-                        .checkbox(&mut sub.retain_as_published, "Retain as published")
+                        .checkbox(&mut sub.retain_as_published, tr!("editor.retain_as_published"))
                         .changed();
                     changed |= widgets::retain_handling_selector(
                         ui,
@@ -451,26 +460,46 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
             p.subscriptions.remove(i);
             changed = true;
         }
-        if ui.small_button("➕ Add subscription").clicked() {
+        if ui.small_button(tr!("editor.add_subscription")).clicked() {
             p.subscriptions.push(Subscription::new("#", QoS::AtMostOnce));
             changed = true;
         }
     });
-    egui::CollapsingHeader::new("Reconnect").show(ui, |ui| {
+    egui::CollapsingHeader::new(tr!("editor.reconnect")).show(ui, |ui| {
         let r = &mut p.reconnect;
         changed |= ui
-            .checkbox(&mut r.enabled, "Reconnect when the connection is lost")
+            .checkbox(&mut r.enabled, tr!("editor.reconnect_enabled"))
             .changed();
         egui::Grid::new("reconnect").num_columns(2).show(ui, |ui| {
+            changed |= widgets::number_field(
+                ui,
+                &tr!("editor.first_delay"),
+                &mut r.first_delay_ms,
+                0..=600_000,
+                " ms",
+            )
+            .changed();
             changed |=
-                widgets::number_field(ui, "First delay", &mut r.first_delay_ms, 0..=600_000, " ms").changed();
-            changed |= widgets::number_field(ui, "Multiplier", &mut r.multiplier, 1.0..=10.0, "×").changed();
-            changed |=
-                widgets::number_field(ui, "Max delay", &mut r.max_delay_ms, 0..=3_600_000, " ms").changed();
-            changed |=
-                widgets::number_field(ui, "Max attempts", &mut r.max_attempts, 0..=10_000, "").changed();
+                widgets::number_field(ui, &tr!("editor.multiplier"), &mut r.multiplier, 1.0..=10.0, "×")
+                    .changed();
+            changed |= widgets::number_field(
+                ui,
+                &tr!("editor.max_delay"),
+                &mut r.max_delay_ms,
+                0..=3_600_000,
+                " ms",
+            )
+            .changed();
+            changed |= widgets::number_field(
+                ui,
+                &tr!("editor.max_attempts"),
+                &mut r.max_attempts,
+                0..=10_000,
+                "",
+            )
+            .changed();
         });
-        ui.label(RichText::new("Max attempts 0 retries forever.").weak());
+        ui.label(RichText::new(tr!("editor.max_attempts_note")).weak());
     });
     changed
 }

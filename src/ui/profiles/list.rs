@@ -8,6 +8,7 @@ use super::ProfilesPanel;
 use crate::engine::ConnectionId;
 use crate::profiles::profile::{Profile, random_client_id, random_profile_id};
 use crate::ui::action::Action;
+use crate::ui::i18n::tr;
 use crate::ui::widgets;
 
 /// A search field appears above lists longer than this.
@@ -25,7 +26,7 @@ const OPEN_DOT: Color32 = Color32::from_rgb(80, 190, 110);
 /// What a row says below the name: where the profile connects.
 fn target(p: &Profile) -> String {
     if p.sandbox.is_some() {
-        "embedded sandbox".to_owned()
+        tr!("profiles.embedded_sandbox").into_owned()
     } else {
         p.url()
     }
@@ -41,23 +42,23 @@ pub fn profiles_ui(
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal(|ui| {
-        ui.heading("Connections");
+        ui.heading(tr!("profiles.heading"));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("➕ New").clicked() {
+            if ui.button(tr!("profiles.new")).clicked() {
                 panel.add(Profile::default());
             }
         });
     });
     if read_only {
-        widgets::warning(ui, "Read-only: the profiles file is from a newer Canopy");
+        widgets::warning(ui, tr!("profiles.read_only"));
     }
     selected_actions_ui(ui, panel, open_tabs, actions);
     confirm_delete_ui(ui, panel);
     if panel.file.profiles.len() > SEARCH_FROM {
-        let l = ui.label(RichText::new("Search").weak());
+        let l = ui.label(RichText::new(tr!("profiles.search")).weak());
         ui.add(
             egui::TextEdit::singleline(&mut panel.search)
-                .hint_text("Search connections")
+                .hint_text(tr!("profiles.search_hint"))
                 .desired_width(f32::INFINITY),
         )
         .labelled_by(l.id);
@@ -74,13 +75,13 @@ pub fn profiles_ui(
     ui.separator();
     ui.horizontal(|ui| {
         if ui
-            .button("📥 Import…")
-            .on_hover_text("Canopy, MQTT Explorer (settings.json) or MQTTX (exported JSON)")
+            .button(tr!("profiles.import"))
+            .on_hover_text(tr!("profiles.import_hover"))
             .clicked()
         {
             actions.push(Action::Import);
         }
-        if ui.button("📤 Export…").clicked() {
+        if ui.button(tr!("profiles.export")).clicked() {
             actions.push(Action::Export);
         }
     });
@@ -96,7 +97,9 @@ fn selected_actions_ui(
     let current = panel.current().cloned();
     ui.horizontal_wrapped(|ui| {
         ui.add_enabled_ui(current.is_some(), |ui| {
-            if ui.button(RichText::new("▶ Connect").strong()).clicked()
+            if ui
+                .button(RichText::new(tr!("profiles.connect")).strong())
+                .clicked()
                 && let Some(p) = &current
             {
                 connect(panel, p, actions);
@@ -105,25 +108,25 @@ fn selected_actions_ui(
                 .as_ref()
                 .and_then(|p| open_tabs.iter().find(|(n, _)| *n == p.name));
             if let Some((_, tab)) = open_tab
-                && ui.button("⏏ Disconnect").clicked()
+                && ui.button(tr!("profiles.disconnect")).clicked()
             {
                 actions.push(Action::Disconnect(*tab));
             }
             if ui
-                .add(egui::Button::new("✏ Edit…").selected(panel.editor_open))
-                .on_hover_text("Every setting of this connection, in a sheet beside the list")
+                .add(egui::Button::new(tr!("profiles.edit")).selected(panel.editor_open))
+                .on_hover_text(tr!("profiles.edit_hover"))
                 .clicked()
             {
                 panel.editor_open = !panel.editor_open;
             }
-            if widgets::icon_button(ui, "🗐", "Duplicate this connection").clicked()
+            if widgets::icon_button(ui, "🗐", &tr!("profiles.duplicate")).clicked()
                 && let Some(mut copy) = current.clone()
             {
                 copy.client_id = random_client_id();
                 copy.id = random_profile_id();
                 panel.add(copy);
             }
-            if widgets::icon_button(ui, "🗑", "Delete this connection").clicked() {
+            if widgets::icon_button(ui, "🗑", &tr!("profiles.delete_this")).clicked() {
                 panel.confirm_delete = panel.selected;
             }
         });
@@ -148,9 +151,9 @@ fn confirm_delete_ui(ui: &mut Ui, panel: &mut ProfilesPanel) {
         .map(|p| p.name.clone())
         .unwrap_or_default();
     egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.label(format!("Delete “{name}”? This cannot be undone."));
+        ui.label(tr!("profiles.confirm_delete", name = name));
         ui.horizontal(|ui| {
-            if ui.button("Delete").clicked() {
+            if ui.button(tr!("profiles.delete")).clicked() {
                 if i < panel.file.profiles.len() {
                     panel.file.profiles.remove(i);
                     panel.dirty = true;
@@ -159,7 +162,7 @@ fn confirm_delete_ui(ui: &mut Ui, panel: &mut ProfilesPanel) {
                 panel.editor_open = false;
                 panel.confirm_delete = None;
             }
-            if ui.button("Cancel").clicked() {
+            if ui.button(tr!("profiles.cancel")).clicked() {
                 panel.confirm_delete = None;
             }
         });
@@ -192,12 +195,12 @@ fn list_ui(
     actions: &mut Vec<Action>,
 ) {
     if panel.file.profiles.is_empty() {
-        ui.label(RichText::new("No saved connections. Press “➕ New”.").weak());
+        ui.label(RichText::new(tr!("profiles.empty")).weak());
         return;
     }
     let order = ordered(panel);
     if order.is_empty() {
-        ui.label(RichText::new("No connection matches the search.").weak());
+        ui.label(RichText::new(tr!("profiles.no_match")).weak());
     }
     let mut current_group: Option<String> = None;
     for i in order {
@@ -270,9 +273,9 @@ fn row_ui(ui: &mut Ui, p: &Profile, selected: bool, open: bool) -> egui::Respons
         }
     }
     let hover = if open {
-        format!("{label}\nOpen in a tab. Double-click to connect again.")
+        format!("{label}\n{}", tr!("profiles.row_open_hover"))
     } else {
-        format!("{label}\nDouble-click to connect.")
+        format!("{label}\n{}", tr!("profiles.row_hover"))
     };
     response.on_hover_text(hover)
 }

@@ -7,6 +7,7 @@ use egui::{RichText, Ui};
 use super::ProfilesPanel;
 use crate::profiles::store;
 use crate::ui::action::Action;
+use crate::ui::i18n::tr;
 
 /// Width of the welcome text, so that its lines stay short on a wide window.
 const WELCOME_WIDTH: f32 = 520.0;
@@ -16,26 +17,20 @@ pub fn welcome_ui(ui: &mut Ui, panel: &mut ProfilesPanel, actions: &mut Vec<Acti
     ui.add_space((ui.available_height() * 0.18).min(140.0));
     ui.vertical_centered(|ui| {
         ui.set_max_width(WELCOME_WIDTH);
-        ui.label(RichText::new("No open connection").heading().strong());
+        ui.label(RichText::new(tr!("welcome.title")).heading().strong());
         ui.add_space(6.0);
         let sandbox = panel.file.profiles.iter().position(|p| p.sandbox.is_some());
         if panel.file.profiles.is_empty() {
-            ui.label("There is no saved connection yet.");
+            ui.label(tr!("welcome.none_saved"));
         } else {
-            ui.label("Pick a saved connection on the left and press ▶ Connect (or double-click it).");
+            ui.label(tr!("welcome.pick"));
         }
         ui.add_space(14.0);
-        ui.label(
-            RichText::new(
-                "New to Canopy? It has a broker built in, with live demo traffic from a factory and a \
-                 smart home: nothing to install, no network needed.",
-            )
-            .weak(),
-        );
+        ui.label(RichText::new(tr!("welcome.new_to_canopy")).weak());
         ui.add_space(6.0);
         match sandbox {
             Some(i) => {
-                let start = egui::Button::new(RichText::new("▶ Start the built-in sandbox").strong())
+                let start = egui::Button::new(RichText::new(tr!("welcome.start_sandbox")).strong())
                     .min_size(egui::vec2(240.0, 34.0));
                 if ui.add(start).clicked()
                     && let Some(p) = panel.file.profiles.get(i).cloned()
@@ -46,7 +41,7 @@ pub fn welcome_ui(ui: &mut Ui, panel: &mut ProfilesPanel, actions: &mut Vec<Acti
                 }
             }
             None => {
-                if ui.button("Add the built-in sandbox").clicked()
+                if ui.button(tr!("welcome.add_sandbox")).clicked()
                     && let Some(p) = store::first_run_profiles()
                         .into_iter()
                         .find(|p| p.sandbox.is_some())
@@ -58,7 +53,7 @@ pub fn welcome_ui(ui: &mut Ui, panel: &mut ProfilesPanel, actions: &mut Vec<Acti
         }
         if panel.file.profiles.is_empty() {
             ui.add_space(14.0);
-            if ui.button("➕ New connection").clicked() {
+            if ui.button(tr!("welcome.new_connection")).clicked() {
                 panel.add(crate::profiles::Profile::default());
             }
         }

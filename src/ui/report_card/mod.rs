@@ -16,6 +16,7 @@ use egui::{Context, RichText, Ui};
 
 use super::action::{Action, CardFormat};
 use crate::probe::{CancelFlag, ProbeError, ProbeOptions, ProbeStep, Report};
+use crate::ui::i18n::tr;
 
 /// Steps a probe reports when the broker speaks every version: 3 versions, features, `$SYS`,
 /// MQTT 5, payload, 3 latencies, 2 bursts, cleanup. For the progress bar only.
@@ -143,10 +144,8 @@ impl ReportCard {
                         report: Box::new(report),
                         quick,
                     },
-                    Err(ProbeError::Cancelled) => {
-                        Run::Failed("Cancelled. The test messages were deleted.".into())
-                    }
-                    Err(e) => Run::Failed(format!("No report card: {e}")),
+                    Err(ProbeError::Cancelled) => Run::Failed(tr!("report.cancelled").into_owned()),
+                    Err(e) => Run::Failed(tr!("report.failed", error = e).into_owned()),
                 };
             }
         }
@@ -157,7 +156,7 @@ impl ReportCard {
 pub fn report_card_ui(ctx: &Context, state: &mut ReportCard, actions: &mut Vec<Action>) {
     let mut open = state.open;
     let screen = ctx.content_rect();
-    egui::Window::new("📋 Broker report card")
+    egui::Window::new(tr!("report.title"))
         .id(egui::Id::unique("report-card-window"))
         .open(&mut open)
         .default_size([WIDTH, screen.height() - 120.0])
@@ -169,7 +168,7 @@ pub fn report_card_ui(ctx: &Context, state: &mut ReportCard, actions: &mut Vec<A
             let mut card_rect = None;
             match &state.run {
                 Run::Idle => {
-                    ui.label("Press Report card to probe the broker of the active connection.");
+                    ui.label(tr!("report.press"));
                 }
                 Run::Running(progress) => progress_ui(ui, progress),
                 Run::Failed(why) => {
@@ -192,11 +191,11 @@ pub fn report_card_ui(ctx: &Context, state: &mut ReportCard, actions: &mut Vec<A
             if !state.is_running() {
                 ui.add_space(6.0);
                 ui.horizontal(|ui| {
-                    if ui.button("🔁 Run again").clicked() {
+                    if ui.button(tr!("report.run_again")).clicked() {
                         actions.push(Action::RunReportCard);
                     }
-                    ui.checkbox(&mut state.quick, "Quick (about 4 s)")
-                        .on_hover_text("Fewer messages, 1 s bursts, payloads up to 1 MiB");
+                    ui.checkbox(&mut state.quick, tr!("report.quick"))
+                        .on_hover_text(tr!("report.quick_hover"));
                 });
             }
             state.card_rect = card_rect;
@@ -207,29 +206,32 @@ pub fn report_card_ui(ctx: &Context, state: &mut ReportCard, actions: &mut Vec<A
 /// The running probe: the broker, the step, a bar and Cancel.
 fn progress_ui(ui: &mut Ui, progress: &Progress) {
     ui.add_space(8.0);
-    ui.label(RichText::new(format!("Probing {}", progress.broker)).heading());
+    ui.label(RichText::new(tr!("report.probing", broker = progress.broker)).heading());
     ui.add_space(6.0);
     ui.horizontal(|ui| {
         ui.spinner();
         let step = match (&progress.step, progress.cancel.is_cancelled()) {
-            (_, true) => "cancelling: finishing the step and deleting the test messages…".into(),
+            (_, true) => tr!("report.cancelling").into_owned(),
             (Some(step), false) => step.to_string(),
-            (None, false) => "starting…".into(),
+            (None, false) => tr!("report.starting").into_owned(),
         };
         ui.label(step);
     });
     ui.add(egui::ProgressBar::new(progress.steps as f32 / EXPECTED_STEPS as f32).desired_width(420.0));
     ui.label(
         RichText::new(if progress.quick {
-            "A quick probe takes a few seconds."
+            tr!("report.quick_takes")
         } else {
-            "A full probe takes about fifteen seconds. Only a scratch prefix is touched."
+            tr!("report.full_takes")
         })
         .weak(),
     );
     ui.add_space(4.0);
     if ui
-        .add_enabled(!progress.cancel.is_cancelled(), egui::Button::new("✖ Cancel"))
+        .add_enabled(
+            !progress.cancel.is_cancelled(),
+            egui::Button::new(tr!("report.cancel")),
+        )
         .clicked()
     {
         // The flag is this window's own state, shared with the probe thread.
@@ -247,15 +249,15 @@ fn toolbar_ui(ui: &mut Ui, report: &Report, actions: &mut Vec<Action>) {
         ] {
             if ui
                 .button(label)
-                .on_hover_text(format!("Save the report card as {}", format.label()))
+                .on_hover_text(tr!("report.save_as", format = format.label()))
                 .clicked()
             {
                 actions.push(Action::ExportReportCard { format, path: None });
             }
         }
         if ui
-            .button("📋 Copy as Markdown")
-            .on_hover_text("Tables to paste into an email or a ticket")
+            .button(tr!("report.copy_markdown"))
+            .on_hover_text(tr!("report.copy_markdown_hover"))
             .clicked()
         {
             ui.ctx().copy_text(crate::probe::render::markdown(report));
