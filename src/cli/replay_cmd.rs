@@ -54,6 +54,7 @@ pub fn record(args: RecordArgs) -> u8 {
         output: Some(args.output),
         grep: None,
         condition: None,
+        trace_packets: false,
         timeout_is_ok: true,
     })
 }

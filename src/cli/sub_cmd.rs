@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 
 use super::args::{ConnectionArgs, parse_qos};
-use super::{complain, connect, exit, routine_event};
-use crate::engine::Event;
+use super::trace_out::PacketPrinter;
+use super::{complain, connect_traced, exit, routine_event};
+use crate::engine::{Event, TraceLevel};
 use crate::model::message::{Message, QoS};
 use crate::model::recording::Line;
 use crate::model::search::Query;
@@ -64,6 +65,11 @@ pub struct SubArgs {
     /// `$.state == alarm`, `$.sensors[0].ok` (present and not false/null).
     #[arg(long = "where", value_name = "CONDITION")]
     pub condition: Option<String>,
+    /// Print every MQTT packet sent and received on stderr, one line each (JSON Lines with
+    /// `-F jsonl`), with acknowledgement times; `DUP` marks a retransmission, `SLOW` an
+    /// acknowledgement over a second or far above the usual.
+    #[arg(long)]
+    pub trace_packets: bool,
     /// Reaching --timeout ends the run successfully (`canopy record --duration`).
     #[arg(skip)]
     pub timeout_is_ok: bool,
@@ -103,7 +109,20 @@ pub fn run(args: SubArgs) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let session = match connect(profile, args.connection.retry) {
+    let mut printer = args
+        .trace_packets
+        .then(|| PacketPrinter::new(args.format == Format::Jsonl));
+    let level = if args.trace_packets {
+        TraceLevel::Packets
+    } else {
+        TraceLevel::Off
+    };
+    let traced = |printer: &mut Option<PacketPrinter>, e: &Event| {
+        if let Some(p) = printer.as_mut() {
+            p.event(e);
+        }
+    };
+    let session = match connect_traced(profile, args.connection.retry, level, |e| traced(&mut printer, e)) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -119,14 +138,14 @@ pub fn run(args: SubArgs) -> u8 {
                     path.display(),
                     crate::engine::errors::io_words(&e)
                 ));
-                session.close(|_| {});
+                session.close(|e| traced(&mut printer, &e));
                 return exit::ERROR;
             }
         },
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
-    let code = receive(&args, &filters, &session, &mut out);
+    let code = receive(&args, &filters, &session, &mut out, &mut printer);
     // The last flush can fail too (a full disk): then the output is incomplete and the run
     // failed, whatever it was going to say.
     let code = match out.flush() {
@@ -137,7 +156,7 @@ pub fn run(args: SubArgs) -> u8 {
         _ => code,
     };
     drop(out);
-    session.close(|_| {});
+    session.close(|e| traced(&mut printer, &e));
     code
 }
 
@@ -178,7 +197,13 @@ fn regex_escape_text(text: &str) -> String {
 
 /// Receives and prints until done; returns the exit code. Every write error but a closed pipe
 /// (`| head`, a normal end) is reported and is [`exit::ERROR`].
-fn receive(args: &SubArgs, filters: &[Query], session: &super::Session, out: &mut impl std::io::Write) -> u8 {
+fn receive(
+    args: &SubArgs,
+    filters: &[Query],
+    session: &super::Session,
+    out: &mut impl std::io::Write,
+    printer: &mut Option<PacketPrinter>,
+) -> u8 {
     // `parse_secs` bounds the timeout, so this cannot overflow; `checked_add` all the same.
     let deadline = args.timeout.and_then(|t| Instant::now().checked_add(t));
     let write_failed = |e: std::io::Error| {
@@ -205,6 +230,9 @@ fn receive(args: &SubArgs, filters: &[Query], session: &super::Session, out: &mu
         let Some(event) = session.engine.recv_timeout(wait) else {
             continue;
         };
+        if let Some(p) = printer.as_mut() {
+            p.event(&event);
+        }
         match event {
             Event::Messages { messages, .. } => {
                 // Only what our own filters match (some brokers send more, unasked), and what

@@ -114,6 +114,8 @@ pub struct ConnectionTab {
     pub search: crate::model::search::SearchPanel,
     /// What every view of this connection hides (the profile's redaction while it is on).
     pub redactor: crate::model::redact::Redactor,
+    /// The protocol timeline: packets traced by the engine.
+    pub timeline: super::timeline::TimelinePanel,
     /// Messages per second over the last minutes (presentation mode's chart).
     pub rate_history: crate::model::rate::RateHistory,
 }
@@ -144,6 +146,7 @@ impl ConnectionTab {
             rate_history: Default::default(),
             requests: Default::default(),
             search: Default::default(),
+            timeline: Default::default(),
         }
     }
 

@@ -21,6 +21,7 @@ mod origins;
 mod present;
 mod report_card;
 mod templates;
+mod timeline;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -89,6 +90,8 @@ struct Persisted {
     show_charts: bool,
     show_broker: bool,
     show_search: bool,
+    /// The protocol timeline window is open (for the active connection).
+    show_timeline: bool,
     /// The list of saved connections stays beside the tree while a connection is open
     /// (else it hides then, and the tree takes its width).
     keep_connections_open: bool,
@@ -106,6 +109,7 @@ impl Default for Persisted {
             show_charts: false,
             show_broker: false,
             show_search: false,
+            show_timeline: false,
             keep_connections_open: false,
         }
     }
