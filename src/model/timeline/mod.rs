@@ -396,6 +396,8 @@ impl Timeline {
                 None
             }
             PacketKind::PingResp => self.ping_at.take().and_then(since),
+            // "connecting" comes just before its CONNECT: times count from the packet.
+            PacketKind::State => None,
             _ => {
                 self.note_start(e.at);
                 None
