@@ -16,6 +16,7 @@ mod pressure;
 mod probe;
 mod profiles;
 mod proxy;
+mod timeline;
 mod ui;
 mod ui_a11y;
 mod ui_large;

@@ -23,6 +23,7 @@ mod report_card;
 mod search;
 mod status;
 mod templates;
+mod timeline;
 
 fn app(broker: &Broker) -> Harness<'static, CanopyApp> {
     window(broker.dir.path().join("ui-profiles.toml"))

@@ -80,6 +80,10 @@ pub struct ConnectionArgs {
     /// Do not verify the server certificate. DANGEROUS: anyone can impersonate the broker.
     #[arg(long)]
     pub insecure: bool,
+    /// Write TLS session keys to the file named by SSLKEYLOGFILE (for Wireshark; debugging
+    /// only: anyone with the file can read the traffic).
+    #[arg(long)]
+    pub keylog: bool,
     /// Last will topic.
     #[arg(long)]
     pub will_topic: Option<String>,
@@ -244,6 +248,9 @@ impl ConnectionArgs {
         }
         if self.insecure {
             p.tls.skip_verification = true;
+        }
+        if self.keylog {
+            p.tls.key_log = true;
         }
         if let Some(topic) = &self.will_topic {
             p.last_will = Some(LastWill {

@@ -102,6 +102,7 @@ pub fn warnings(p: &Profile) -> Vec<String> {
                 .to_owned(),
         );
     }
+    out.extend(super::trace_out::keylog_warning(p));
     let mut ignored = Vec::new();
     if p.session_expiry_secs > 0 {
         ignored.push("--session-expiry");

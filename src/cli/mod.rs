@@ -15,6 +15,7 @@ mod pub_cmd;
 mod replay_cmd;
 mod sub_cmd;
 mod template_cmd;
+mod trace_out;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -155,6 +156,17 @@ pub(crate) const CLI_ID: ConnectionId = ConnectionId(1);
 /// Starts the engine and waits for the first connection. On the first attempt failing, gives
 /// up at once unless `retry` is set (then follows the profile's reconnect policy).
 pub(crate) fn connect(profile: Profile, retry: bool) -> Result<Session, u8> {
+    connect_traced(profile, retry, crate::engine::TraceLevel::Off, |_| {})
+}
+
+/// [`connect`] reporting packets at `trace` level: `on_event` sees every event that arrives
+/// while connecting (the CONNECT / CONNACK trace among them).
+pub(crate) fn connect_traced(
+    profile: Profile,
+    retry: bool,
+    trace: crate::engine::TraceLevel,
+    mut on_event: impl FnMut(&Event),
+) -> Result<Session, u8> {
     preflight(&profile)?;
     let profile = crate::sandbox::resolve(profile).map_err(|e| {
         complain(format!("the sandbox broker could not start: {e}"));
@@ -164,15 +176,18 @@ pub(crate) fn connect(profile: Profile, retry: bool) -> Result<Session, u8> {
         complain(format!("cannot start the engine: {e}"));
         exit::ERROR
     })?;
+    let mut options = profile.connect_options();
+    options.trace = trace;
     engine.send(Command::Connect {
         id: CLI_ID,
-        options: Box::new(profile.connect_options()),
+        options: Box::new(options),
     });
     loop {
         let Some(event) = engine.recv_timeout(Duration::from_secs(3600)) else {
             complain("the engine stopped");
             return Err(exit::ERROR);
         };
+        on_event(&event);
         if let Event::State { state, .. } = event {
             match state {
                 ConnectionState::Connected {

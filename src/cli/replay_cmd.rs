@@ -55,6 +55,7 @@ pub fn record(args: RecordArgs) -> u8 {
         grep: None,
         condition: None,
         proto: Default::default(),
+        trace_packets: false,
         timeout_is_ok: true,
     })
 }

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 
 use super::args::{ConnectionArgs, parse_qos};
-use super::{complain, connect, exit, routine_event};
-use crate::engine::Event;
+use super::trace_out::PacketPrinter;
+use super::{complain, connect_traced, exit, routine_event};
+use crate::engine::{Event, TraceLevel};
 use crate::model::message::{Message, QoS};
 use crate::model::proto::{Decoder, ProtoJson};
 use crate::model::recording::Line;
@@ -68,6 +69,11 @@ pub struct SubArgs {
     /// Decode payloads with a protobuf schema.
     #[command(flatten)]
     pub proto: super::proto_args::ProtoArgs,
+    /// Print every MQTT packet sent and received on stderr, one line each (JSON Lines with
+    /// `-F jsonl`), with acknowledgement times; `DUP` marks a retransmission, `SLOW` an
+    /// acknowledgement over a second or far above the usual.
+    #[arg(long)]
+    pub trace_packets: bool,
     /// Reaching --timeout ends the run successfully (`canopy record --duration`).
     #[arg(skip)]
     pub timeout_is_ok: bool,
@@ -134,7 +140,20 @@ pub fn run(args: SubArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let session = match connect(profile, args.connection.retry) {
+    let mut printer = args
+        .trace_packets
+        .then(|| PacketPrinter::new(args.format == Format::Jsonl));
+    let level = if args.trace_packets {
+        TraceLevel::Packets
+    } else {
+        TraceLevel::Off
+    };
+    let traced = |printer: &mut Option<PacketPrinter>, e: &Event| {
+        if let Some(p) = printer.as_mut() {
+            p.event(e);
+        }
+    };
+    let session = match connect_traced(profile, args.connection.retry, level, |e| traced(&mut printer, e)) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -150,14 +169,21 @@ pub fn run(args: SubArgs) -> u8 {
                     path.display(),
                     crate::engine::errors::io_words(&e)
                 ));
-                session.close(|_| {});
+                session.close(|e| traced(&mut printer, &e));
                 return exit::ERROR;
             }
         },
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
-    let code = receive(&args, &filters, decoder.as_ref(), &session, &mut out);
+    let code = receive(
+        &args,
+        &filters,
+        decoder.as_ref(),
+        &session,
+        &mut out,
+        &mut printer,
+    );
     // The last flush can fail too (a full disk): then the output is incomplete and the run
     // failed, whatever it was going to say.
     let code = match out.flush() {
@@ -168,7 +194,7 @@ pub fn run(args: SubArgs) -> u8 {
         _ => code,
     };
     drop(out);
-    session.close(|_| {});
+    session.close(|e| traced(&mut printer, &e));
     code
 }
 
@@ -215,6 +241,7 @@ fn receive(
     decoder: Option<&Decoder>,
     session: &super::Session,
     out: &mut impl std::io::Write,
+    printer: &mut Option<PacketPrinter>,
 ) -> u8 {
     // `parse_secs` bounds the timeout, so this cannot overflow; `checked_add` all the same.
     let deadline = args.timeout.and_then(|t| Instant::now().checked_add(t));
@@ -242,6 +269,9 @@ fn receive(
         let Some(event) = session.engine.recv_timeout(wait) else {
             continue;
         };
+        if let Some(p) = printer.as_mut() {
+            p.event(&event);
+        }
         match event {
             Event::Messages { messages, .. } => {
                 // Only what our own filters match (some brokers send more, unasked), and what

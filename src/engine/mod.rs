@@ -11,6 +11,7 @@ pub mod options;
 pub mod proxy;
 mod session;
 pub mod tls;
+pub mod trace;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,7 +25,9 @@ pub use errors::{ConnectError, ErrorKind};
 
 pub use self::options::ConnectOptions;
 use self::options::{MqttVersion, Subscription};
+pub use self::trace::TraceLevel;
 use crate::model::message::{Message, OutgoingMessage, QoS};
+use crate::model::timeline::PacketEntry;
 
 /// Names one connection for as long as the engine runs. Chosen by the caller (the window
 /// counts up; the CLI has one); never reused while the connection exists, so a command or
@@ -96,6 +99,14 @@ pub enum Command {
         /// The connection; for an id with none open, a publish fails at once and the
         /// rest is ignored.
         id: ConnectionId,
+    },
+    /// Report more or fewer packets as [`Event::Trace`] from now on (the window asks for
+    /// every packet while its timeline is open, and only the control packets otherwise).
+    Trace {
+        /// The connection; ignored when none is open.
+        id: ConnectionId,
+        /// What to report from now on.
+        level: TraceLevel,
     },
     /// Delete the retained message of a topic (publishes an empty retained payload).
     ClearRetained {
@@ -246,6 +257,14 @@ pub enum Event {
         id: ConnectionId,
         /// The filters the UNSUBSCRIBE named (the broker does not say which existed).
         filters: Vec<String>,
+    },
+    /// Packets the connection sent and received, oldest first, as far as its
+    /// [`TraceLevel`] asks (batched like messages; none at all with `TraceLevel::Off`).
+    Trace {
+        /// The connection, as named in its [`Command::Connect`].
+        id: ConnectionId,
+        /// At most a few thousand per event.
+        entries: Vec<PacketEntry>,
     },
     /// A problem that does not change the connection state (a bad filter, a full queue...).
     Error {
@@ -406,6 +425,7 @@ fn route(connections: &mut HashMap<ConnectionId, connection::Handle>, sink: &Eve
         | Command::Unsubscribe { id, .. }
         | Command::Publish { id, .. }
         | Command::RetryNow { id }
+        | Command::Trace { id, .. }
         | Command::ClearRetained { id, .. } => *id,
     };
     match command {
@@ -423,7 +443,10 @@ fn route(connections: &mut HashMap<ConnectionId, connection::Handle>, sink: &Eve
                         token,
                         outcome: PublishOutcome::Failed("not connected".into()),
                     });
-                } else if !matches!(other, Command::Disconnect { .. } | Command::RetryNow { .. }) {
+                } else if !matches!(
+                    other,
+                    Command::Disconnect { .. } | Command::RetryNow { .. } | Command::Trace { .. }
+                ) {
                     sink.send(Event::Error {
                         id,
                         message: "not connected".into(),

@@ -49,6 +49,9 @@ pub struct ConnectOptions {
     pub tls: TlsSettings,
     /// What to do after the connection is lost.
     pub reconnect: ReconnectPolicy,
+    /// Which packets are reported as [`super::Event::Trace`] from the start (changed later
+    /// with [`super::Command::Trace`]).
+    pub trace: super::TraceLevel,
 }
 
 impl ConnectOptions {
@@ -271,6 +274,10 @@ pub struct TlsSettings {
     pub server_name: Option<String>,
     /// Accept any server certificate. Dangerous; always shown as a warning.
     pub skip_verification: bool,
+    /// Write the TLS session keys to the file named by `SSLKEYLOGFILE` (when it is set), so
+    /// a packet capture can be decrypted in Wireshark. For debugging only: anyone with the
+    /// file reads the traffic. Never on unless asked (`--keylog`, the profile's checkbox).
+    pub key_log: bool,
 }
 
 /// A fresh client id: `canopy-` followed by 8 random lowercase letters and digits.

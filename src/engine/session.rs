@@ -14,9 +14,12 @@ use super::tls;
 
 mod connack;
 mod convert;
+mod trace;
 mod words;
 use super::options::{ConnectOptions, MqttVersion, RetainHandling, Subscription, TransportKind};
+use super::trace::{SharedLevel, TraceLevel};
 use crate::model::message::{Message, OutgoingMessage, Properties, QoS};
+use crate::model::timeline::{PacketEntry, PacketKind};
 pub(crate) use convert::Aliases;
 use convert::{from_qos4, from_qos5, props_from_5, props_to_5, qos4, qos5, topic_string};
 use words::{map_err4, map_err5, pub_ack_reason5, suback5};
@@ -366,13 +369,39 @@ impl Client {
 }
 
 impl Loop {
-    /// Waits for the next event (connecting first if needed). Cancel-safe only between
-    /// calls: the caller keeps the future alive until it completes.
-    pub(crate) async fn poll(&mut self) -> Result<Incoming, ConnectError> {
+    /// Waits for the next event (connecting first if needed), with the packet as a timeline
+    /// entry when `level` wants it. Cancel-safe only between calls: the caller keeps the
+    /// future alive until it completes.
+    pub(crate) async fn poll(
+        &mut self,
+        level: SharedLevel,
+    ) -> (Result<Incoming, ConnectError>, Option<PacketEntry>) {
+        let mut traced = None;
+        let result = self.poll_traced(&level, &mut traced).await;
+        (result, traced)
+    }
+
+    async fn poll_traced(
+        &mut self,
+        level: &SharedLevel,
+        traced: &mut Option<PacketEntry>,
+    ) -> Result<Incoming, ConnectError> {
         match self {
             Loop::V4(l) => {
                 use rumqttc::{Event, Outgoing, Packet};
-                let event = l.poll().await.map_err(|e| map_err4(&e))?;
+                let event = l.poll().await;
+                let level = level.get();
+                let event = event.map_err(|e| {
+                    if let rumqttc::ConnectionError::ConnectionRefused(code) = &e
+                        && level.wants(PacketKind::ConnAck)
+                    {
+                        *traced = Some(trace::refused_connack(&format!("{code:?}")));
+                    }
+                    map_err4(&e)
+                })?;
+                if level != TraceLevel::Off {
+                    *traced = trace::entry4(&event, level);
+                }
                 Ok(match event {
                     Event::Incoming(Packet::ConnAck(ack)) => Incoming::ConnAck {
                         session_present: ack.session_present,
@@ -423,7 +452,19 @@ impl Loop {
                 use p5::Packet;
                 use rumqttc::Outgoing;
                 use rumqttc::v5::Event;
-                let event = l.poll().await.map_err(|e| map_err5(&e))?;
+                let event = l.poll().await;
+                let level = level.get();
+                let event = event.map_err(|e| {
+                    if let rumqttc::v5::ConnectionError::ConnectionRefused(code) = &e
+                        && level.wants(PacketKind::ConnAck)
+                    {
+                        *traced = Some(trace::refused_connack(&format!("{code:?}")));
+                    }
+                    map_err5(&e)
+                })?;
+                if level != TraceLevel::Off {
+                    *traced = trace::entry5(&event, level);
+                }
                 Ok(match event {
                     Event::Incoming(Packet::ConnAck(ack)) => {
                         // Aliases live as long as one network connection.

@@ -1,6 +1,6 @@
 //! Builds the rustls client configuration of a profile, with errors a user can act on.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
@@ -200,7 +200,25 @@ pub fn client_config(tls: &TlsSettings) -> Result<ClientConfig, TlsSetupError> {
         .filter(|p| !p.is_empty())
         .map(|p| p.as_bytes().to_vec())
         .collect();
+    if let Some(path) = key_log_file(tls) {
+        log::warn!(
+            "TLS session keys are written to {} (SSLKEYLOGFILE)",
+            path.display()
+        );
+        config.key_log = Arc::new(rustls::KeyLogFile::new());
+    }
     Ok(config)
+}
+
+/// The file TLS session keys go to: `SSLKEYLOGFILE`, only when the user opted in with
+/// `key_log` (the variable alone never turns it on: a stray variable must not leak keys).
+pub fn key_log_file(tls: &TlsSettings) -> Option<PathBuf> {
+    if !tls.key_log {
+        return None;
+    }
+    std::env::var_os("SSLKEYLOGFILE")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Verifies the server certificate against a fixed name instead of the host connected to.

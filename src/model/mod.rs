@@ -17,6 +17,7 @@ pub mod segments;
 pub mod series;
 pub mod sys_stats;
 pub mod template;
+pub mod timeline;
 pub mod topic;
 pub mod topic_tree;
 pub mod tree_view;

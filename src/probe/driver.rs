@@ -107,7 +107,7 @@ impl Driver {
                 }
             }
             Event::Subscribed { id, results } => self.conns.entry(id).or_default().subacks.push_back(results),
-            Event::Unsubscribed { .. } | Event::Error { .. } => {}
+            Event::Unsubscribed { .. } | Event::Error { .. } | Event::Trace { .. } => {}
         }
     }
 

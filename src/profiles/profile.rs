@@ -320,6 +320,8 @@ impl From<&Profile> for ConnectOptions {
             subscriptions: p.subscriptions.clone(),
             tls: p.tls.clone(),
             reconnect: p.reconnect,
+            // The window asks for its timeline when it connects; the CLI when told.
+            trace: crate::engine::TraceLevel::Off,
         }
     }
 }

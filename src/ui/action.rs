@@ -158,6 +158,13 @@ pub enum Action {
         /// Where; `None` asks.
         path: Option<PathBuf>,
     },
+    /// Save the rows a connection's timeline shows as JSON Lines.
+    ExportTimeline {
+        /// The connection.
+        tab: ConnectionId,
+        /// Where; `None` asks.
+        path: Option<PathBuf>,
+    },
 }
 
 /// How the report card is exported.

@@ -20,6 +20,7 @@ pub mod status_bar;
 pub mod subscriptions;
 pub mod tab;
 pub mod templates;
+pub mod timeline;
 pub mod tree;
 pub mod widgets;
 

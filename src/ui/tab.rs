@@ -114,6 +114,8 @@ pub struct ConnectionTab {
     pub search: crate::model::search::SearchPanel,
     /// What every view of this connection hides (the profile's redaction while it is on).
     pub redactor: crate::model::redact::Redactor,
+    /// The protocol timeline: packets traced by the engine.
+    pub timeline: super::timeline::TimelinePanel,
     /// Messages per second over the last minutes (presentation mode's chart).
     pub rate_history: crate::model::rate::RateHistory,
     /// The profile's protobuf schema, compiled in the background.
@@ -147,6 +149,7 @@ impl ConnectionTab {
             requests: Default::default(),
             search: Default::default(),
             proto: Default::default(),
+            timeline: Default::default(),
         }
     }
 

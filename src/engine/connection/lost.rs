@@ -38,6 +38,8 @@ impl Conn {
     ) {
         let was_connected = self.connected;
         self.connected = false;
+        // The next poll opens a new network connection, with its own CONNECT.
+        self.tracer.connect_due = true;
         let mut taken = lp.take_pending();
         if was_connected {
             // Only a close by the broker can be its answer to a SUBSCRIBE or PUBLISH (not a

@@ -5,6 +5,7 @@
 
 mod incoming;
 mod lost;
+mod trace;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -105,7 +106,8 @@ async fn run(
             c.wait_for_budget(&mut rx).await;
         }
         let result = {
-            let poll = lp.poll();
+            c.trace_connect();
+            let poll = lp.poll(c.tracer.level.clone());
             tokio::pin!(poll);
             // Fast path: while packets are already buffered, take them without the select and
             // its timers (the future is polled again, with the real waker, if it is pending).
@@ -145,8 +147,14 @@ async fn run(
         };
         match result {
             None => break,
-            Some(Ok(incoming)) => c.incoming(incoming, &mut lp),
-            Some(Err(error)) => c.lost(error, &mut lp, &mut rx).await,
+            Some((Ok(incoming), traced)) => {
+                c.trace(traced);
+                c.incoming(incoming, &mut lp);
+            }
+            Some((Err(error), traced)) => {
+                c.trace(traced);
+                c.lost(error, &mut lp, &mut rx).await;
+            }
         }
         c.after_step();
         if c.finished {
@@ -223,6 +231,8 @@ struct Conn {
     broker_reason: Option<String>,
     /// Deadline of a graceful disconnect in progress.
     closing: Option<Instant>,
+    /// Packet tracing for the protocol timeline (`trace.rs`).
+    tracer: trace::Tracer,
     disconnect_sent: bool,
     finished: bool,
     ended: bool,
@@ -231,6 +241,7 @@ struct Conn {
 impl Conn {
     fn new(id: ConnectionId, options: ConnectOptions, sink: EventSink) -> Self {
         let candidates = options.version.candidates();
+        let trace_level = options.trace;
         Self {
             id,
             sink,
@@ -267,6 +278,7 @@ impl Conn {
             saved: None,
             broker_reason: None,
             closing: None,
+            tracer: trace::Tracer::new(trace_level),
             disconnect_sent: false,
             finished: false,
             ended: false,
@@ -313,6 +325,7 @@ impl Conn {
 
     fn flush(&mut self) {
         self.batch_started = None;
+        self.flush_trace();
         if !self.batch.is_empty() {
             let messages = std::mem::take(&mut self.batch);
             self.emit(Event::Messages {
@@ -348,6 +361,7 @@ impl Conn {
         match command {
             // Only a reconnect wait acts on RetryNow (see `lost.rs`).
             Command::Connect { .. } | Command::RetryNow { .. } => {}
+            Command::Trace { level, .. } => self.tracer.level.set(level),
             Command::Disconnect { .. } => self.request_close(),
             Command::Publish { token, message, .. } => self.publish(token, *message),
             Command::ClearRetained { token, topic, .. } => self.publish(
@@ -493,6 +507,7 @@ impl Conn {
             while let Some((token, message)) = self.outbox.front() {
                 match client.try_publish(message) {
                     Ok(()) => {
+                        self.tracer.queued(*token, message);
                         self.queued.push_back((*token, message.qos));
                         self.outbox.pop_front();
                     }

@@ -6,7 +6,7 @@ use rumqttc::v5::mqttbytes::v5 as p5;
 use super::super::errors::{ConnectError, ErrorKind, describe};
 use crate::model::message::QoS;
 
-fn refused_words(code: &str) -> ConnectError {
+pub(super) fn refused_words(code: &str) -> ConnectError {
     let (kind, text) = match code {
         "BadUserNamePassword" => (
             ErrorKind::BadCredentials,

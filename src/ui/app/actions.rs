@@ -77,6 +77,7 @@ impl CanopyApp {
             Action::ReloadProto => self.reload_proto(),
             Action::RunReportCard => self.run_report_card(),
             Action::ExportReportCard { format, path } => self.export_report_card(format, path),
+            Action::ExportTimeline { tab, path } => self.export_timeline(tab, path),
         }
     }
 
@@ -131,10 +132,15 @@ impl CanopyApp {
         tab.set_state(ConnectionState::Connecting);
         self.active = index;
         let id = tab.id;
+        let mut options = profile.connect_options();
+        // The control packets always (a timeline opened later still shows the CONNACK); every
+        // packet once the timeline window asks (`sync_trace`).
+        options.trace = crate::engine::TraceLevel::Control;
+        tab.timeline.trace_level = options.trace;
         self.load_schema(id, false);
         self.engine.send(Command::Connect {
             id,
-            options: Box::new(profile.connect_options()),
+            options: Box::new(options),
         });
         self.stop_generators(id);
         if let Some(sandbox) = profile.sandbox.filter(|s| s.demo_traffic) {

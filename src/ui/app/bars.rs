@@ -51,6 +51,13 @@ impl CanopyApp {
             {
                 self.persisted.show_search = !self.persisted.show_search;
             }
+            if ui
+                .selectable_label(self.persisted.show_timeline, "🕒 Timeline")
+                .on_hover_text("Every MQTT packet of this connection, with acknowledgement times")
+                .clicked()
+            {
+                self.persisted.show_timeline = !self.persisted.show_timeline;
+            }
             let present = ui
                 .button(tr!("top.present"))
                 .on_hover_text(tr!("top.present_hover"));

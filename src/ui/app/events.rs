@@ -74,6 +74,7 @@ impl CanopyApp {
                             format!("{}: {}", tab.profile.name, failure_words(&tab.profile, reason)),
                         );
                     }
+                    tab.timeline.state(&state);
                     tab.set_state(state);
                 }
             }
@@ -89,6 +90,11 @@ impl CanopyApp {
                 }
             }
             Event::Error { id, message } => self.engine_error(id, message),
+            Event::Trace { id, entries } => {
+                if let Some(tab) = self.tabs.iter_mut().find(|t| t.id == id) {
+                    tab.timeline.extend(entries);
+                }
+            }
         }
     }
 

@@ -215,6 +215,19 @@ impl eframe::App for CanopyApp {
             let open = &mut self.persisted.show_schemas;
             crate::ui::proto::schemas_ui(ui.ctx(), open, &tab.profile.proto, &tab.proto, &mut actions);
         }
+        if self.persisted.show_timeline
+            && let Some(tab) = self.tabs.get_mut(active)
+        {
+            let id = tab.id;
+            crate::ui::timeline::timeline_ui(
+                ui.ctx(),
+                &mut self.persisted.show_timeline,
+                id,
+                &mut tab.timeline,
+                &mut actions,
+            );
+        }
+        self.sync_trace();
         let ctx = ui.ctx().clone();
         self.finish_frame(&ctx, actions);
     }

@@ -22,6 +22,7 @@ mod present;
 mod proto;
 mod report_card;
 mod templates;
+mod timeline;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -96,6 +97,8 @@ struct Persisted {
     show_broker: bool,
     show_search: bool,
     show_schemas: bool,
+    /// The protocol timeline window is open (for the active connection).
+    show_timeline: bool,
     /// The list of saved connections stays beside the tree while a connection is open
     /// (else it hides then, and the tree takes its width).
     keep_connections_open: bool,
@@ -116,6 +119,7 @@ impl Default for Persisted {
             show_broker: false,
             show_search: false,
             show_schemas: false,
+            show_timeline: false,
             keep_connections_open: false,
             language: Language::System,
         }

@@ -350,6 +350,7 @@ fn editor_ui(ui: &mut Ui, panel: &mut ProfilesPanel, index: usize, actions: &mut
                 if p.tls.skip_verification {
                     widgets::warning(ui, tr!("editor.skip_verify_warning"));
                 }
+                changed |= crate::ui::timeline::key_log_ui(ui, &mut p.tls.key_log);
             });
     }
     // The sandbox speaks 3.1.1 whatever the profile says: no MQTT 5 options for it.
