@@ -320,10 +320,10 @@ fn schema_line_ui(ui: &mut Ui, schema: &crate::model::proto::SchemaState, topic:
     let text = match schema {
         _ if decoding != Decoding::Auto => return,
         SchemaState::Ready(decoder) => match decoder.type_for(topic) {
-            Some(Ok(desc)) => format!("📐 Decoded as {} (protobuf schema)", desc.full_name()),
+            Some(Ok(desc)) => tr!("message.decoded_as", name = desc.full_name()).into_owned(),
             _ => return,
         },
-        SchemaState::Compiling => "📐 Compiling the protobuf schema…".to_owned(),
+        SchemaState::Compiling => tr!("message.compiling_schema").into_owned(),
         SchemaState::Off | SchemaState::Failed(_) => return,
     };
     ui.label(RichText::new(text).weak());

@@ -7,6 +7,7 @@ use egui::{Context, RichText, Ui};
 
 use super::action::Action;
 use crate::model::proto::{Binding, ProtoSettings, SchemaState};
+use crate::ui::i18n::tr;
 
 /// The add-a-binding form, kept in egui's memory (it is only this window's).
 #[derive(Debug, Clone, Default)]
@@ -23,7 +24,7 @@ pub fn schemas_ui(
     state: &SchemaState,
     actions: &mut Vec<Action>,
 ) {
-    egui::Window::new("📐 Protobuf schemas")
+    egui::Window::new(tr!("proto.title"))
         .id(egui::Id::unique("schemas-window"))
         .open(open)
         .default_size([560.0, 360.0])
@@ -47,30 +48,30 @@ pub fn schemas_ui(
 /// The file or folder, its buttons and whether it compiled.
 fn source_ui(ui: &mut Ui, settings: &ProtoSettings, state: &SchemaState, actions: &mut Vec<Action>) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Schema");
+        ui.label(tr!("proto.schema"));
         match &settings.path {
             Some(path) => ui.label(RichText::new(path.display().to_string()).monospace()),
-            None => ui.label(RichText::new("none").weak()),
+            None => ui.label(RichText::new(tr!("proto.none")).weak()),
         };
     });
     ui.horizontal_wrapped(|ui| {
-        if ui.button("📄 Choose a .proto file…").clicked() {
+        if ui.button(tr!("proto.choose_file")).clicked() {
             actions.push(Action::PickProto { folder: false });
         }
-        if ui.button("📁 Choose a folder…").clicked() {
+        if ui.button(tr!("proto.choose_folder")).clicked() {
             actions.push(Action::PickProto { folder: true });
         }
         if settings.path.is_some() {
             if ui
-                .button("⟳ Reload")
-                .on_hover_text("Compile the files again (after editing them)")
+                .button(tr!("proto.reload"))
+                .on_hover_text(tr!("proto.reload_hover"))
                 .clicked()
             {
                 actions.push(Action::ReloadProto);
             }
             if ui
-                .button("Remove")
-                .on_hover_text("Stop decoding with a schema")
+                .button(tr!("proto.remove"))
+                .on_hover_text(tr!("proto.remove_hover"))
                 .clicked()
             {
                 let mut changed = settings.clone();
@@ -84,19 +85,22 @@ fn source_ui(ui: &mut Ui, settings: &ProtoSettings, state: &SchemaState, actions
         SchemaState::Compiling => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label("Compiling…");
+                ui.label(tr!("proto.compiling"));
             });
         }
         SchemaState::Ready(decoder) => {
             let schema = decoder.schema();
             super::widgets::success(
                 ui,
-                format!(
-                    "Compiled: {} file{}, {} message types",
-                    schema.files,
-                    if schema.files == 1 { "" } else { "s" },
-                    schema.message_names().len()
-                ),
+                if schema.files == 1 {
+                    tr!("proto.compiled_one", types = schema.message_names().len())
+                } else {
+                    tr!(
+                        "proto.compiled",
+                        files = schema.files,
+                        types = schema.message_names().len()
+                    )
+                },
             );
             for (binding, e) in decoder.unknown_types() {
                 super::widgets::error(ui, format!("{}: {e}", binding.pattern));
@@ -108,9 +112,9 @@ fn source_ui(ui: &mut Ui, settings: &ProtoSettings, state: &SchemaState, actions
 
 /// The bindings, each removable, and the form that adds one.
 fn bindings_ui(ui: &mut Ui, settings: &ProtoSettings, state: &SchemaState, actions: &mut Vec<Action>) {
-    ui.label(RichText::new("Bindings").strong());
+    ui.label(RichText::new(tr!("proto.bindings")).strong());
     if settings.bindings.is_empty() {
-        ui.label(RichText::new("No topic is bound yet.").weak());
+        ui.label(RichText::new(tr!("proto.no_bindings")).weak());
     }
     egui::Grid::new("proto-bindings")
         .num_columns(3)
@@ -119,7 +123,7 @@ fn bindings_ui(ui: &mut Ui, settings: &ProtoSettings, state: &SchemaState, actio
             for (i, b) in settings.bindings.iter().enumerate() {
                 ui.label(RichText::new(&b.pattern).monospace());
                 ui.label(RichText::new(&b.message_type).monospace());
-                if super::widgets::icon_button(ui, "🗑", &format!("Remove the binding of {}", b.pattern))
+                if super::widgets::icon_button(ui, "🗑", &tr!("proto.remove_binding", pattern = b.pattern))
                     .clicked()
                 {
                     let mut changed = settings.clone();
@@ -137,14 +141,14 @@ fn bindings_ui(ui: &mut Ui, settings: &ProtoSettings, state: &SchemaState, actio
         .map(|d| d.schema().message_names())
         .unwrap_or_default();
     ui.horizontal_wrapped(|ui| {
-        let l = ui.label("Pattern");
+        let l = ui.label(tr!("proto.pattern"));
         ui.add(
             egui::TextEdit::singleline(&mut form.pattern)
                 .hint_text("plant/+/reading")
                 .desired_width(180.0),
         )
         .labelled_by(l.id);
-        let l = ui.label("Type");
+        let l = ui.label(tr!("proto.type"));
         if types.is_empty() {
             ui.add(
                 egui::TextEdit::singleline(&mut form.message_type)
@@ -154,9 +158,9 @@ fn bindings_ui(ui: &mut Ui, settings: &ProtoSettings, state: &SchemaState, actio
             .labelled_by(l.id);
         } else {
             let shown = if form.message_type.is_empty() {
-                "choose…"
+                tr!("proto.choose")
             } else {
-                form.message_type.as_str()
+                form.message_type.as_str().into()
             };
             egui::ComboBox::from_id_salt("proto-type")
                 .selected_text(shown)
@@ -171,7 +175,10 @@ fn bindings_ui(ui: &mut Ui, settings: &ProtoSettings, state: &SchemaState, actio
         }
         let valid = crate::model::topic::validate_filter(form.pattern.trim()).is_ok()
             && !form.message_type.trim().is_empty();
-        if ui.add_enabled(valid, egui::Button::new("➕ Bind")).clicked() {
+        if ui
+            .add_enabled(valid, egui::Button::new(tr!("proto.bind")))
+            .clicked()
+        {
             let mut changed = settings.clone();
             changed
                 .bindings

@@ -9,6 +9,7 @@ use egui::{Color32, Context, RichText};
 use super::action::Action;
 use crate::engine::{ConnectionId, ConnectionState, TraceLevel};
 use crate::model::timeline::{Filter, PacketEntry, PacketKind, Row, Timeline};
+use crate::ui::i18n::tr;
 
 /// One connection's timeline and how its window shows it.
 #[derive(Debug, Default)]
@@ -65,7 +66,7 @@ pub fn timeline_ui(
     panel: &mut TimelinePanel,
     actions: &mut Vec<Action>,
 ) {
-    egui::Window::new("🕒 Protocol timeline")
+    egui::Window::new(tr!("timeline.title"))
         .id(egui::Id::unique("timeline-window"))
         .open(open)
         .default_size([860.0, 460.0])
@@ -76,21 +77,19 @@ pub fn timeline_ui(
                 let total = panel.timeline.rows().len();
                 let dropped = panel.timeline.dropped();
                 let shown = panel.shown().len();
-                let mut summary = format!("{shown} of {total} packets");
+                let mut summary = tr!("timeline.summary", shown = shown, total = total).into_owned();
                 if dropped > 0 {
-                    summary.push_str(&format!(
-                        " ({dropped} older ones dropped: the last 10,000 are kept)"
-                    ));
+                    summary.push_str(&tr!("timeline.dropped", n = dropped));
                 }
                 ui.label(RichText::new(summary).strong());
                 if ui
-                    .button("💾 Export JSONL")
-                    .on_hover_text("Save the rows shown as JSON Lines, one packet per line")
+                    .button(tr!("timeline.export"))
+                    .on_hover_text(tr!("timeline.export_hover"))
                     .clicked()
                 {
                     actions.push(Action::ExportTimeline { tab: id, path: None });
                 }
-                if ui.button("Clear").clicked() {
+                if ui.button(tr!("timeline.clear")).clicked() {
                     panel.timeline.clear();
                 }
             });
@@ -107,25 +106,25 @@ fn filter_ui(ui: &mut egui::Ui, panel: &mut TimelinePanel) {
             let shown = panel.filter.shows(kind);
             let toggle = ui
                 .selectable_label(shown, RichText::new(kind.name()).small())
-                .on_hover_text(format!("Show or hide {} packets", kind.name()));
+                .on_hover_text(tr!("timeline.toggle_hover", kind = kind.name()));
             if toggle.clicked() {
                 panel.filter.set_shown(kind, !shown);
             }
         }
     });
     ui.horizontal(|ui| {
-        let l = ui.label("Topic");
+        let l = ui.label(tr!("timeline.topic"));
         ui.add(
             egui::TextEdit::singleline(&mut panel.filter.topic)
-                .hint_text("part of a topic or filter")
+                .hint_text(tr!("timeline.topic_hint"))
                 .desired_width(220.0),
         )
         .labelled_by(l.id);
-        let l = ui.label("Packet id");
+        let l = ui.label(tr!("timeline.packet_id"));
         let field = ui
             .add(
                 egui::TextEdit::singleline(&mut panel.pkid_text)
-                    .hint_text("any")
+                    .hint_text(tr!("timeline.any"))
                     .desired_width(60.0),
             )
             .labelled_by(l.id);
@@ -133,7 +132,7 @@ fn filter_ui(ui: &mut egui::Ui, panel: &mut TimelinePanel) {
             panel.filter.pkid = panel.pkid_text.trim().parse().ok();
         }
         if !panel.pkid_text.trim().is_empty() && panel.filter.pkid.is_none() {
-            ui.label(RichText::new("a number from 1 to 65535").weak());
+            ui.label(RichText::new(tr!("timeline.packet_id_range")).weak());
         }
     });
 }
@@ -222,19 +221,15 @@ fn cell(ui: &mut egui::Ui, width: f32, text: RichText) {
 /// The profile editor's opt-in for writing TLS session keys; true when it changed.
 pub fn key_log_ui(ui: &mut egui::Ui, key_log: &mut bool) -> bool {
     let changed = ui
-        .checkbox(key_log, "Write TLS keys to SSLKEYLOGFILE")
-        .on_hover_text(
-            "For debugging with Wireshark: when the SSLKEYLOGFILE environment variable names a \
-             file, the session keys are appended to it so a capture can be decrypted.",
-        )
+        .checkbox(key_log, tr!("timeline.keylog"))
+        .on_hover_text(tr!("timeline.keylog_hover"))
         .changed();
     if *key_log {
         let words = match std::env::var_os("SSLKEYLOGFILE").filter(|v| !v.is_empty()) {
-            Some(path) => format!(
-                "Debugging only: TLS keys go to {}; anyone with that file can read this traffic.",
-                std::path::Path::new(&path).display()
-            ),
-            None => "SSLKEYLOGFILE is not set, so no keys are written.".to_owned(),
+            Some(path) => {
+                tr!("timeline.keylog_on", path = std::path::Path::new(&path).display()).into_owned()
+            }
+            None => tr!("timeline.keylog_unset").into_owned(),
         };
         super::widgets::warning(ui, words);
     }

@@ -52,8 +52,8 @@ impl CanopyApp {
                 self.persisted.show_search = !self.persisted.show_search;
             }
             if ui
-                .selectable_label(self.persisted.show_timeline, "🕒 Timeline")
-                .on_hover_text("Every MQTT packet of this connection, with acknowledgement times")
+                .selectable_label(self.persisted.show_timeline, tr!("top.timeline"))
+                .on_hover_text(tr!("top.timeline_hover"))
                 .clicked()
             {
                 self.persisted.show_timeline = !self.persisted.show_timeline;

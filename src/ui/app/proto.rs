@@ -10,6 +10,7 @@ use super::jobs::{Background, file_dialog, picked};
 use crate::engine::ConnectionId;
 use crate::model::message::OutgoingMessage;
 use crate::model::proto::{Decoder, ProtoSettings, Schema, SchemaState};
+use crate::ui::i18n::tr;
 use crate::ui::notices::Level;
 
 impl CanopyApp {
@@ -75,7 +76,7 @@ impl CanopyApp {
                 tab.render_cache = None;
                 self.notices.push(
                     Level::Error,
-                    format!("The schema {} does not compile: {e}", path.display()),
+                    tr!("proto.does_not_compile", path = path.display(), error = e).into_owned(),
                 );
             }
         }
@@ -104,10 +105,7 @@ impl CanopyApp {
                 saved.proto = settings;
                 self.profiles.dirty = true;
             }
-            None => self.notices.push(
-                Level::Info,
-                "This connection has no saved profile: the schema lasts until it is closed.".into(),
-            ),
+            None => self.notices.push(Level::Info, tr!("proto.unsaved").into_owned()),
         }
     }
 
@@ -123,10 +121,10 @@ impl CanopyApp {
     pub(super) fn pick_proto(&mut self, folder: bool) {
         self.jobs.spawn_once("pick-proto", move || {
             let path = if folder {
-                picked(|| file_dialog("Choose a folder of .proto files", None, &[]).pick_folder())
+                picked(|| file_dialog(&tr!("proto.pick_folder"), None, &[]).pick_folder())
             } else {
                 let filters: [(&str, &[&str]); 2] = [("Protobuf schemas", &["proto"]), ("All files", &["*"])];
-                picked(|| file_dialog("Choose a .proto file", None, &filters).pick_file())
+                picked(|| file_dialog(&tr!("proto.pick_file"), None, &filters).pick_file())
             };
             match path {
                 Ok(path) => Some(Background::ProtoPicked(path)),
@@ -156,8 +154,10 @@ impl CanopyApp {
             None => {}
             Some(Ok(bytes)) => message.payload = bytes.into(),
             Some(Err(e)) => {
-                self.notices
-                    .push(Level::Error, format!("Not published to {}: {e}", message.topic));
+                self.notices.push(
+                    Level::Error,
+                    tr!("proto.not_published", topic = message.topic, error = e).into_owned(),
+                );
                 return None;
             }
         }
