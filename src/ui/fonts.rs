@@ -233,6 +233,18 @@ mod tests {
         }
     }
 
+    /// A text added to the Chinese locale with a character outside the subset would draw as
+    /// a box on a machine without a CJK font: regenerate with scripts/subset_font.py.
+    #[test]
+    fn the_bundled_font_draws_every_character_of_the_chinese_texts() {
+        let texts = include_str!("../../locales/zh-CN.toml");
+        let missing: String = texts
+            .chars()
+            .filter(|c| contains_cjk(c.encode_utf8(&mut [0; 4])) && !bundled_has(*c))
+            .collect();
+        assert!(missing.is_empty(), "not in the bundled font: {missing}");
+    }
+
     #[test]
     fn the_missing_font_is_told_once() {
         // No font search: common Chinese is drawn by the bundled font, so nothing is told
