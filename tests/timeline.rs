@@ -11,6 +11,7 @@ use canopy::model::message::{OutgoingMessage, Properties, QoS};
 use canopy::model::timeline::{Direction, PacketKind, Row, Timeline};
 use canopy::profiles::profile::{MqttVersion, Profile, Subscription};
 
+use crate::common::quirky::{QuirkyBroker, Script};
 use crate::common::{Broker, Client};
 
 /// Connects `profile` with tracing at `level` as connection 1.
@@ -219,62 +220,14 @@ fn control_level_traces_no_publish_and_off_traces_nothing() {
     assert!(!quiet.events.iter().any(|e| matches!(e, Event::Trace { .. })));
 }
 
-/// A mosquitto on its own port whose ACL lets anonymous clients read `open/#` only.
-struct AclBroker {
-    _dir: tempfile::TempDir,
-    child: std::process::Child,
-    port: u16,
-}
-
-impl AclBroker {
-    fn start() -> AclBroker {
-        let dir = tempfile::tempdir().unwrap();
-        let port = crate::common::free_ports(1)[0];
-        let acl = dir.path().join("acl");
-        std::fs::write(&acl, "topic read open/#\n").unwrap();
-        let conf = dir.path().join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\nacl_file {}\n",
-                acl.display()
-            ),
-        )
-        .unwrap();
-        let child = Process::new("mosquitto")
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "mosquitto with ACL did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        AclBroker {
-            _dir: dir,
-            child,
-            port,
-        }
-    }
-}
-
-impl Drop for AclBroker {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
+/// mosquitto 2.0 grants a filter its ACL forbids (it filters at delivery), so the refusal
+/// comes from the scripted broker answering as EMQX and HiveMQ do (0x87 on MQTT 5).
 #[test]
-#[ignore = "mosquitto 2.0.11 grants a SUBSCRIBE its ACL forbids (it filters at delivery), so this broker never refuses; needs a refusing broker (quirky has no such script yet)"]
 fn a_refused_filter_shows_its_refusal_in_the_suback() {
-    let broker = AclBroker::start();
+    let broker = QuirkyBroker::start(Script {
+        refuse_filters: vec!["secret/#".into()],
+        ..Script::default()
+    });
     let mut p = crate::common::quick(Profile::tcp("127.0.0.1", broker.port));
     p.version = MqttVersion::V5;
     p.subscriptions = vec![

@@ -126,6 +126,10 @@ pub struct Script {
     pub drop_retained: bool,
     /// Highest QoS granted in SUBACK (RabbitMQ: 1, it downgrades QoS 2). Default 2.
     pub max_qos: u8,
+    /// Filters refused in SUBACK, as brokers with an ACL do (EMQX and HiveMQ: reason 0x87
+    /// "not authorised" on MQTT 5; 0x80 "failure" on 3.x, where AWS IoT answers so too). The
+    /// other filters of the same SUBSCRIBE are granted.
+    pub refuse_filters: Vec<String>,
     /// A broken / hostile server's bytes; see [`Hostile`].
     pub hostile: Option<Hostile>,
     /// Fire [`Script::hostile`] right after CONNACK instead of after the first SUBACK.
@@ -146,6 +150,7 @@ impl Default for Script {
             retained_exact_only: false,
             drop_retained: false,
             max_qos: 2,
+            refuse_filters: Vec::new(),
             hostile: None,
             hostile_at_connect: false,
         }

@@ -274,7 +274,17 @@ impl Connection<'_> {
         {
             return Ok(false);
         }
-        let granted: Vec<u8> = filters.iter().map(|(_, q)| (*q).min(script.max_qos)).collect();
+        let refused = if self.level == 5 { 0x87 } else { 0x80 };
+        let granted: Vec<u8> = filters
+            .iter()
+            .map(|(f, q)| {
+                if script.refuse_filters.contains(f) {
+                    refused
+                } else {
+                    (*q).min(script.max_qos)
+                }
+            })
+            .collect();
         self.send(suback(self.level, pkid, &granted));
         let mut retained = Vec::new();
         for ((filter, _), qos) in filters.iter().zip(&granted) {
