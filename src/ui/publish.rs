@@ -199,12 +199,14 @@ fn outcome_ui(ui: &mut Ui, outcome: Option<&PublishOutcome>) {
     }
 }
 
-/// Draws the publish panel. `connected` enables the Publish button; `v5` shows properties.
+/// Draws the publish panel. `connected` enables the Publish button; `v5` shows properties;
+/// `bound` is the protobuf type the topic is bound to (the JSON payload is encoded with it).
 pub fn publish_ui(
     ui: &mut Ui,
     state: &mut PublishState,
     connected: bool,
     v5: bool,
+    bound: Option<&str>,
     actions: &mut Vec<Action>,
 ) {
     let ready = state.message();
@@ -236,8 +238,15 @@ pub fn publish_ui(
             });
         // Taken before the editor sees it, so Ctrl+Enter does not also insert a newline.
         let shortcut = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
+        if let Some(type_name) = bound {
+            // Said before sending: what goes out is not the text typed but its encoding.
+            ui.label(RichText::new(tr!("publish.encoded_as", name = type_name)).weak());
+        }
         let l = ui.label(tr!("publish.payload"));
+        // A fixed id: the line above it comes and goes with the topic, and an id counted from
+        // the layout would change with it, losing the cursor and what was being typed.
         let editor = egui::TextEdit::multiline(&mut state.payload)
+            .id_salt("publish-payload")
             .code_editor()
             .desired_rows(5)
             .desired_width(f32::INFINITY)

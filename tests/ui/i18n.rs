@@ -75,6 +75,10 @@ fn keys_used(dir: &Path, out: &mut BTreeSet<(String, String)>) {
         } else if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path).unwrap();
             for (i, _) in text.match_indices("tr!(") {
+                // `include_str!(` is not a text.
+                if text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
                 let rest = text[i + 4..].trim_start();
                 if let Some(rest) = rest.strip_prefix('"') {
                     let key = rest.split('"').next().unwrap().to_owned();

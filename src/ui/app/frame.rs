@@ -116,12 +116,26 @@ impl eframe::App for CanopyApp {
                 .get(active)
                 .map(|t| (t.connected(), t.speaks_v5()))
                 .unwrap_or((false, true));
+            let bound = self.tabs.get(active).and_then(|t| match &t.proto {
+                crate::model::proto::SchemaState::Ready(decoder) => decoder
+                    .type_for(&self.persisted.publish.topic)
+                    .and_then(Result::ok)
+                    .map(|d| d.full_name().to_owned()),
+                _ => None,
+            });
             Panel::bottom("publish")
                 .resizable(true)
                 .default_size(230.0)
                 .show(ui, |ui| {
                     ui.add_space(4.0);
-                    publish_ui(ui, &mut self.persisted.publish, connected, v5, &mut actions);
+                    publish_ui(
+                        ui,
+                        &mut self.persisted.publish,
+                        connected,
+                        v5,
+                        bound.as_deref(),
+                        &mut actions,
+                    );
                     let saved = self.tabs.get(active).and_then(|t| {
                         let id = &t.profile.id;
                         self.profiles.file.profiles.iter().find(|p| &p.id == id)
