@@ -41,3 +41,12 @@ bindings = [{ pattern = "plant/+/+/reading", message_type = "canopy.plant.Readin
 TOML
 A11Y_PROFILES="$WORK/profiles.toml" shot "$OUT/protobuf.png" "connect:Plant (protobuf)" wait:3 \
     open:plant open:line1 open:cell1 open:reading wait:2
+
+# The protocol timeline of the sandbox connection, a few seconds after it is opened, with the
+# PUBLISH rows hidden so the control packets (CONNECT, CONNACK, SUBSCRIBE, SUBACK) show.
+shot "$OUT/timeline.png" sandbox "press:Timeline" wait:6 "press:PUBLISH" wait:1
+
+# The Chinese interface (the OS locale says Chinese; no CJK font is installed here, so what
+# is drawn comes from the bundled subset).
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 shot "$OUT/chinese.png" "press:Local sandbox" "press:▶ 连接" wait:8 \
+    open:plant open:site-berlin open:line1 open:press open:temperature "press:发布" wait:2

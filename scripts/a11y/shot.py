@@ -56,7 +56,8 @@ def open_row(name):
     if not rows:
         return False
     k = rows[0]
-    if k > 0 and drive.describe(nodes[k - 1]) == ("push button", "Expand"):
+    # The expand button (named "Expand", or in the window's language) comes just before.
+    if k > 0 and drive.describe(nodes[k - 1])[0] == "push button":
         drive.press(nodes[k - 1], "Expand")
     drive.press(nodes[k], name)
     return True

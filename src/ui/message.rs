@@ -93,9 +93,10 @@ pub fn message_ui(
             let ago = SystemTime::now()
                 .duration_since(message.received())
                 .unwrap_or_default();
-            let ago = match widgets::age(ago).as_str() {
-                "now" => tr!("message.just_now").into_owned(),
-                other => tr!("message.ago", age = other).into_owned(),
+            let ago = if ago.as_secs() < 1 {
+                tr!("message.just_now").into_owned()
+            } else {
+                tr!("message.ago", age = widgets::age(ago)).into_owned()
             };
             ui.label(format!("{} ({ago})", widgets::clock(message.received())));
             ui.end_row();

@@ -66,10 +66,14 @@ pub fn timeline_ui(
     panel: &mut TimelinePanel,
     actions: &mut Vec<Action>,
 ) {
+    // Below the tab's header, over the tree, as tall as the window allows: the top bar and
+    // the tab's buttons stay reachable.
+    let screen = ctx.content_rect();
     egui::Window::new(tr!("timeline.title"))
         .id(egui::Id::unique("timeline-window"))
         .open(open)
-        .default_size([860.0, 460.0])
+        .default_pos([24.0, 130.0])
+        .default_size([860.0, (screen.height() - 200.0).clamp(300.0, 640.0)])
         .resizable(true)
         .show(ctx, |ui| {
             filter_ui(ui, panel);

@@ -283,13 +283,23 @@ pub fn tree_ui(ui: &mut Ui, tab: &mut ConnectionTab) {
                         .is_some_and(|top| tab.tree.name(top) == decode::sparkplug::NAMESPACE);
                     let width = (row_ui.available_width() - side_width - VALUE_GAP).max(0.0);
                     let fit = (width / glyph).floor() as usize;
+                    // A topic bound to a protobuf type shows its decoded JSON, not the bytes
+                    // (decoded here for the visible rows only).
+                    let decoded = tab.proto.decoder().filter(|_| !sparkplug).and_then(|d| {
+                        let json = d.decode(&tab.tree.full_topic(row.id), &latest.payload)?;
+                        Some(match json {
+                            Ok((json, _)) => json.to_string().into_bytes(),
+                            Err(e) => format!("⚠ {e}").into_bytes(),
+                        })
+                    });
                     let preview = |max_chars: usize| {
                         sparkplug
                             .then(|| payload::sparkplug_preview(&latest.payload, max_chars))
                             .flatten()
                             .unwrap_or_else(|| {
                                 // Redaction (presentation mode) applies to what the tree shows.
-                                let shown = tab.redactor.payload(tab.tree.name(row.id), &latest.payload);
+                                let bytes = decoded.as_deref().unwrap_or(&latest.payload);
+                                let shown = tab.redactor.payload(tab.tree.name(row.id), bytes);
                                 payload::preview(&shown, max_chars)
                             })
                     };

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use egui::{Color32, RichText, Ui};
 
 use crate::model::message::QoS;
+use crate::ui::i18n::tr;
 
 /// A small button showing only an icon, with `name` as its tooltip and as the name screen
 /// readers and UI automation see (an emoji alone is not speakable).
@@ -91,15 +92,15 @@ pub fn qos_selector(ui: &mut Ui, id_salt: impl std::hash::Hash + std::fmt::Debug
 pub fn age(d: Duration) -> String {
     let s = d.as_secs();
     if s < 1 {
-        "now".into()
+        tr!("age.now").into_owned()
     } else if s < 60 {
-        format!("{s} s")
+        tr!("age.seconds", n = s).into_owned()
     } else if s < 3600 {
-        format!("{} min", s / 60)
+        tr!("age.minutes", n = s / 60).into_owned()
     } else if s < 86_400 {
-        format!("{} h", s / 3600)
+        tr!("age.hours", n = s / 3600).into_owned()
     } else {
-        format!("{} d", s / 86_400)
+        tr!("age.days", n = s / 86_400).into_owned()
     }
 }
 

@@ -82,6 +82,18 @@ fn bound_topics_are_decoded_into_the_tree_and_charts_and_bindings_added_in_the_w
     step_until(&mut h, "the decoded payload", |h| {
         has_label_containing(h, "Decoded as canopy.plant.Reading")
     });
+    // The tree's value column shows the decoded message too, not its bytes.
+    {
+        let tab = h.state_mut().active_tab_mut().unwrap();
+        let id = tab.tree.find("plant/a/reading").unwrap();
+        let ancestors: Vec<_> = tab.tree.ancestors(id).collect();
+        for a in ancestors {
+            tab.view.set_expanded(a, true);
+        }
+    }
+    step_until(&mut h, "the decoded value in the tree", |h| {
+        has_label_containing(h, r#"{"sensor":"t1","quantity":"#)
+    });
     h.get_by_label("As a tree").click();
     step_until(&mut h, "the decoded fields in the JSON tree", |h| {
         h.query_by_label("\"north\"").is_some() && h.query_by_label("21.5").is_some()
