@@ -3,7 +3,7 @@
 //! `--trace-packets`, and `SSLKEYLOGFILE` only when opted in.
 
 use std::process::{Command as Process, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use canopy::engine::{Command, ConnectionId, Event, PublishOutcome, Token, TraceLevel};
@@ -24,20 +24,15 @@ fn connect_traced(c: &mut Client, profile: &Profile, level: TraceLevel) {
     });
 }
 
-/// Every event so far run through a timeline, as the window does.
+/// Every event so far run through a timeline, as the window does (state changes come as
+/// trace entries, stamped by the engine).
 fn timeline(c: &Client) -> Timeline {
     let mut t = Timeline::default();
     for e in &c.events {
-        match e {
-            Event::Trace { entries, .. } => {
-                for entry in entries {
-                    t.push(entry.clone());
-                }
+        if let Event::Trace { entries, .. } = e {
+            for entry in entries {
+                t.push(entry.clone());
             }
-            Event::State { state, .. } => {
-                t.push_state(SystemTime::now(), canopy::engine::trace::state_words(state));
-            }
-            _ => {}
         }
     }
     t
@@ -183,6 +178,22 @@ fn every_packet_of_a_session_is_traced_with_its_latency_on_both_versions() {
             rows(&t, Direction::Local, PacketKind::State)
                 .iter()
                 .any(|r| r.entry.details == "disconnected")
+        );
+        // In the order they happened, state changes included: "connecting" before the
+        // CONNECT, "connected" after the CONNACK (the window once stamped states on arrival).
+        let times: Vec<_> = t.rows().iter().map(|r| r.entry.at).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{}", log());
+        let first: Vec<_> = t.rows().iter().take(4).map(|r| r.entry.kind).collect();
+        assert_eq!(
+            first,
+            [
+                PacketKind::State,
+                PacketKind::Connect,
+                PacketKind::ConnAck,
+                PacketKind::State
+            ],
+            "{}",
+            log()
         );
     }
 }

@@ -26,19 +26,12 @@ impl PacketPrinter {
 
     /// Prints what `event` says about packets and state changes; ignores the rest.
     pub(crate) fn event(&mut self, event: &Event) {
-        match event {
-            Event::Trace { entries, .. } => {
-                for entry in entries {
-                    self.timeline.push(entry.clone());
-                    self.print_last();
-                }
-            }
-            Event::State { state, .. } => {
-                let words = crate::engine::trace::state_words(state);
-                self.timeline.push_state(SystemTime::now(), words);
+        // State changes come as trace entries too, stamped by the engine in order.
+        if let Event::Trace { entries, .. } = event {
+            for entry in entries {
+                self.timeline.push(entry.clone());
                 self.print_last();
             }
-            _ => {}
         }
     }
 

@@ -7,7 +7,7 @@
 use egui::{Color32, Context, RichText};
 
 use super::action::Action;
-use crate::engine::{ConnectionId, ConnectionState, TraceLevel};
+use crate::engine::{ConnectionId, TraceLevel};
 use crate::model::timeline::{Filter, PacketEntry, PacketKind, Row, Timeline};
 use crate::ui::i18n::tr;
 
@@ -33,14 +33,6 @@ impl TimelinePanel {
         for entry in entries {
             self.timeline.push(entry);
         }
-    }
-
-    /// Adds a change of the connection's state.
-    pub fn state(&mut self, state: &ConnectionState) {
-        self.timeline.push_state(
-            std::time::SystemTime::now(),
-            crate::engine::trace::state_words(state),
-        );
     }
 
     /// Positions of the rows shown, recomputed only when something changed.

@@ -319,6 +319,9 @@ impl Conn {
     }
 
     fn state(&mut self, state: ConnectionState) {
+        // Stamped here, in order with the packets: a reader stamping the event when it gets
+        // it would put "connecting" after the CONNECT it caused.
+        self.trace_state(&state);
         self.flush();
         self.emit(Event::State { id: self.id, state });
     }

@@ -68,6 +68,16 @@ impl Tracer {
 }
 
 impl Conn {
+    /// Traces a change of the connection's state (with any level but off).
+    pub(super) fn trace_state(&mut self, state: &crate::engine::ConnectionState) {
+        if self.tracer.level.get().wants(PacketKind::State) {
+            let words = crate::engine::trace::state_words(state);
+            let entry = PacketEntry::new(std::time::SystemTime::now(), Direction::Local, PacketKind::State)
+                .with_details(words);
+            self.tracer.batch.push(entry);
+        }
+    }
+
     /// Traces the CONNECT of the network connection about to be opened, if one is due.
     pub(super) fn trace_connect(&mut self) {
         if std::mem::take(&mut self.tracer.connect_due) && self.tracer.level.get().wants(PacketKind::Connect)

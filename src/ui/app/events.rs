@@ -74,7 +74,6 @@ impl CanopyApp {
                             format!("{}: {}", tab.profile.name, failure_words(&tab.profile, reason)),
                         );
                     }
-                    tab.timeline.state(&state);
                     tab.set_state(state);
                 }
             }
