@@ -171,13 +171,20 @@ pub fn message_ui(
         .message(index + 1)
         .map(|m| shown_payload(redactor, &topic, &m.payload));
     let trimmed = node.history_trimmed();
+    // A topic bound to a protobuf type lists its history decoded too.
+    let decoder = tab.proto.decoder();
     let history: Vec<(SystemTime, usize, String, bool)> = (0..node.history_len())
         .filter_map(|i| node.message(i))
         .map(|m| {
+            let decoded = decoder
+                .and_then(|d| d.decode(&topic, &m.payload))
+                .and_then(Result::ok)
+                .map(|(json, _)| json.to_string().into_bytes());
+            let bytes = decoded.as_deref().unwrap_or(&m.payload);
             (
                 m.received(),
                 m.original_len(),
-                payload::preview_for(&topic, &redactor.payload(&topic, &m.payload), 40),
+                payload::preview_for(&topic, &redactor.payload(&topic, bytes), 40),
                 m.retain,
             )
         })

@@ -91,8 +91,11 @@ fn bound_topics_are_decoded_into_the_tree_and_charts_and_bindings_added_in_the_w
             tab.view.set_expanded(a, true);
         }
     }
-    step_until(&mut h, "the decoded value in the tree", |h| {
-        has_label_containing(h, r#"{"sensor":"t1","quantity":"#)
+    // Twice: the tree's value column and the topic's history list.
+    step_until(&mut h, "the decoded value in the tree and the history", |h| {
+        h.query_all_by_label_contains(r#"{"sensor":"t1","quantity":"#)
+            .count()
+            >= 2
     });
     h.get_by_label("As a tree").click();
     step_until(&mut h, "the decoded fields in the JSON tree", |h| {
