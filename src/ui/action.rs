@@ -141,6 +141,10 @@ pub enum Action {
     /// The active connection's protobuf schema settings as edited: saved in its profile,
     /// compiled in the background when the file or folder changed.
     SetProto(Box<crate::model::proto::ProtoSettings>),
+    /// Choose a file whose bytes become the publish panel's payload.
+    PickPayloadFile,
+    /// Read this file as the publish panel's payload (what the picker's choice becomes).
+    LoadPayloadFile(std::path::PathBuf),
     /// Pick a `.proto` file (or a folder of them) for the active connection's schema.
     PickProto {
         /// A folder (else one file).

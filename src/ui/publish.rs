@@ -60,6 +60,19 @@ pub struct PublishState {
     /// The last publish's token and outcome (None while waiting).
     #[serde(skip)]
     pub last: Option<(Token, Option<PublishOutcome>)>,
+    /// A file chosen as the payload: its bytes are sent as they are, instead of the editor's
+    /// text (not remembered between runs).
+    #[serde(skip)]
+    pub file: Option<PayloadFile>,
+}
+
+/// A payload read from a file (binary safe, at most one MQTT packet's worth).
+#[derive(Debug, Clone)]
+pub struct PayloadFile {
+    /// The file's name, for the panel.
+    pub name: String,
+    /// Its contents.
+    pub bytes: Bytes,
 }
 
 /// A message published earlier.
@@ -77,12 +90,15 @@ impl PublishState {
     /// The message described by the editor, or why it cannot be sent.
     pub fn message(&self) -> Result<OutgoingMessage, String> {
         validate_topic_name(&self.topic).map_err(|e| format!("topic: {e}"))?;
-        if self.kind == PayloadKind::Json && !self.payload.trim().is_empty() {
+        if self.file.is_none() && self.kind == PayloadKind::Json && !self.payload.trim().is_empty() {
             serde_json::from_str::<serde_json::Value>(&self.payload).map_err(|e| format!("JSON: {e}"))?;
         }
-        let payload = match self.kind {
-            PayloadKind::Hex => Bytes::from(parse_hex(&self.payload).map_err(|e| format!("hex: {e}"))?),
-            PayloadKind::Text | PayloadKind::Json => Bytes::from(self.payload.clone()),
+        let payload = match (&self.file, self.kind) {
+            (Some(file), _) => file.bytes.clone(),
+            (None, PayloadKind::Hex) => {
+                Bytes::from(parse_hex(&self.payload).map_err(|e| format!("hex: {e}"))?)
+            }
+            (None, PayloadKind::Text | PayloadKind::Json) => Bytes::from(self.payload.clone()),
         };
         let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         Ok(OutgoingMessage {
@@ -226,6 +242,13 @@ pub fn publish_ui(
                     ui.selectable_value(&mut state.kind, PayloadKind::Json, "JSON");
                     ui.selectable_value(&mut state.kind, PayloadKind::Hex, "Hex")
                         .on_hover_text(tr!("publish.hex_hover"));
+                    if ui
+                        .small_button(tr!("publish.file"))
+                        .on_hover_text(tr!("publish.file_hover"))
+                        .clicked()
+                    {
+                        actions.push(Action::PickPayloadFile);
+                    }
                     if state.kind == PayloadKind::Json
                         && ui.small_button(tr!("publish.format")).clicked()
                         && let Ok(v) = serde_json::from_str::<serde_json::Value>(&state.payload)
@@ -243,15 +266,34 @@ pub fn publish_ui(
             ui.label(RichText::new(tr!("publish.encoded_as", name = type_name)).weak());
         }
         let l = ui.label(tr!("publish.payload"));
-        // A fixed id: the line above it comes and goes with the topic, and an id counted from
-        // the layout would change with it, losing the cursor and what was being typed.
-        let editor = egui::TextEdit::multiline(&mut state.payload)
-            .id_salt("publish-payload")
-            .code_editor()
-            .desired_rows(5)
-            .desired_width(f32::INFINITY)
-            .hint_text(tr!("publish.payload_hint"));
-        ui.add(editor).labelled_by(l.id);
+        if let Some(file) = &state.file {
+            // A file's bytes go out as they are: no editor to show them in.
+            let mut clear = false;
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(tr!(
+                        "publish.file_payload",
+                        name = file.name,
+                        size = crate::model::units::bytes(file.bytes.len() as u64)
+                    ))
+                    .strong(),
+                );
+                clear = ui.small_button(tr!("publish.file_clear")).clicked();
+            });
+            if clear {
+                state.file = None;
+            }
+        } else {
+            // A fixed id: the line above it comes and goes with the topic, and an id counted from
+            // the layout would change with it, losing the cursor and what was being typed.
+            let editor = egui::TextEdit::multiline(&mut state.payload)
+                .id_salt("publish-payload")
+                .code_editor()
+                .desired_rows(5)
+                .desired_width(f32::INFINITY)
+                .hint_text(tr!("publish.payload_hint"));
+            ui.add(editor).labelled_by(l.id);
+        }
         ui.horizontal(|ui| {
             let can = connected && ready.is_ok();
             let button = ui.add_enabled(

@@ -115,3 +115,48 @@ fn a_hex_payload_is_sent_as_bytes_and_bad_hex_is_refused() {
     watcher.wait_messages(8, "bin/x", 1);
     assert_eq!(&watcher.messages(8)[0].payload[..], &[0x00, 0xff, 0x10, 0x7f]);
 }
+
+/// A file's bytes as the payload, byte for byte (zeros and all); a folder is refused in words
+/// and the editor comes back.
+#[test]
+fn a_file_is_sent_as_the_payload_byte_for_byte() {
+    let broker = Broker::start();
+    let mut h = app(&broker);
+    h.state_mut().act(Action::Connect(Box::new(broker.tcp_profile())));
+    step_until(&mut h, "connected", |h| {
+        h.state().active_tab().is_some_and(|t| t.connected())
+    });
+    let mut watcher = Client::new();
+    let mut p = broker.tcp_profile();
+    p.subscriptions = vec![Subscription::new("file/#", QoS::AtLeastOnce)];
+    watcher.connect(8, p);
+    watcher.wait_subscribed(8, 1);
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let path = broker.dir.path().join("payload.bin");
+    std::fs::write(&path, &bytes).unwrap();
+
+    h.get_by_label("Publish…").click();
+    h.step();
+    h.state_mut()
+        .act(Action::LoadPayloadFile(broker.dir.path().to_path_buf()));
+    step_until(&mut h, "the folder refused", |h| {
+        super::has_label_containing(h, "not a regular file")
+    });
+    h.state_mut().act(Action::LoadPayloadFile(path));
+    step_until(&mut h, "the file as the payload", |h| {
+        super::has_label_containing(h, "payload.bin (68.36 KiB)")
+    });
+    h.get_by_role_and_label(Role::TextInput, "Topic")
+        .set_text_value_accesskit("file/x");
+    h.run_steps(2);
+    h.get_by_label("📤 Publish").click();
+    h.run_steps(5);
+    watcher.wait_messages(8, "file/x", 1);
+    assert_eq!(&watcher.messages(8)[0].payload[..], &bytes[..]);
+    h.get_by_label("✖ Back to the editor").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_role_and_label(Role::MultilineTextInput, "Payload")
+            .is_some()
+    );
+}

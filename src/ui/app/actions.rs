@@ -74,6 +74,8 @@ impl CanopyApp {
             Action::SetPresentation(presentation) => self.set_presentation(*presentation),
             Action::SetProto(settings) => self.set_proto(*settings),
             Action::PickProto { folder } => self.pick_proto(folder),
+            Action::PickPayloadFile => self.pick_payload_file(),
+            Action::LoadPayloadFile(path) => self.load_payload_file(path),
             Action::ReloadProto => self.reload_proto(),
             Action::RunReportCard => self.run_report_card(),
             Action::ExportReportCard { format, path } => self.export_report_card(format, path),

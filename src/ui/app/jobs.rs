@@ -70,6 +70,8 @@ pub(super) enum Background {
     Notice(Level, String),
     /// A `.proto` file or folder was picked for the active connection's schema.
     ProtoPicked(PathBuf),
+    /// A file read as the publish payload: its name and bytes, or why not.
+    PayloadFile(Result<crate::ui::publish::PayloadFile, String>),
     /// A connection's schema (from `path`) compiled, or why not.
     SchemaCompiled {
         conn: ConnectionId,
@@ -197,6 +199,7 @@ impl CanopyApp {
     fn on_background(&mut self, result: Background) {
         match result {
             Background::ProtoPicked(path) => self.proto_picked(path),
+            Background::PayloadFile(result) => self.payload_file_read(result),
             Background::SchemaCompiled { conn, path, result } => self.schema_compiled(conn, &path, result),
             Background::FilePicked {
                 profile,

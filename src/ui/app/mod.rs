@@ -18,6 +18,7 @@ mod events;
 mod frame;
 mod jobs;
 mod origins;
+mod payload_file;
 mod present;
 mod proto;
 mod report_card;
